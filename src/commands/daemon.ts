@@ -1,0 +1,43 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
+import { lineLogger } from '../daemon/log.js'
+
+export default class Daemon extends BaseCommand {
+  static override summary = "Offer this machine's idle slots to submitters on the network."
+  static override description =
+    'Runs a node: accepts tasks over WebSocket, runs each in a fresh working folder, and sends back every file it created or changed. Without a shared secret the node listens on loopback only.'
+  static override examples = [
+    '<%= config.bin %> daemon',
+    '<%= config.bin %> daemon --slots 4 --port 7420',
+    '<%= config.bin %> daemon --work-dir /var/tmp/distw',
+  ]
+
+  static override flags = {
+    port: Flags.integer({ description: 'TCP port to listen on (0: any free port)', default: DEFAULT_PORT, min: 0, max: 65535 }),
+    bind: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
+    slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
+    'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
+    name: Flags.string({ description: 'name shown to submitters (default: host name)' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Daemon)
+    const log = lineLogger(process.stderr)
+    const daemon = await startDaemon({
+      port: flags.port,
+      host: flags.bind,
+      log,
+      ...(flags.slots === undefined ? {} : { slots: flags.slots }),
+      ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
+      ...(flags.name === undefined ? {} : { name: flags.name }),
+    })
+    process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    log('stopping')
+    await daemon.close()
+  }
+}

@@ -1,0 +1,74 @@
+import { Args, Flags } from '@oclif/core'
+import fs from 'node:fs/promises'
+import { BaseCommand } from '../base-command.js'
+import { EXIT, UserError } from '../errors.js'
+import { submit } from '../submit/submit.js'
+import { plainReporter } from '../ui/plain-reporter.js'
+
+export default class Submit extends BaseCommand {
+  static override summary = 'Run a batch of tasks, one per line, on the nodes of the network.'
+  static override description =
+    'Reads task lines from FILE (or standard input with "-"), checks every line before anything is sent, runs the tasks on the nodes given with --peer (or on an embedded local node when none is given), and writes every file a task created or changed back here.'
+  static override examples = [
+    '<%= config.bin %> submit tasks.txt',
+    'seq 1 100 | sed "s/.*/gzip -k data\\/&.csv/" | <%= config.bin %> submit -',
+    '<%= config.bin %> submit tasks.txt --peer 192.168.1.20:7420 --peer 192.168.1.21:7420 --out results',
+  ]
+
+  static override args = {
+    file: Args.string({ description: 'task file, or - for standard input', required: false }),
+  }
+
+  static override flags = {
+    peer: Flags.string({ description: 'node to use, HOST:PORT (repeatable); none: an embedded local node', multiple: true, default: [] }),
+    out: Flags.string({ description: 'write returned files under DIR/<task name>/ instead of here' }),
+    slots: Flags.integer({ description: 'slots of the embedded local node (default: cores − 1)', min: 1 }),
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Submit)
+    const file = args.file ?? (process.stdin.isTTY ? undefined : '-')
+    if (file === undefined)
+      throw new UserError('no tasks given', 'pass a task file (distw submit tasks.txt) or pipe lines into distw submit -')
+    const text = file === '-' ? await readStdin() : await readTaskFile(file)
+
+    const abort = new AbortController()
+    const onSignal = () => abort.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    const reporter = plainReporter({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) })
+    try {
+      const batch = await submit({
+        tasks: text,
+        source: file === '-' ? '<stdin>' : file,
+        peers: flags.peer,
+        observer: reporter,
+        signal: abort.signal,
+        ...(flags.out === undefined ? {} : { outDir: flags.out }),
+        ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
+      })
+      process.stderr.write(reporter.summary(batch.results, batch.durationMs))
+      process.exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}
+
+async function readTaskFile(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8')
+  } catch (error) {
+    throw new UserError(
+      `cannot read task file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'check the path',
+    )
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}

@@ -1,0 +1,52 @@
+// The only place where frames become messages and back. Bytes are untrusted until decodeFrame returns.
+import { Packr } from 'msgpackr'
+import { ProtocolError } from './errors.js'
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js'
+import { MESSAGE_TYPES, Message, type Outgoing } from './messages.js'
+
+// useRecords:false keeps every frame self-describing (records would tie a decoder to earlier frames);
+// mapsAsObjects gives plain objects for zod to check.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' })
+
+/** Encodes a message, stamping the protocol version. */
+export function encodeFrame(message: Outgoing): Buffer {
+  const frame = packr.pack({ v: PROTOCOL_VERSION, ...message })
+  if (frame.length > MAX_FRAME_BYTES) {
+    throw new ProtocolError('DISTW_ERR_FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  }
+  return frame
+}
+
+/** Decodes and validates one frame; every failure is a ProtocolError, never anything else. */
+export function decodeFrame(frame: Uint8Array): Message {
+  if (frame.length > MAX_FRAME_BYTES) {
+    throw new ProtocolError('DISTW_ERR_FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  }
+  let value: unknown
+  try {
+    value = packr.unpack(frame)
+  } catch (error) {
+    // Truncated, garbage, hostile length prefixes and stack-exhausting nesting all land here.
+    throw new ProtocolError('DISTW_ERR_BAD_FRAME', `undecodable frame: ${(error as Error).message}`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a frame must be a map')
+  }
+  const record = value as Record<string, unknown>
+  if (record.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      'DISTW_ERR_VERSION_MISMATCH',
+      `peer speaks protocol ${String(record.v)}, this side speaks ${PROTOCOL_VERSION}: run the same distw version on both`,
+    )
+  }
+  if (typeof record.type !== 'string' || !MESSAGE_TYPES.has(record.type)) {
+    throw new ProtocolError('DISTW_ERR_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(record.type)}`)
+  }
+  const parsed = Message.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue?.path.join('.') || '(frame)'
+    throw new ProtocolError('DISTW_ERR_BAD_FRAME', `bad ${record.type} message at ${where}: ${issue?.message ?? 'invalid'}`)
+  }
+  return parsed.data
+}

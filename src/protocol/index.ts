@@ -1,0 +1,5 @@
+export * from './codec.js'
+export * from './errors.js'
+export * from './limits.js'
+export * from './messages.js'
+export * from './handshake.js'

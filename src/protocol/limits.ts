@@ -1,0 +1,29 @@
+// Numbers both ends of the wire must agree on. Changing one of these is a protocol change:
+// bump PROTOCOL_VERSION and update docs/PROTOCOL.md in the same commit.
+
+export const PROTOCOL_VERSION = 1
+
+/** Size of one file chunk (blob upload or returned file). */
+export const CHUNK_BYTES = 1024 * 1024
+
+/** Largest frame either side accepts: one chunk plus room for the envelope and long file lists. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+/** Length of each side's handshake nonce. */
+export const NONCE_BYTES = 32
+
+/** Bounds on lists and strings inside messages (a frame under MAX_FRAME_BYTES can still hold silly shapes). */
+export const MAX_FILES_PER_TASK = 100_000
+export const MAX_PATH_CHARS = 4096
+export const MAX_ARGV = 10_000
+export const MAX_ENV_VARS = 1_000
+export const MAX_STRING_CHARS = 256 * 1024
+
+/** How long a granted but unused reservation lives before the node takes it back. */
+export const LEASE_TTL_MS = 30_000
+
+/** How long the handshake may take before the node hangs up. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000
+
+/** Sender pauses when this much is queued on the socket (backpressure). */
+export const SEND_HIGH_WATER_BYTES = 4 * CHUNK_BYTES

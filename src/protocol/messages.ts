@@ -1,0 +1,128 @@
+// Every message that crosses the wire, as one zod schema each. Types are derived from the schemas, so
+// the validator and the type cannot drift apart. Objects are strict: an unknown field is a bad frame.
+import { z } from 'zod'
+import { MAX_ARGV, MAX_ENV_VARS, MAX_FILES_PER_TASK, MAX_PATH_CHARS, MAX_STRING_CHARS, NONCE_BYTES, PROTOCOL_VERSION } from './limits.js'
+
+const bytes = z.custom<Buffer>((value) => Buffer.isBuffer(value), 'expected binary data')
+const nonce = bytes.refine((b) => b.length === NONCE_BYTES, `nonce must be ${NONCE_BYTES} bytes`)
+const text = z.string().max(MAX_STRING_CHARS)
+const name = z.string().min(1).max(256)
+const wirePath = z.string().min(1).max(MAX_PATH_CHARS)
+const digest = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256')
+const count = z.int().min(0).max(Number.MAX_SAFE_INTEGER)
+const requestId = z
+  .int()
+  .min(0)
+  .max(2 ** 31)
+const taskId = z.string().min(1).max(128)
+const mode = z.int().min(0).max(0o7777)
+
+const message = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.strictObject({ v: z.literal(PROTOCOL_VERSION), type: z.literal(type), ...shape })
+
+/** What a node tells about itself in the handshake (and, later, in discovery records). */
+export const NodeInfo = z.strictObject({
+  id: name,
+  name,
+  version: z.string().max(64),
+  os: z.string().max(32),
+  arch: z.string().max(32),
+  slots: z.int().min(1).max(4096),
+  tags: z.array(name).max(256),
+})
+export type NodeInfo = z.infer<typeof NodeInfo>
+
+// Handshake: hello → challenge → auth → welcome. Both sides contribute a nonce; with a shared secret,
+// each proves knowledge of it by an HMAC over both nonces (see docs/PROTOCOL.md).
+export const Hello = message('hello', { role: z.enum(['submit', 'watch']), client: name, nonce })
+export const Challenge = message('challenge', {
+  auth: z.enum(['none', 'hmac']),
+  nonce,
+  proof: bytes,
+  node: NodeInfo,
+})
+export const Auth = message('auth', { proof: bytes })
+export const Welcome = message('welcome', { session: name })
+
+// Slots: a reservation is a lease the node takes back if it is not used in time.
+export const Reserve = message('reserve', { id: requestId, slots: z.int().min(1).max(4096) })
+export const Reserved = message('reserved', { id: requestId, lease: name, ttlMs: count })
+export const Refused = message('refused', { id: requestId, reason: text })
+export const Release = message('release', { lease: name })
+
+// Content-addressed upload: ask what the node lacks, then stream only that, chunk by chunk.
+export const Have = message('have', {
+  id: requestId,
+  blobs: z.array(z.strictObject({ digest, size: count })).max(MAX_FILES_PER_TASK),
+})
+export const Need = message('need', { id: requestId, digests: z.array(digest).max(MAX_FILES_PER_TASK) })
+export const Blob = message('blob', { digest, offset: count, data: bytes, final: z.boolean() })
+
+export const InputFile = z.strictObject({ path: wirePath, digest, mode })
+export type InputFile = z.infer<typeof InputFile>
+
+export const Command = z.union([z.strictObject({ shell: text.min(1) }), z.strictObject({ argv: z.array(text).min(1).max(MAX_ARGV) })])
+export type Command = z.infer<typeof Command>
+
+export const Run = message('run', {
+  lease: name,
+  task: taskId,
+  name,
+  command: Command,
+  env: z.record(z.string().max(1024), text).refine((e) => Object.keys(e).length <= MAX_ENV_VARS, 'too many env vars'),
+  files: z.array(InputFile).max(MAX_FILES_PER_TASK),
+  outputs: z.array(wirePath).max(1024),
+  timeoutMs: count.optional(),
+})
+export const Cancel = message('cancel', { task: taskId })
+
+export const Started = message('started', { task: taskId })
+export const Output = message('output', { task: taskId, stream: z.enum(['stdout', 'stderr']), data: bytes })
+export const FileChunk = message('file', {
+  task: taskId,
+  path: wirePath,
+  mode,
+  offset: count,
+  data: bytes,
+  final: z.boolean(),
+})
+export const Skipped = z.strictObject({ path: wirePath, reason: text })
+export const Exit = message('exit', {
+  task: taskId,
+  exitCode: z.int().nullable(),
+  signal: z.string().max(32).nullable(),
+  durationMs: count,
+  timedOut: z.boolean(),
+  deleted: z.array(wirePath).max(MAX_FILES_PER_TASK),
+  skipped: z.array(Skipped).max(MAX_FILES_PER_TASK),
+  error: text.optional(),
+})
+
+export const ErrorMessage = message('error', { code: z.string().max(64), message: text, task: taskId.optional() })
+
+export const Message = z.discriminatedUnion('type', [
+  Hello,
+  Challenge,
+  Auth,
+  Welcome,
+  Reserve,
+  Reserved,
+  Refused,
+  Release,
+  Have,
+  Need,
+  Blob,
+  Run,
+  Cancel,
+  Started,
+  Output,
+  FileChunk,
+  Exit,
+  ErrorMessage,
+])
+export type Message = z.infer<typeof Message>
+export type MessageType = Message['type']
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>
+/** A message as a caller writes it: the codec stamps the version. */
+export type Outgoing = Message extends infer M ? (M extends { v: number } ? Omit<M, 'v'> : never) : never
+export const MESSAGE_TYPES: ReadonlySet<string> = new Set(Message.options.map((o) => o.shape.type.value))

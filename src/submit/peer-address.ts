@@ -1,0 +1,15 @@
+// Turns what a user writes for a node (`host`, `host:port`, `[v6]:port`, `ws://…`) into a WebSocket URL.
+import { UserError } from '../errors.js'
+import { DEFAULT_PORT } from '../daemon/daemon.js'
+
+export function peerUrl(peer: string): string {
+  const text = peer.trim()
+  if (/^wss?:\/\//.test(text)) return text
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(text)
+  const host = match?.[1] ?? match?.[2]
+  const port = match?.[3] === undefined ? DEFAULT_PORT : Number(match[3])
+  if (!match || !host || port < 1 || port > 65535) {
+    throw new UserError(`bad peer address "${peer}"`, 'write HOST, HOST:PORT or [IPv6]:PORT, e.g. 192.168.1.20:7420')
+  }
+  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
+}

@@ -1,0 +1,44 @@
+// What a batch reports: one result per task, and the observer through which a caller watches it run.
+import type { NodeInfo } from '../protocol/index.js'
+import type { TaskSpec } from '../tasks/index.js'
+
+export type TaskStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled'
+
+export interface TaskResult {
+  name: string
+  line: number
+  status: TaskStatus
+  /** Node that ran the last attempt. */
+  node?: string
+  exitCode: number | null
+  signal: string | null
+  timedOut: boolean
+  durationMs: number
+  attempts: number
+  /** Why the task failed or was skipped, in words. */
+  reason?: string
+  /** Files written back, relative to the destination folder. */
+  files: string[]
+  /** Inputs the task deleted on the node (not deleted here). */
+  deleted: string[]
+  skipped: { path: string; reason: string }[]
+  bytesUp: number
+  bytesDown: number
+}
+
+export interface BatchResult {
+  ok: boolean
+  results: TaskResult[]
+  durationMs: number
+}
+
+/** Callbacks for watching a batch; all optional. */
+export interface SubmitObserver {
+  /** Something worth telling that does not stop the batch (a named node that cannot be reached). */
+  warning?(message: string): void
+  nodeAdded?(node: NodeInfo, url: string): void
+  nodeLost?(node: NodeInfo, reason: string): void
+  taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
+  taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
+  taskFinished?(result: TaskResult): void
+}

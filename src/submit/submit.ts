@@ -1,0 +1,74 @@
+// The submitter as a library: `import { submit } from 'distw'`. Parses and checks every task first
+// (nothing is sent while any line is bad), connects to the nodes (or embeds one), runs the batch.
+import os from 'node:os'
+import path from 'node:path'
+import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
+import { ExternalError } from '../errors.js'
+import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
+import { NodeClient } from './node-client.js'
+import { peerUrl } from './peer-address.js'
+import type { BatchResult, SubmitObserver } from './result.js'
+import { Scheduler } from './scheduler.js'
+
+export interface SubmitOptions {
+  /** The text of a task file, or tasks already parsed. */
+  tasks: string | TaskSpec[]
+  /** Name of the task file, for error messages (`tasks.txt:7: …`). */
+  source?: string
+  /** Folder that inputs are relative to; returned files land here too unless outDir is set. Default: cwd. */
+  cwd?: string
+  /** Write returned files under `outDir/<task name>/` instead of into cwd. */
+  outDir?: string
+  /** Nodes to use (`host:port`). None: an embedded local node runs the batch. */
+  peers?: string[]
+  secret?: Buffer
+  /** Slots of the embedded node (default: cores − 1). */
+  localSlots?: number
+  observer?: SubmitObserver
+  /** Aborting cancels every running task and ends the batch. */
+  signal?: AbortSignal
+}
+
+export async function submit(options: SubmitOptions): Promise<BatchResult> {
+  const started = performance.now()
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const source = options.source ?? 'tasks'
+  // Tasks given as objects get the same graph checks (duplicates, unknown `after`, cycles) as parsed ones.
+  const tasks = typeof options.tasks === 'string' ? parseTasks(options.tasks, source) : (topoOrder(options.tasks, source), options.tasks)
+  const inputs = await resolveAllInputs(tasks, cwd, source)
+
+  const peers = (options.peers ?? []).map(peerUrl)
+  let local: RunningDaemon | undefined
+  const clients: NodeClient[] = []
+  try {
+    if (peers.length === 0) {
+      local = await startDaemon({
+        port: 0,
+        host: '127.0.0.1',
+        name: `${os.hostname()} (local)`,
+        ...(options.localSlots ? { slots: options.localSlots } : {}),
+      })
+      peers.push(local.url)
+    }
+    const client = `${os.userInfo().username}@${os.hostname()}`
+    const connected = await Promise.allSettled(peers.map((url) => NodeClient.connect(url, { secret: options.secret, client })))
+    for (const outcome of connected) {
+      if (outcome.status === 'fulfilled') clients.push(outcome.value)
+      else options.observer?.warning?.((outcome.reason as Error).message)
+    }
+    if (clients.length === 0) {
+      const first = connected.find((o) => o.status === 'rejected')
+      throw first?.reason instanceof Error ? first.reason : new ExternalError('no node could be reached')
+    }
+    const scheduler = new Scheduler(
+      { tasks, inputs, dest: path.resolve(cwd, options.outDir ?? '.'), perTaskFolders: options.outDir !== undefined },
+      options.observer ?? {},
+    )
+    for (const c of clients) scheduler.addNode(c)
+    const results = await scheduler.run(options.signal)
+    return { ok: results.every((r) => r.status === 'succeeded'), results, durationMs: Math.round(performance.now() - started) }
+  } finally {
+    for (const c of clients) c.close()
+    await local?.close()
+  }
+}

@@ -1,0 +1,9 @@
+// The task-file format: parsing task lines, validating them with line-numbered errors, the `after`
+// graph, and resolving each task's inputs against the submit folder.
+export { parseTasks } from './parse.js'
+export { topoOrder } from './graph.js'
+export { resolveInputs, resolveAllInputs, type ResolvedInput } from './inputs.js'
+export { parseDuration, MAX_TIMER_MS } from './duration.js'
+export { parseSize } from './size.js'
+export { TaskFileError, MAX_LISTED_PROBLEMS, type TaskProblem } from './task-file-error.js'
+export { MAX_RETRIES, type Requirements, type TaskSpec } from './spec.js'

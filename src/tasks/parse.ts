@@ -1,0 +1,106 @@
+// A task file → TaskSpecs in file order. Every problem is found before anything is returned: the result
+// is all the tasks, or a TaskFileError listing every bad line.
+import { analyseGraph } from './graph.js'
+import { parseJsonLine } from './json-line.js'
+import { defaultTaskName } from './names.js'
+import type { TaskSpec } from './spec.js'
+import { TaskFileError, type TaskProblem } from './task-file-error.js'
+
+const BOM = 0xfeff
+const HASH = 0x23 // #
+const BRACE = 0x7b // {
+
+/**
+ * Parses task lines: blank lines and `#` comments are skipped, a line starting with `{` is a JSON task,
+ * any other line is a shell command. Accepts a UTF-8 BOM and CRLF. `source` names the file in messages.
+ */
+export function parseTasks(text: string, source: string): TaskSpec[] {
+  const tasks: TaskSpec[] = []
+  const problems: TaskProblem[] = []
+  const brokenNames = new Set<string>()
+  // Explicit names of every line, broken or not, so a duplicate is reported even while its twin has
+  // other problems. Default names (`task-<line>`) are unique among themselves, so they are only listed
+  // (cheaply) and compared with explicit names at the end.
+  const explicitNames = new Map<string, number>()
+  const defaultNamedLines: number[] = []
+  const claim = (name: string, line: number): void => {
+    if (name.startsWith('task-') && name === defaultTaskName(line)) {
+      defaultNamedLines.push(line)
+      return
+    }
+    const first = explicitNames.get(name)
+    if (first === undefined) explicitNames.set(name, line)
+    else problems.push({ line, message: `name ${JSON.stringify(name)} is already used by line ${first}` })
+  }
+  // Plain shell lines are the hot path (100k+ lines): no regex, no zod, one scan for NUL up front.
+  const mayHaveNul = text.includes('\0')
+  let start = text.charCodeAt(0) === BOM ? 1 : 0
+  let line = 0
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start)
+    if (end === -1) end = text.length
+    line++
+    const raw = text.slice(start, end)
+    const content = raw.trim() // trim also drops the \r of CRLF
+    start = end + 1
+    if (content === '') continue
+    const first = content.charCodeAt(0)
+    if (first === HASH) continue
+    if (first === BRACE) {
+      const result = parseJsonLine(content, line, raw.length - raw.trimStart().length)
+      if (result.ok) {
+        tasks.push(result.task)
+        claim(result.task.name, line)
+      } else {
+        for (const message of result.problems) problems.push({ line, message })
+        brokenNames.add(result.name)
+        claim(result.name, line)
+      }
+      continue
+    }
+    if (mayHaveNul && content.includes('\0')) {
+      problems.push({ line, message: 'the command contains a NUL character' })
+      brokenNames.add(defaultTaskName(line))
+      defaultNamedLines.push(line)
+      continue
+    }
+    tasks.push(shellTask(content, line))
+    defaultNamedLines.push(line)
+  }
+  for (const p of defaultNameClashes(explicitNames, defaultNamedLines)) problems.push(p)
+
+  const graph = analyseGraph(tasks, brokenNames, false)
+  for (const p of graph.problems) problems.push(p) // not push(...): 100k arguments would overflow the stack
+  if (problems.length > 0) throw new TaskFileError(source, problems)
+  return tasks
+}
+
+// An explicit name such as "task-12" that is also the default name of the unnamed task on line 12.
+function defaultNameClashes(explicitNames: ReadonlyMap<string, number>, defaultNamedLines: readonly number[]): TaskProblem[] {
+  const clashes: [string, number][] = []
+  for (const [name, line] of explicitNames) if (/^task-[1-9]\d*$/.test(name)) clashes.push([name, line])
+  if (clashes.length === 0) return []
+  const unnamed = new Set(defaultNamedLines)
+  return clashes
+    .filter(([name]) => unnamed.has(Number(name.slice(5))))
+    .map(([name, line]) => ({
+      line,
+      message: `name ${JSON.stringify(name)} is already the default name of the unnamed task on line ${name.slice(5)}`,
+    }))
+}
+
+function shellTask(shell: string, line: number): TaskSpec {
+  return {
+    line,
+    name: defaultTaskName(line),
+    command: { shell },
+    inputs: [],
+    outputs: [],
+    env: {},
+    requires: {},
+    retries: 0,
+    after: [],
+    priority: 0,
+    slots: 1,
+  }
+}

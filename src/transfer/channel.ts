@@ -1,0 +1,116 @@
+// A WebSocket carrying distw frames, with backpressure both ways. Outgoing: send() resolves once the
+// socket's buffer is below the high-water mark. Incoming: messages are handled one at a time, in
+// order, and the socket is paused while handlers are behind (a slow disk slows the sender).
+import { EventEmitter } from 'node:events'
+import type { RawData, WebSocket } from 'ws'
+import { decodeFrame, encodeFrame, ProtocolError, SEND_HIGH_WATER_BYTES, type Message, type Outgoing } from '../protocol/index.js'
+
+const PAUSE_AFTER_QUEUED = 16
+
+export type MessageHandler = (message: Message) => void | Promise<void>
+
+interface ChannelEvents {
+  close: [code: number, reason: string]
+  /** A frame or handler failed; the channel is being closed with the error's close code. */
+  failure: [error: ProtocolError]
+}
+
+export class Channel extends EventEmitter<ChannelEvents> {
+  private readonly queue: Message[] = []
+  private draining = false
+  private paused = false
+  private handler: MessageHandler = () => {}
+  closed = false
+
+  constructor(readonly ws: WebSocket) {
+    super()
+    ws.binaryType = 'nodebuffer'
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary))
+    ws.on('close', (code, reason) => {
+      this.closed = true
+      this.queue.length = 0
+      this.emit('close', code, reason.toString())
+    })
+    // Errors on the socket (a peer breaking the framing, ECONNRESET) end in 'close'; never throw.
+    ws.on('error', () => {})
+  }
+
+  /** True while the socket holds more than the high-water mark: producers should wait on send(). */
+  get congested(): boolean {
+    return this.ws.bufferedAmount >= SEND_HIGH_WATER_BYTES
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.handler = handler
+  }
+
+  /** Sends a message; resolves when it is fine to send more. Sending on a closed channel is a no-op. */
+  send(message: Outgoing): Promise<void> {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve()
+    const frame = encodeFrame(message)
+    if (this.ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
+      this.ws.send(frame)
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.ws.send(frame, () => resolve()))
+  }
+
+  /** Tells the peer why, then closes. */
+  fail(error: ProtocolError): void {
+    if (this.closed) return
+    this.emit('failure', error)
+    void this.send({ type: 'error', code: error.code, message: error.message })
+    this.close(error.closeCode, error.code)
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return
+    this.closed = true
+    this.queue.length = 0
+    this.ws.close(code, reason.slice(0, 120))
+    // A peer that never answers the close handshake must not hold the socket open.
+    setTimeout(() => this.ws.terminate(), 2000).unref()
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (this.closed) return
+    if (!isBinary || !Buffer.isBuffer(data)) {
+      this.fail(new ProtocolError('DISTW_ERR_BAD_FRAME', 'text frames are not part of the protocol'))
+      return
+    }
+    let message: Message
+    try {
+      message = decodeFrame(data)
+    } catch (error) {
+      this.fail(error instanceof ProtocolError ? error : new ProtocolError('DISTW_ERR_BAD_FRAME', String(error)))
+      return
+    }
+    this.queue.push(message)
+    if (this.queue.length > PAUSE_AFTER_QUEUED && !this.paused) {
+      this.paused = true
+      this.ws.pause()
+    }
+    if (!this.draining) void this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true
+    while (this.queue.length > 0 && !this.closed) {
+      const message = this.queue.shift() as Message
+      try {
+        await this.handler(message)
+      } catch (error) {
+        const failure =
+          error instanceof ProtocolError
+            ? error
+            : new ProtocolError('DISTW_ERR_INTERNAL', `failed to handle ${message.type}: ${(error as Error).message}`)
+        this.fail(failure)
+      }
+      if (this.paused && this.queue.length <= PAUSE_AFTER_QUEUED / 2) {
+        this.paused = false
+        this.ws.resume()
+      }
+    }
+    this.draining = false
+  }
+}

@@ -1,0 +1,57 @@
+// Writes files arriving in chunks: each to a temp name beside its destination, renamed into place on
+// its last chunk, so a broken transfer never leaves a half file under the real name.
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ProtocolError } from '../protocol/index.js'
+import { resolveInside } from './paths.js'
+
+interface Open {
+  dest: string
+  temp: string
+  stream: WriteStream
+  written: number
+}
+
+export class FileSink {
+  private readonly open = new Map<string, Open>()
+  readonly written: string[] = []
+  bytes = 0
+
+  constructor(private readonly root: string) {}
+
+  async write(wirePath: string, offset: number, data: Buffer, final: boolean, mode: number): Promise<void> {
+    let file = this.open.get(wirePath)
+    if (!file) {
+      if (offset !== 0) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath} starts at offset ${offset}`)
+      const dest = resolveInside(this.root, wirePath)
+      await fs.mkdir(path.dirname(dest), { recursive: true })
+      const temp = `${dest}.distw-${randomBytes(4).toString('hex')}`
+      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600 }), written: 0 }
+      this.open.set(wirePath, file)
+    }
+    if (offset !== file.written)
+      throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath}: chunk at ${offset}, expected ${file.written}`)
+    if (data.length > 0 && !file.stream.write(data)) await once(file.stream, 'drain')
+    file.written += data.length
+    this.bytes += data.length
+    if (!final) return
+    this.open.delete(wirePath)
+    file.stream.end()
+    await once(file.stream, 'close')
+    await fs.chmod(file.temp, mode & 0o777)
+    await fs.rename(file.temp, file.dest)
+    this.written.push(wirePath)
+  }
+
+  /** Removes the temp files of transfers that never finished. */
+  async abort(): Promise<void> {
+    for (const file of this.open.values()) {
+      file.stream.destroy()
+      await fs.rm(file.temp, { force: true })
+    }
+    this.open.clear()
+  }
+}

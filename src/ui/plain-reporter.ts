@@ -1,0 +1,50 @@
+// What `distw submit` prints when it is not drawing a TUI: task output line by line, prefixed with
+// the task's name, then one line per finished task and a summary.
+import type { SubmitObserver, TaskResult } from '../submit/result.js'
+import { LinePrefixer } from './line-prefixer.js'
+
+export interface PlainReporterStreams {
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+export function plainReporter(
+  streams: PlainReporterStreams,
+): SubmitObserver & { summary(results: TaskResult[], durationMs: number): string } {
+  const prefixers = new Map<string, LinePrefixer>()
+  const prefixer = (task: string, stream: 'stdout' | 'stderr'): LinePrefixer => {
+    const key = `${stream}\0${task}`
+    let p = prefixers.get(key)
+    if (!p) {
+      p = new LinePrefixer(`[${task}] `, stream === 'stdout' ? streams.out : streams.err)
+      prefixers.set(key, p)
+    }
+    return p
+  }
+  return {
+    warning: (message) => streams.err(`distw: warning: ${message}\n`),
+    taskOutput: (task, stream, data) => prefixer(task.name, stream).push(data),
+    taskFinished: (result) => {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        prefixers.get(`${stream}\0${result.name}`)?.flush()
+        prefixers.delete(`${stream}\0${result.name}`)
+      }
+      if (result.status !== 'succeeded') streams.err(`distw: ${result.name} ${result.status}: ${result.reason ?? ''}\n`)
+    },
+    summary: (results, durationMs) => summarize(results, durationMs),
+  }
+}
+
+export function summarize(results: TaskResult[], durationMs: number): string {
+  const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length
+  const files = results.reduce((n, r) => n + r.files.length, 0)
+  const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`]
+  if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`)
+  if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`)
+  const lines = [`distw: ${results.length} tasks: ${parts.join(', ')}; ${files} files returned; ${(durationMs / 1000).toFixed(1)}s`]
+  for (const r of results) {
+    if (r.status === 'succeeded') continue
+    lines.push(`  ${r.status}: ${r.name} (line ${r.line})${r.node ? ` on ${r.node}` : ''}: ${r.reason ?? 'unknown'}`)
+  }
+  return `${lines.join('\n')}\n`
+}

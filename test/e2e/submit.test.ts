@@ -1,0 +1,136 @@
+// The walking skeleton end to end: a real daemon process, the built `distw submit`, real files.
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+
+const json = (task: object) => JSON.stringify(task)
+
+describe('distw submit against a real daemon', () => {
+  it('returns created files byte-exact, nested and binary, and a modified input', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    const blob = randomBytes(5 * 1024 * 1024 + 123)
+    await fs.writeFile(path.join(dir, 'input.bin'), blob)
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'first\n')
+    const tasks = [
+      json({ name: 'copy', run: 'mkdir -p deep/new/dir && cp input.bin deep/new/dir/copy.bin', inputs: ['input.bin'] }),
+      json({ name: 'append', run: 'echo second >> notes.txt', inputs: ['notes.txt'] }),
+    ].join('\n')
+    await fs.writeFile(path.join(dir, 'tasks.txt'), tasks)
+
+    const run = await distw(['submit', 'tasks.txt', '--peer', node.peer], { cwd: dir })
+
+    expect(run.stderr).toContain('2 succeeded')
+    expect(run.exitCode).toBe(0)
+    expect((await fs.readFile(path.join(dir, 'deep/new/dir/copy.bin'))).equals(blob)).toBe(true)
+    expect(await fs.readFile(path.join(dir, 'notes.txt'), 'utf8')).toBe('first\nsecond\n')
+  })
+
+  it('streams stdout and stderr per task, and a failing task fails the batch by name', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const tasks = ['echo hello from one', 'echo oops >&2; exit 3', json({ name: 'quiet', run: 'true' })].join('\n')
+    await fs.writeFile(path.join(dir, 'tasks.txt'), tasks)
+
+    const run = await distw(['submit', 'tasks.txt', '--peer', node.peer], { cwd: dir })
+
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('[task-1] hello from one')
+    expect(run.stderr).toContain('[task-2] oops')
+    expect(run.stderr).toMatch(/failed: task-2 \(line 2\).*exit code 3/)
+    expect(run.stderr).toContain('2 succeeded, 1 failed')
+  })
+
+  it('reads tasks from standard input with -', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const run = await distw(['submit', '-', '--peer', node.peer], { cwd: dir, input: 'echo piped > piped.txt\n' })
+    expect(run.exitCode).toBe(0)
+    expect(await fs.readFile(path.join(dir, 'piped.txt'), 'utf8')).toBe('piped\n')
+  })
+
+  it('round-trips names and argv with spaces and Unicode', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const name = 'café ☕ task'
+    const arg = 'naïve file ✓.txt'
+    await fs.writeFile(
+      path.join(dir, 'tasks.txt'),
+      json({ name, argv: ['touch', arg] }) + '\n' + json({ name: 'écho', argv: ['echo', 'ünï côdé'] }),
+    )
+
+    const run = await distw(['submit', 'tasks.txt', '--peer', node.peer], { cwd: dir })
+
+    expect(run.exitCode).toBe(0)
+    await fs.access(path.join(dir, arg))
+    expect(run.stdout).toContain('[écho] ünï côdé')
+    expect(run.stderr).not.toContain(name + ' failed')
+  })
+
+  it('refuses a missing input before anything runs, naming the line', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    await fs.writeFile(
+      path.join(dir, 'tasks.txt'),
+      ['touch ran.txt', json({ name: 'needs', run: 'cat nope.txt', inputs: ['nope.txt'] })].join('\n'),
+    )
+
+    const run = await distw(['submit', 'tasks.txt', '--peer', node.peer], { cwd: dir })
+
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('tasks.txt:2:')
+    expect(run.stderr).toContain('nope.txt')
+    await expect(fs.access(path.join(dir, 'ran.txt'))).rejects.toThrow()
+  })
+
+  it('names the line of an invalid task and sends nothing', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    await fs.writeFile(
+      path.join(dir, 'tasks.txt'),
+      ['touch ran.txt', '# fine', '', '{"run": "true", "retries": -1}', '{not json'].join('\r\n'),
+    )
+
+    const run = await distw(['submit', 'tasks.txt', '--peer', node.peer], { cwd: dir })
+
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('tasks.txt:4:')
+    expect(run.stderr).toContain('tasks.txt:5:')
+    await expect(fs.access(path.join(dir, 'ran.txt'))).rejects.toThrow()
+  })
+
+  it('runs two tasks at once on a 2-slot node (measured by overlap)', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    // Each task records when it started and when it ended; the intervals must overlap.
+    const task = (n: number) => `date +%s%N > start-${n}; sleep 0.3; date +%s%N > end-${n}`
+    await fs.writeFile(path.join(dir, 'tasks.txt'), `${task(1)}\n${task(2)}\n`)
+
+    const run = await distw(['submit', 'tasks.txt', '--peer', node.peer], { cwd: dir })
+
+    expect(run.exitCode).toBe(0)
+    const read = async (f: string) => BigInt((await fs.readFile(path.join(dir, f), 'utf8')).trim())
+    const [s1, e1, s2, e2] = await Promise.all(['start-1', 'end-1', 'start-2', 'end-2'].map(read))
+    expect(s1! < e2! && s2! < e1!).toBe(true)
+  })
+
+  it('falls back to an embedded local node when no peer is given', async () => {
+    const dir = await tempDir()
+    const run = await distw(['submit', '-'], { cwd: dir, input: 'echo local > local.txt\n' })
+    expect(run.exitCode).toBe(0)
+    expect(await fs.readFile(path.join(dir, 'local.txt'), 'utf8')).toBe('local\n')
+  })
+
+  it('writes under --out DIR/<task>/ when asked', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const run = await distw(['submit', '-', '--peer', node.peer, '--out', 'results'], {
+      cwd: dir,
+      input: json({ name: 'a', run: 'echo x > x.txt' }),
+    })
+    expect(run.exitCode).toBe(0)
+    expect(await fs.readFile(path.join(dir, 'results/a/x.txt'), 'utf8')).toBe('x\n')
+  })
+})

@@ -1,0 +1,76 @@
+// Runs the built CLI (bin/run.js → dist/) as a real child process, the way a user does. Every process
+// started here is killed after the test, even a failing one.
+import { execa } from 'execa'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach } from 'vitest'
+
+export const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+interface Tracked {
+  kill(signal: NodeJS.Signals): boolean
+  finally(f: () => void): Promise<unknown>
+}
+const children = new Set<Tracked>()
+const folders = new Set<string>()
+
+afterEach(async () => {
+  for (const child of children) child.kill('SIGKILL')
+  await Promise.allSettled([...children].map((c) => c.finally(() => {})))
+  children.clear()
+  for (const folder of folders) await fs.rm(folder, { recursive: true, force: true })
+  folders.clear()
+})
+
+/** A fresh temp folder, removed after the test. */
+export async function tempDir(prefix = 'distw-test-'): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix))
+  folders.add(dir)
+  return dir
+}
+
+/** Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). */
+export function distw(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}) {
+  const child = execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    reject: false,
+    env: { ...options.env, CI: 'true', NO_COLOR: '1' },
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+  })
+  children.add(child)
+  void child.finally(() => children.delete(child))
+  return child
+}
+
+export interface DaemonProcess {
+  url: string
+  peer: string
+  child: Tracked & { pid?: number | undefined }
+  log: () => string
+}
+
+/** Starts `distw daemon --port 0 …` and resolves once it listens. */
+export async function spawnDaemon(args: string[] = []): Promise<DaemonProcess> {
+  const workDir = await tempDir('distw-node-')
+  const child = execa(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, ...args], {
+    reject: false,
+    buffer: false,
+    env: { CI: 'true' },
+  })
+  children.add(child)
+  void child.finally(() => children.delete(child))
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      const match = /listening on (ws:\/\/\S+)/.exec(out)
+      if (match?.[1]) resolve(match[1])
+    })
+    void child.then(() => reject(new Error(`daemon exited before listening:\n${stderr}`)))
+  })
+  return { url, peer: url.replace('ws://', ''), child, log: () => stderr }
+}
