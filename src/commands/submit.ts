@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
+import { connectionFlags } from '../connection-flags.js'
 import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
 import { plainReporter } from '../ui/plain-reporter.js'
@@ -20,7 +21,7 @@ export default class Submit extends BaseCommand {
   }
 
   static override flags = {
-    peer: Flags.string({ description: 'node to use, HOST:PORT (repeatable); none: an embedded local node', multiple: true, default: [] }),
+    ...connectionFlags,
     out: Flags.string({ description: 'write returned files under DIR/<task name>/ instead of here' }),
     slots: Flags.integer({ description: 'slots of the embedded local node (default: cores − 1)', min: 1 }),
   }
