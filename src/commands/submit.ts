@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags } from '../connection-flags.js'
+import { durationFlag } from '../duration-flag.js'
 import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
 import { plainReporter } from '../ui/plain-reporter.js'
@@ -24,6 +25,9 @@ export default class Submit extends BaseCommand {
     ...connectionFlags,
     out: Flags.string({ description: 'write returned files under DIR/<task name>/ instead of here' }),
     slots: Flags.integer({ description: 'slots of the embedded local node (default: cores − 1)', min: 1 }),
+    heartbeat: durationFlag({
+      description: 'interval of connection pings; a node silent for two is lost and its tasks run elsewhere (default 5s)',
+    }),
   }
 
   async run(): Promise<void> {
@@ -47,6 +51,7 @@ export default class Submit extends BaseCommand {
         signal: abort.signal,
         ...(flags.out === undefined ? {} : { outDir: flags.out }),
         ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
+        ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
       })
       process.stderr.write(reporter.summary(batch.results, batch.durationMs))
       process.exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED

@@ -8,7 +8,7 @@ import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks
 import { NodeClient } from './node-client.js'
 import { peerUrl } from './peer-address.js'
 import type { BatchResult, SubmitObserver } from './result.js'
-import { Scheduler } from './scheduler.js'
+import { Scheduler, type HaltPolicy } from './scheduler.js'
 
 export interface SubmitOptions {
   /** The text of a task file, or tasks already parsed. */
@@ -27,6 +27,14 @@ export interface SubmitOptions {
   observer?: SubmitObserver
   /** Aborting cancels every running task and ends the batch. */
   signal?: AbortSignal
+  /** Interval of connection pings; a node silent for two is lost and its tasks run elsewhere. */
+  heartbeatMs?: number
+  /** Stop after N failures: `soon` lets running tasks finish, `now` cancels them. */
+  halt?: HaltPolicy
+  /** Append one row per attempt to this file (tab-separated, with a header). */
+  joblog?: string
+  /** Skip tasks that the job log records as succeeded (same command, inputs' content and env). */
+  resume?: boolean
 }
 
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
@@ -51,7 +59,9 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       peers.push(local.url)
     }
     const client = `${os.userInfo().username}@${os.hostname()}`
-    const connected = await Promise.allSettled(peers.map((url) => NodeClient.connect(url, { secret: options.secret, client })))
+    const connected = await Promise.allSettled(
+      peers.map((url) => NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs })),
+    )
     for (const outcome of connected) {
       if (outcome.status === 'fulfilled') clients.push(outcome.value)
       else options.observer?.warning?.((outcome.reason as Error).message)

@@ -1,0 +1,82 @@
+// Faults injected into real processes: a daemon SIGKILLed mid-task, a submitter SIGKILLed mid-task.
+import { execa } from 'execa'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { CLI, distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+
+const json = (task: object) => JSON.stringify(task)
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('fault injection', () => {
+  it('a daemon SIGKILLed mid-task: the batch completes elsewhere, each output exactly once', async () => {
+    const a = await spawnDaemon(['--slots', '2', '--name', 'doomed'])
+    const b = await spawnDaemon(['--slots', '2', '--name', 'survivor'])
+    const dir = await tempDir()
+    const tasks = Array.from({ length: 8 }, (_, i) =>
+      json({ name: `t${i}`, run: `echo begin-${i}; sleep 0.5; echo end-${i} > out-${i}.txt; echo done-${i}` }),
+    )
+    await fs.writeFile(path.join(dir, 'tasks.txt'), tasks.join('\n'))
+
+    const run = distw(['submit', 'tasks.txt', '--peer', a.peer, '--peer', b.peer, '--heartbeat', '500ms'], { cwd: dir })
+    await until(() => a.log().includes('task started'), 'a task to start on the doomed node')
+    a.child.kill('SIGKILL')
+    const result = await run
+
+    expect(result.stderr).toContain('8 succeeded')
+    expect(result.exitCode).toBe(0)
+    const lines = result.stdout.split('\n')
+    for (let i = 0; i < 8; i++) {
+      expect(lines.filter((l) => l === `[t${i}] begin-${i}`)).toHaveLength(1)
+      expect(lines.filter((l) => l === `[t${i}] done-${i}`)).toHaveLength(1)
+      expect(await fs.readFile(path.join(dir, `out-${i}.txt`), 'utf8')).toBe(`end-${i}\n`)
+    }
+    expect(result.stderr).toMatch(/node doomed lost/)
+    expect(result.stderr).not.toMatch(/node survivor lost/)
+  })
+
+  it('a SIGKILLed submitter leaves no process and no working folder after the grace', async () => {
+    const node = await spawnDaemon(['--submitter-grace', '300ms', '--heartbeat', '200ms'])
+    const dir = await tempDir()
+    const pidFile = path.join(dir, 'task.pid')
+    const submitter = execa(process.execPath, [CLI, 'submit', '-', '--peer', node.peer], {
+      cwd: dir,
+      input: `echo $$ > ${pidFile}; exec sleep 60\n`,
+      reject: false,
+      env: { CI: 'true' },
+    })
+    try {
+      const pid = await until(async () => Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined, 'the task pid')
+      const workDir = /workDir=(\S+)/.exec(node.log())?.[1] ?? ''
+      const taskRoot = path.join(workDir.replace(/^"|"$/g, ''), 'tasks')
+      expect((await fs.readdir(taskRoot)).length).toBe(1)
+      expect(alive(pid)).toBe(true)
+
+      submitter.kill('SIGKILL')
+      await until(() => node.log().includes('submitter lost'), 'the daemon to notice the lost submitter')
+      await until(() => !alive(pid), 'the task to be killed')
+      await until(async () => (await fs.readdir(taskRoot)).length === 0, 'the task folder to be removed')
+    } finally {
+      submitter.kill('SIGKILL')
+      await submitter
+    }
+  })
+})
