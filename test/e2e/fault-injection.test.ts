@@ -4,27 +4,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CLI, distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { alive, pidIn, taskRoot, until } from '../helpers/wait.js'
 
 const json = (task: object) => JSON.stringify(task)
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 describe('fault injection', () => {
   it('a daemon SIGKILLed mid-task: the batch completes elsewhere, each output exactly once', async () => {
@@ -64,16 +46,15 @@ describe('fault injection', () => {
       env: { CI: 'true' },
     })
     try {
-      const pid = await until(async () => Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined, 'the task pid')
-      const workDir = /workDir=(\S+)/.exec(node.log())?.[1] ?? ''
-      const taskRoot = path.join(workDir.replace(/^"|"$/g, ''), 'tasks')
-      expect((await fs.readdir(taskRoot)).length).toBe(1)
+      const pid = await pidIn(pidFile)
+      const tasks = taskRoot(node.log())
+      expect((await fs.readdir(tasks)).length).toBe(1)
       expect(alive(pid)).toBe(true)
 
       submitter.kill('SIGKILL')
       await until(() => node.log().includes('submitter lost'), 'the daemon to notice the lost submitter')
       await until(() => !alive(pid), 'the task to be killed')
-      await until(async () => (await fs.readdir(taskRoot)).length === 0, 'the task folder to be removed')
+      await until(async () => (await fs.readdir(tasks)).length === 0, 'the task folder to be removed')
     } finally {
       submitter.kill('SIGKILL')
       await submitter
