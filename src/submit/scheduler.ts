@@ -23,6 +23,8 @@ export interface BatchPlan {
   done?: ReadonlySet<string>
   /** Stop after this many failures: `soon` lets running tasks finish, `now` cancels them. */
   halt?: HaltPolicy
+  /** Shared with whoever hashed the inputs before (task digests), so no file is hashed twice. */
+  hashes?: HashCache
 }
 
 export interface HaltPolicy {
@@ -59,7 +61,7 @@ export class Scheduler {
   /** Nodes a task already ran on and failed: a retry prefers another. */
   private readonly tried = new Map<string, Set<NodeClient>>()
   private readonly waiting: TaskSpec[]
-  private readonly hashes = new HashCache()
+  private readonly hashes: HashCache
   private readonly questions: { tools: string[]; env: string[] }
   private failures = 0
   private wake: NodeJS.Timeout | undefined
@@ -74,6 +76,7 @@ export class Scheduler {
     private readonly plan: BatchPlan,
     private readonly observer: SubmitObserver,
   ) {
+    this.hashes = plan.hashes ?? new HashCache()
     // Higher priority first; file order among equals.
     const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
     this.waiting = order.filter((t) => !plan.done?.has(t.name))
