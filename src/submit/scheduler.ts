@@ -42,6 +42,8 @@ interface NodeState {
   client: NodeClient
   inflight: number
   refused: boolean
+  /** Counts `free` notices: a refusal answered by a notice that already arrived must not stick. */
+  freeNotices: number
   locks: Set<string>
   /** Undefined until the node has answered the probe. */
   probed: ProbeAnswers | undefined
@@ -89,10 +91,11 @@ export class Scheduler {
 
   /** Adds a node, also mid-batch (discovery). Its loss is handled here: its tasks are re-queued. */
   addNode(client: NodeClient): void {
-    const node: NodeState = { client, inflight: 0, refused: false, locks: new Set(), probed: undefined }
+    const node: NodeState = { client, inflight: 0, refused: false, freeNotices: 0, locks: new Set(), probed: undefined }
     this.nodes.push(node)
     this.observer.nodeAdded?.(client.info, client.url)
     client.onFree(() => {
+      node.freeNotices++
       node.refused = false
       this.pump()
     })
@@ -153,7 +156,10 @@ export class Scheduler {
     const live = this.nodes.filter((n) => n.client.connected)
     const ready = live.filter((n) => n.probed !== undefined)
     const probing = live.length > ready.length
+    const open = (n: NodeState): boolean => !n.refused && n.inflight < n.client.info.slots
     for (let i = 0; i < this.waiting.length; i++) {
+      // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
+      if (!probing && !ready.some(open)) break
       const task = this.waiting[i] as TaskSpec
       const blocked = this.blockedBy(task)
       if (blocked === 'wait') continue
@@ -215,9 +221,10 @@ export class Scheduler {
     let outcome: Outcome | 'requeue'
     let ran = false
     try {
+      const notices = node.freeNotices
       const lease = await client.reserve(task.slots, task.lock)
       if (lease === undefined) {
-        if (client.connected) node.refused = true
+        if (client.connected && node.freeNotices === notices) node.refused = true
         outcome = 'requeue'
       } else {
         this.attempts.set(task.name, attempt)
