@@ -35,6 +35,27 @@ describe('fault injection', () => {
     expect(result.stderr).not.toMatch(/node survivor lost/)
   })
 
+  it('a frozen daemon (SIGSTOP: TCP stays open) is found lost by the heartbeat; its task runs elsewhere', async () => {
+    const a = await spawnDaemon(['--slots', '1', '--name', 'frozen'])
+    const b = await spawnDaemon(['--slots', '1', '--name', 'awake'])
+    const dir = await tempDir()
+    const tasks = [0, 1, 2, 3].map((i) => json({ name: `f${i}`, run: `sleep 0.3; echo out-${i}` }))
+    await fs.writeFile(path.join(dir, 'tasks.txt'), tasks.join('\n'))
+
+    const run = distw(['submit', 'tasks.txt', '--peer', a.peer, '--peer', b.peer, '--heartbeat', '300ms'], { cwd: dir })
+    await until(() => a.log().includes('task started'), 'a task to start on the node to freeze')
+    a.child.kill('SIGSTOP')
+    try {
+      const result = await run
+      expect(result.exitCode).toBe(0)
+      expect(result.stderr).toMatch(/node frozen lost/)
+      const lines = result.stdout.split('\n')
+      for (let i = 0; i < 4; i++) expect(lines.filter((l) => l === `[f${i}] out-${i}`)).toHaveLength(1)
+    } finally {
+      a.child.kill('SIGKILL')
+    }
+  })
+
   it('a SIGKILLed submitter leaves no process and no working folder after the grace', async () => {
     const node = await spawnDaemon(['--submitter-grace', '300ms', '--heartbeat', '200ms'])
     const dir = await tempDir()
