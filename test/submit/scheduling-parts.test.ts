@@ -24,7 +24,7 @@ const temp = async () => {
   return d
 }
 const node: NodeInfo = { id: 'n1', name: 'box', version: '0', os: 'linux', arch: 'x64', slots: 4, tags: [], memory: 2 * 1024 ** 3, cpus: 2 }
-const task = (line: string): TaskSpec => parseTasks(line)[0] as TaskSpec
+const task = (line: string): TaskSpec => parseTasks(line, 'test')[0] as TaskSpec
 
 describe('AttemptOutput', () => {
   it('holds output until flushed, forgets it when discarded, streams past the limit', () => {
