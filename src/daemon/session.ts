@@ -188,8 +188,9 @@ export class Session {
     const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)
     if (tasks.length > 0 && grace > 0) {
       this.node.log('submitter lost; killing its tasks after the grace', { session: this.id, tasks: tasks.length, graceMs: grace })
-      const timer = setTimeout(kill, grace)
-      this.node.stopping?.addEventListener('abort', () => (clearTimeout(timer), kill()), { once: true })
+      const onStop = (): void => (clearTimeout(timer), kill())
+      const timer = setTimeout(() => (this.node.stopping?.removeEventListener('abort', onStop), kill()), grace)
+      this.node.stopping?.addEventListener('abort', onStop, { once: true })
     } else kill()
     this.node.slots.releaseUnused(this.id)
     this.node.store.abortAll(this.uploads)
