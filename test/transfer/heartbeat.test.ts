@@ -23,8 +23,8 @@ describe('keepAlive', () => {
     const { server } = await pair()
     let closed = false
     server.on('close', () => (closed = true))
-    keepAlive(server, 100)
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    keepAlive(server, 200)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
     expect(closed).toBe(false)
   })
 
