@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { lineLogger } from '../daemon/log.js'
+import { durationFlag } from '../duration-flag.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
@@ -19,6 +20,10 @@ export default class Daemon extends BaseCommand {
     slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
     'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
     name: Flags.string({ description: 'name shown to submitters (default: host name)' }),
+    heartbeat: durationFlag({ description: 'interval of connection pings; a submitter silent for two is lost (default 5s)' }),
+    'submitter-grace': durationFlag({
+      description: "how long a lost submitter's tasks keep running before they are killed and their folders removed (default 10s)",
+    }),
   }
 
   async run(): Promise<void> {
@@ -31,6 +36,8 @@ export default class Daemon extends BaseCommand {
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
+      ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
+      ...(flags['submitter-grace'] === undefined ? {} : { submitterGraceMs: flags['submitter-grace'] }),
     })
     process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
     await new Promise<void>((resolve) => {

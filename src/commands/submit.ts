@@ -2,8 +2,11 @@ import { Args, Flags } from '@oclif/core'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags } from '../connection-flags.js'
+import { durationFlag } from '../duration-flag.js'
 import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
+import { parseHalt } from '../submit/halt.js'
+import { jsonReporter } from '../ui/json-reporter.js'
 import { plainReporter } from '../ui/plain-reporter.js'
 
 export default class Submit extends BaseCommand {
@@ -24,6 +27,18 @@ export default class Submit extends BaseCommand {
     ...connectionFlags,
     out: Flags.string({ description: 'write returned files under DIR/<task name>/ instead of here' }),
     slots: Flags.integer({ description: 'slots of the embedded local node (default: cores − 1)', min: 1 }),
+    joblog: Flags.string({ description: 'append one tab-separated row per attempt to FILE', helpValue: 'FILE' }),
+    resume: Flags.boolean({
+      description: 'skip tasks the --joblog FILE records as succeeded (same command, inputs and env)',
+      dependsOn: ['joblog'],
+    }),
+    halt: Flags.string({ description: 'give up after N failures: now,fail=N cancels running tasks, soon,fail=N lets them finish' }),
+    json: Flags.boolean({
+      description: 'print NDJSON events (node-added/lost, task-queued/started/output/finished, batch-finished) on stdout',
+    }),
+    heartbeat: durationFlag({
+      description: 'interval of connection pings; a node silent for two is lost and its tasks run elsewhere (default 5s)',
+    }),
   }
 
   async run(): Promise<void> {
@@ -37,7 +52,9 @@ export default class Submit extends BaseCommand {
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const reporter = plainReporter({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) })
+    const halt = flags.halt === undefined ? undefined : parseHalt(flags.halt)
+    const streams = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) }
+    const reporter = flags.json ? jsonReporter(streams.out) : plainReporter(streams)
     try {
       const batch = await submit({
         tasks: text,
@@ -47,9 +64,14 @@ export default class Submit extends BaseCommand {
         signal: abort.signal,
         ...(flags.out === undefined ? {} : { outDir: flags.out }),
         ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
+        ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
+        ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),
+        ...(halt === undefined ? {} : { halt }),
       })
-      process.stderr.write(reporter.summary(batch.results, batch.durationMs))
-      process.exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
+      const exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
+      if ('finished' in reporter) reporter.finished(batch.results, batch.durationMs, exitCode)
+      else process.stderr.write(reporter.summary(batch.results, batch.durationMs))
+      process.exitCode = exitCode
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { WebSocketServer } from 'ws'
 import { LEASE_TTL_MS, MAX_FRAME_BYTES, type NodeInfo } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
+import { keepAlive } from '../transfer/heartbeat.js'
 import { VERSION } from '../version.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
@@ -26,6 +27,10 @@ export interface DaemonOptions {
   secret?: Buffer
   maxOutputBytes?: number
   killGraceMs?: number
+  /** Interval of WebSocket pings; a submitter silent for two of them is lost. */
+  heartbeatMs?: number
+  /** How long a lost submitter's tasks keep running before they are killed and their folders removed. */
+  submitterGraceMs?: number
   log?: (event: string, fields?: Record<string, unknown>) => void
 }
 
@@ -39,6 +44,7 @@ export interface RunningDaemon {
 }
 
 export const DEFAULT_PORT = 7420
+export const DEFAULT_SUBMITTER_GRACE_MS = 10_000
 
 /** cores − 1, at least 1: the machine stays usable for the person sitting at it. */
 export function defaultSlots(): number {
@@ -61,14 +67,19 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     arch: process.arch,
     slots: options.slots ?? defaultSlots(),
     tags: options.tags ?? [],
+    memory: os.totalmem(),
+    cpus: os.availableParallelism(),
   }
   const log = options.log ?? (() => {})
+  const stopping = new AbortController()
   const node: NodeContext = {
     info,
     secret: options.secret,
     slots: new SlotTable(info.slots, LEASE_TTL_MS),
     store,
     log,
+    submitterGraceMs: options.submitterGraceMs ?? DEFAULT_SUBMITTER_GRACE_MS,
+    stopping: stopping.signal,
     task: {
       store,
       workRoot,
@@ -84,6 +95,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const wss = new WebSocketServer({ server, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
   wss.on('connection', (ws, req) => {
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+    keepAlive(ws, options.heartbeatMs)
     new Session(new Channel(ws), node, peer)
   })
   wss.on('error', (error) => log('server error', { error: error.message }))
@@ -105,6 +117,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
     workDir,
     async close() {
+      stopping.abort()
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))

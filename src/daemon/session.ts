@@ -14,6 +14,7 @@ import {
 import type { Channel } from '../transfer/channel.js'
 import { checkWirePath } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
+import { answerProbe } from './probe.js'
 import type { SlotTable } from './slots.js'
 import { runTask, type TaskRunContext } from './task-run.js'
 
@@ -24,6 +25,10 @@ export interface NodeContext {
   store: BlobStore
   task: TaskRunContext
   log: (event: string, fields?: Record<string, unknown>) => void
+  /** How long a lost submitter's tasks keep running before they are killed (it may only be a blip). */
+  submitterGraceMs?: number
+  /** Aborted when the node shuts down: lost sessions' tasks are then killed at once, not after the grace. */
+  stopping?: AbortSignal
 }
 
 type State = { phase: 'hello' } | { phase: 'auth'; clientNonce: Buffer; nodeNonce: Buffer } | { phase: 'ready' }
@@ -34,6 +39,13 @@ export class Session {
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
   private readonly uploads = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
+  /** Set when a reservation was refused: the next freed slot is announced to this submitter. */
+  private wantsFree = false
+  private readonly onFreed = (free: number): void => {
+    if (!this.wantsFree) return
+    this.wantsFree = false
+    void this.channel.send({ type: 'free', slots: free })
+  }
 
   constructor(
     private readonly channel: Channel,
@@ -59,6 +71,8 @@ export class Session {
         return
       case 'have':
         return this.have(message)
+      case 'probe':
+        return this.probe(message)
       case 'blob':
         this.uploads.add(message.digest)
         if (message.final) this.uploads.delete(message.digest)
@@ -77,6 +91,8 @@ export class Session {
       case 'welcome':
       case 'reserved':
       case 'refused':
+      case 'free':
+      case 'probed':
       case 'need':
       case 'started':
       case 'output':
@@ -108,6 +124,7 @@ export class Session {
       }
       clearTimeout(this.handshakeTimer)
       this.state = { phase: 'ready' }
+      this.node.slots.on('freed', this.onFreed)
       this.node.log('client connected', { peer: this.peer, session: this.id })
       await this.channel.send({ type: 'welcome', session: this.id })
       return
@@ -116,10 +133,18 @@ export class Session {
   }
 
   private async reserve(message: MessageOf<'reserve'>): Promise<void> {
-    const lease = this.node.slots.reserve(this.id, message.slots)
-    if (lease) await this.channel.send({ type: 'reserved', id: message.id, lease, ttlMs: this.node.slots.ttlMs })
-    else
-      await this.channel.send({ type: 'refused', id: message.id, reason: `${message.slots} slot(s) asked, ${this.node.slots.free} free` })
+    const lease = this.node.slots.reserve(this.id, message.slots, message.lock)
+    if (lease) {
+      await this.channel.send({ type: 'reserved', id: message.id, lease, ttlMs: this.node.slots.ttlMs })
+      return
+    }
+    this.wantsFree = true
+    await this.channel.send({ type: 'refused', id: message.id, reason: this.node.slots.whyRefused(message.slots, message.lock) })
+  }
+
+  private async probe(message: MessageOf<'probe'>): Promise<void> {
+    const answer = await answerProbe(message.tools, message.env, this.node.task.baseEnv)
+    await this.channel.send({ type: 'probed', id: message.id, ...answer })
   }
 
   private async have(message: MessageOf<'have'>): Promise<void> {
@@ -153,11 +178,21 @@ export class Session {
       })
   }
 
-  // The submitter is gone: its tasks are killed and their folders removed, its leases and uploads dropped.
+  // The submitter is gone: after the grace its tasks are killed and their folders removed (each task's
+  // own cleanup frees its slot); unused leases and unfinished uploads are dropped at once.
   private closed(): void {
     clearTimeout(this.handshakeTimer)
-    for (const task of this.tasks.values()) task.abort.abort()
-    this.node.slots.releaseOwner(this.id)
+    this.node.slots.off('freed', this.onFreed)
+    const tasks = [...this.tasks.values()]
+    const kill = (): void => tasks.forEach((task) => task.abort.abort())
+    const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)
+    if (tasks.length > 0 && grace > 0) {
+      this.node.log('submitter lost; killing its tasks after the grace', { session: this.id, tasks: tasks.length, graceMs: grace })
+      const onStop = (): void => (clearTimeout(timer), kill())
+      const timer = setTimeout(() => (this.node.stopping?.removeEventListener('abort', onStop), kill()), grace)
+      this.node.stopping?.addEventListener('abort', onStop, { once: true })
+    } else kill()
+    this.node.slots.releaseUnused(this.id)
     this.node.store.abortAll(this.uploads)
     if (this.state.phase === 'ready') this.node.log('client disconnected', { peer: this.peer, session: this.id })
   }

@@ -8,6 +8,7 @@ interface Lease {
   owner: string
   slots: number
   inUse: boolean
+  lock: string | undefined
   expiry: NodeJS.Timeout | undefined
 }
 
@@ -19,22 +20,31 @@ interface SlotEvents {
 export class SlotTable extends EventEmitter<SlotEvents> {
   private readonly leases = new Map<string, Lease>()
   private used = 0
+  private readonly locks = new Set<string>()
 
   constructor(
     readonly total: number,
     readonly ttlMs: number,
   ) {
     super()
+    this.setMaxListeners(0) // one listener per connected submitter
+  }
+
+  /** Why `reserve` would refuse, in words (for the refusal message). */
+  whyRefused(slots: number, lock?: string): string {
+    if (lock !== undefined && this.locks.has(lock)) return `lock ${lock} is held`
+    return `${slots} slot(s) asked, ${this.free} free`
   }
 
   get free(): number {
     return this.total - this.used
   }
 
-  /** Grants a lease for `slots` slots, or undefined when they are not free. */
-  reserve(owner: string, slots: number): string | undefined {
-    if (slots > this.free) return undefined
-    const lease: Lease = { id: randomUUID(), owner, slots, inUse: false, expiry: undefined }
+  /** Grants a lease for `slots` slots, or undefined when they are not free or `lock` is held. */
+  reserve(owner: string, slots: number, lock?: string): string | undefined {
+    if (slots > this.free || (lock !== undefined && this.locks.has(lock))) return undefined
+    const lease: Lease = { id: randomUUID(), owner, slots, inUse: false, lock, expiry: undefined }
+    if (lock !== undefined) this.locks.add(lock)
     lease.expiry = setTimeout(() => this.release(lease.id), this.ttlMs)
     lease.expiry.unref()
     this.leases.set(lease.id, lease)
@@ -56,11 +66,13 @@ export class SlotTable extends EventEmitter<SlotEvents> {
     if (!lease || (owner !== undefined && lease.owner !== owner)) return
     clearTimeout(lease.expiry)
     this.leases.delete(leaseId)
+    if (lease.lock !== undefined) this.locks.delete(lease.lock)
     this.used -= lease.slots
     this.emit('freed', this.free)
   }
 
-  releaseOwner(owner: string): void {
-    for (const lease of [...this.leases.values()]) if (lease.owner === owner) this.release(lease.id)
+  /** Takes back an owner's leases that run no task (a running task frees its own lease when it ends). */
+  releaseUnused(owner: string): void {
+    for (const lease of [...this.leases.values()]) if (lease.owner === owner && !lease.inUse) this.release(lease.id)
   }
 }

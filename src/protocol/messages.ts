@@ -29,6 +29,9 @@ export const NodeInfo = z.strictObject({
   arch: z.string().max(32),
   slots: z.int().min(1).max(4096),
   tags: z.array(name).max(256),
+  /** Total memory in bytes and logical CPUs, for `requires.memory` / `requires.cpus`. */
+  memory: count.optional(),
+  cpus: z.int().min(1).max(65536).optional(),
 })
 export type NodeInfo = z.infer<typeof NodeInfo>
 
@@ -45,10 +48,19 @@ export const Auth = message('auth', { proof: bytes })
 export const Welcome = message('welcome', { session: name })
 
 // Slots: a reservation is a lease the node takes back if it is not used in time.
-export const Reserve = message('reserve', { id: requestId, slots: z.int().min(1).max(4096) })
+// `lock`: at most one lease holding the same lock name exists on a node at a time.
+export const Reserve = message('reserve', { id: requestId, slots: z.int().min(1).max(4096), lock: name.optional() })
 export const Reserved = message('reserved', { id: requestId, lease: name, ttlMs: count })
 export const Refused = message('refused', { id: requestId, reason: text })
 export const Release = message('release', { lease: name })
+/** Node → submitters it refused since the last notice: slots came free, ask again (no polling). */
+export const Free = message('free', { slots: count })
+
+// Requirements a node cannot tell in its NodeInfo: which tools are on a task's PATH, which variables
+// a task's environment has (`NAME` set, or `NAME=value` exactly). Answers are booleans in the asked order.
+const probeList = z.array(z.string().min(1).max(1024)).max(256)
+export const Probe = message('probe', { id: requestId, tools: probeList, env: probeList })
+export const Probed = message('probed', { id: requestId, tools: z.array(z.boolean()).max(256), env: z.array(z.boolean()).max(256) })
 
 // Content-addressed upload: ask what the node lacks, then stream only that, chunk by chunk.
 export const Have = message('have', {
@@ -109,6 +121,9 @@ export const Message = z.discriminatedUnion('type', [
   Reserved,
   Refused,
   Release,
+  Free,
+  Probe,
+  Probed,
   Have,
   Need,
   Blob,

@@ -15,6 +15,7 @@ import {
   type Outgoing,
 } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
+import { keepAlive } from '../transfer/heartbeat.js'
 import { ExternalError, UserError } from '../errors.js'
 
 export interface Blob {
@@ -30,7 +31,7 @@ export interface RunHandlers {
 }
 
 type RunRequest = Omit<MessageOf<'run'>, 'v' | 'type'>
-type Reply = MessageOf<'reserved'> | MessageOf<'refused'> | MessageOf<'need'>
+type Reply = MessageOf<'reserved'> | MessageOf<'refused'> | MessageOf<'need'> | MessageOf<'probed'>
 
 interface PendingRun {
   handlers: RunHandlers
@@ -45,6 +46,8 @@ export class NodeClient {
   /** Blobs this node has, or is being sent: each crosses the wire at most once per connection. */
   private readonly blobs = new Map<string, Promise<number>>()
   lostReason: string | undefined
+  private readonly lostListeners: ((reason: string) => void)[] = []
+  private readonly freeListeners: (() => void)[] = []
 
   private constructor(
     readonly url: string,
@@ -56,7 +59,10 @@ export class NodeClient {
   }
 
   /** Opens a connection and completes the handshake (authenticating the node when a secret is set). */
-  static async connect(url: string, options: { secret?: Buffer | undefined; client: string }): Promise<NodeClient> {
+  static async connect(
+    url: string,
+    options: { secret?: Buffer | undefined; client: string; heartbeatMs?: number | undefined },
+  ): Promise<NodeClient> {
     const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: 10_000 })
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())
@@ -67,6 +73,7 @@ export class NodeClient {
       )
     })
     const channel = new Channel(ws)
+    keepAlive(ws, options.heartbeatMs)
     const clientNonce = newNonce()
     const step = nextMessage(channel)
     await channel.send({ type: 'hello', role: 'submit', client: options.client, nonce: clientNonce })
@@ -94,10 +101,34 @@ export class NodeClient {
     return this.lostReason === undefined
   }
 
-  /** Asks for a lease on `slots` slots: the lease id, or undefined when refused. */
-  async reserve(slots: number): Promise<string | undefined> {
-    const reply = await this.request({ type: 'reserve', id: this.nextId++, slots })
+  /** Calls `listener` once when the connection is lost (at once if it already is). */
+  onLost(listener: (reason: string) => void): void {
+    if (this.lostReason !== undefined) listener(this.lostReason)
+    else this.lostListeners.push(listener)
+  }
+
+  /** Calls `listener` whenever the node says slots came free after refusing this submitter. */
+  onFree(listener: () => void): void {
+    this.freeListeners.push(listener)
+  }
+
+  /** Asks for a lease on `slots` slots (holding `lock`, if given): the lease id, or undefined when refused. */
+  async reserve(slots: number, lock?: string): Promise<string | undefined> {
+    const reply = await this.request({ type: 'reserve', id: this.nextId++, slots, ...(lock === undefined ? {} : { lock }) })
     return reply.type === 'reserved' ? reply.lease : undefined
+  }
+
+  /** Asks which tools are on a task's PATH and which env entries hold on the node. */
+  async probe(tools: string[], env: string[]): Promise<{ tools: boolean[]; env: boolean[] }> {
+    const reply = await this.request({ type: 'probe', id: this.nextId++, tools, env })
+    if (reply.type !== 'probed') throw new ExternalError(`node ${this.info.name} lost: ${this.lostReason ?? 'no answer'}`)
+    return { tools: reply.tools, env: reply.env }
+  }
+
+  /** Gives up on this node (e.g. discovery saw it leave): everything in flight fails as lost. */
+  drop(reason: string): void {
+    this.lost(reason)
+    this.channel.close(1001, reason)
   }
 
   release(lease: string): void {
@@ -160,12 +191,16 @@ export class NodeClient {
     switch (message.type) {
       case 'reserved':
       case 'refused':
+      case 'probed':
       case 'need': {
         const resolve = this.replies.get(message.id)
         this.replies.delete(message.id)
         resolve?.(message)
         return
       }
+      case 'free':
+        for (const listener of this.freeListeners) listener()
+        return
       case 'started':
         this.runs.get(message.task)?.handlers.onStarted?.()
         return
@@ -206,6 +241,7 @@ export class NodeClient {
     this.runs.clear()
     for (const resolve of this.replies.values()) resolve({ v: 1, type: 'refused', id: 0, reason })
     this.replies.clear()
+    for (const listener of this.lostListeners.splice(0)) listener(reason)
   }
 }
 

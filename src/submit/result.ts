@@ -32,13 +32,33 @@ export interface BatchResult {
   durationMs: number
 }
 
+/** One attempt of a task on a node: a row of the job log. */
+export interface AttemptRecord {
+  task: string
+  line: number
+  attempt: number
+  node: string
+  /** Wall-clock ms since the epoch. */
+  startedAt: number
+  durationMs: number
+  exitCode: number | null
+  signal: string | null
+  /** `failed` with node lost when the node went away mid-attempt. */
+  status: TaskStatus
+  bytesUp: number
+  bytesDown: number
+}
+
 /** Callbacks for watching a batch; all optional. */
 export interface SubmitObserver {
   /** Something worth telling that does not stop the batch (a named node that cannot be reached). */
   warning?(message: string): void
   nodeAdded?(node: NodeInfo, url: string): void
   nodeLost?(node: NodeInfo, reason: string): void
+  taskQueued?(task: TaskSpec): void
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
+  /** Output of an attempt that counts, delivered once: held until the attempt ends (see attempt-output.ts). */
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
   taskFinished?(result: TaskResult): void
+  attemptFinished?(record: AttemptRecord): void
 }

@@ -1,14 +1,17 @@
 // Hands a batch's tasks to nodes: a task is ready when the tasks it comes after have succeeded; a ready
 // task goes to a node that meets its requirements and has free slots; the node must grant a lease
-// (another submitter may have won the slot); then its inputs are uploaded, it runs, its files come back.
+// (another submitter may have won the slot, and then the node says when slots come free); then its
+// inputs are uploaded, it runs, its files come back. A lost node's tasks go back to the queue.
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { NodeInfo } from '../protocol/index.js'
 import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
 import { FileSink } from '../transfer/file-sink.js'
 import { HashCache } from '../transfer/hash.js'
+import { AttemptOutput } from './attempt-output.js'
 import type { NodeClient } from './node-client.js'
-import { unmetRequirement } from './requirements.js'
-import type { SubmitObserver, TaskResult } from './result.js'
+import { probeQuestions, unmetRequirement, type ProbeAnswers } from './requirements.js'
+import type { AttemptRecord, SubmitObserver, TaskResult } from './result.js'
 
 export interface BatchPlan {
   tasks: TaskSpec[]
@@ -16,67 +19,147 @@ export interface BatchPlan {
   /** Where returned files are written: `dest` itself, or `dest/<task name>/` with perTaskFolders. */
   dest: string
   perTaskFolders: boolean
+  /** Tasks that already succeeded in an earlier run (--resume): reported as such, not run. */
+  done?: ReadonlySet<string>
+  /** Stop after this many failures: `soon` lets running tasks finish, `now` cancels them. */
+  halt?: HaltPolicy
+  /** Shared with whoever hashed the inputs before (task digests), so no file is hashed twice. */
+  hashes?: HashCache
 }
 
-/** How long a node that refused a reservation is left alone before it is asked again. */
-const REFUSAL_BACKOFF_MS = 200
+export interface HaltPolicy {
+  when: 'now' | 'soon'
+  failures: number
+}
+
+/** A node that refused is asked again when it announces free slots, or after this long at the latest. */
+const REFUSAL_FALLBACK_MS = 5_000
+const PROBE_BATCH = 256
 
 type Outcome = Partial<TaskResult> & Pick<TaskResult, 'status'>
 
-interface Slotted {
+interface NodeState {
   client: NodeClient
   inflight: number
-  refusedUntil: number
+  refused: boolean
+  /** Counts `free` notices: a refusal answered by a notice that already arrived must not stick. */
+  freeNotices: number
+  locks: Set<string>
+  /** Undefined until the node has answered the probe. */
+  probed: ProbeAnswers | undefined
+}
+
+interface Running {
+  node: NodeState
+  /** The attempt's token: the wire task id. Results carrying another token are stale and ignored. */
+  token: string
 }
 
 export class Scheduler {
-  private readonly nodes: Slotted[] = []
+  private readonly nodes: NodeState[] = []
   private readonly results = new Map<string, TaskResult>()
   private readonly attempts = new Map<string, number>()
-  private readonly running = new Map<string, { client: NodeClient; wireId: string }>()
+  private readonly running = new Map<string, Running>()
+  /** Nodes a task already ran on and failed: a retry prefers another. */
+  private readonly tried = new Map<string, Set<NodeClient>>()
   private readonly waiting: TaskSpec[]
-  private readonly hashes = new HashCache()
-  private nextWireId = 1
+  private readonly hashes: HashCache
+  private readonly questions: { tools: string[]; env: string[] }
+  private failures = 0
   private wake: NodeJS.Timeout | undefined
   private finish: () => void = () => {}
+  private started = false
   private cancelled = false
+  private halted = false
+  /** The batch ended: connections closing now are not news. */
+  private over = false
 
   constructor(
     private readonly plan: BatchPlan,
     private readonly observer: SubmitObserver,
   ) {
+    this.hashes = plan.hashes ?? new HashCache()
     // Higher priority first; file order among equals.
-    this.waiting = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
+    const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
+    this.waiting = order.filter((t) => !plan.done?.has(t.name))
+    this.questions = probeQuestions(this.waiting)
+    for (const task of order) {
+      if (plan.done?.has(task.name)) this.record(task, { status: 'succeeded', reason: 'already succeeded (--resume)' })
+      else this.observer.taskQueued?.(task)
+    }
   }
 
+  /** Adds a node, also mid-batch (discovery). Its loss is handled here: its tasks are re-queued. */
   addNode(client: NodeClient): void {
-    this.nodes.push({ client, inflight: 0, refusedUntil: 0 })
+    const node: NodeState = { client, inflight: 0, refused: false, freeNotices: 0, locks: new Set(), probed: undefined }
+    this.nodes.push(node)
     this.observer.nodeAdded?.(client.info, client.url)
-    this.pump()
+    client.onFree(() => {
+      node.freeNotices++
+      node.refused = false
+      this.pump()
+    })
+    client.onLost((reason) => {
+      if (this.over) return
+      this.observer.nodeLost?.(client.info, reason)
+      this.pump()
+    })
+    void this.probe(node)
+  }
+
+  /** Stops using a node (discovery saw it go): running tasks there are re-queued as for a lost node. */
+  removeNode(client: NodeClient, reason = 'removed'): void {
+    client.drop(reason)
   }
 
   async run(signal?: AbortSignal): Promise<TaskResult[]> {
     const done = new Promise<void>((resolve) => (this.finish = resolve))
     signal?.addEventListener('abort', () => this.cancel(), { once: true })
     if (signal?.aborted) this.cancel()
+    this.started = true
     this.pump()
     await done
+    this.over = true
     clearTimeout(this.wake)
     return this.plan.tasks.map((t) => this.results.get(t.name) as TaskResult)
   }
 
   /** Stops handing out tasks and cancels every running one on its node. */
-  cancel(): void {
+  cancel(reason = 'cancelled before it started'): void {
     this.cancelled = true
-    for (const { client, wireId } of this.running.values()) client.cancel(wireId)
-    for (const task of this.waiting.splice(0)) this.record(task, { status: 'cancelled', reason: 'cancelled before it started' })
+    for (const { node, token } of this.running.values()) node.client.cancel(token)
+    for (const task of this.waiting.splice(0)) this.record(task, { status: 'cancelled', reason })
+    this.pump()
+  }
+
+  private async probe(node: NodeState): Promise<void> {
+    const answers: ProbeAnswers = { tools: new Map(), env: new Map() }
+    const { tools, env } = this.questions
+    try {
+      for (let i = 0; i < Math.max(tools.length, env.length); i += PROBE_BATCH) {
+        const t = tools.slice(i, i + PROBE_BATCH)
+        const e = env.slice(i, i + PROBE_BATCH)
+        const reply = await node.client.probe(t, e)
+        t.forEach((name, k) => answers.tools.set(name, reply.tools[k] === true))
+        e.forEach((entry, k) => answers.env.set(entry, reply.env[k] === true))
+      }
+    } catch {
+      // A node lost while probing is handled by its onLost.
+    }
+    node.probed = answers
     this.pump()
   }
 
   private pump(): void {
+    if (!this.started) return
     clearTimeout(this.wake)
-    const now = Date.now()
+    const live = this.nodes.filter((n) => n.client.connected)
+    const ready = live.filter((n) => n.probed !== undefined)
+    const probing = live.length > ready.length
+    const open = (n: NodeState): boolean => !n.refused && n.inflight < n.client.info.slots
     for (let i = 0; i < this.waiting.length; i++) {
+      // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
+      if (!probing && !ready.some(open)) break
       const task = this.waiting[i] as TaskSpec
       const blocked = this.blockedBy(task)
       if (blocked === 'wait') continue
@@ -85,26 +168,31 @@ export class Scheduler {
         this.record(task, { status: 'skipped', reason: blocked })
         continue
       }
-      const live = this.nodes.filter((n) => n.client.connected)
-      const fitting = live.filter((n) => unmetRequirement(task, n.client.info) === undefined)
-      if (fitting.length === 0 && this.running.size === 0 && live.length > 0) {
+      const fitting = ready.filter((n) => unmetRequirement(task, n.client.info, n.probed) === undefined)
+      if (fitting.length === 0 && !probing && live.length > 0) {
         this.waiting.splice(i--, 1)
-        const why = live.map((n) => `${n.client.info.name}: ${unmetRequirement(task, n.client.info)}`).join('; ')
+        const why = live.map((n) => `${n.client.info.name}: ${unmetRequirement(task, n.client.info, n.probed)}`).join('; ')
         this.record(task, { status: 'failed', reason: `no node can run it (${why})` })
+        this.countFailure()
         continue
       }
+      const tried = this.tried.get(task.name)
       const node = fitting
-        .filter((n) => n.refusedUntil <= now && n.client.info.slots - n.inflight >= task.slots)
-        .sort((a, b) => a.inflight / a.client.info.slots - b.inflight / b.client.info.slots)[0]
+        .filter((n) => !n.refused && n.client.info.slots - n.inflight >= task.slots && (task.lock === undefined || !n.locks.has(task.lock)))
+        .sort((a, b) => Number(tried?.has(a.client) ?? false) - Number(tried?.has(b.client) ?? false) || load(a) - load(b))[0]
       if (!node) continue
       this.waiting.splice(i--, 1)
       void this.launch(task, node)
     }
-    if (this.waiting.length > 0 && this.running.size === 0 && !this.nodes.some((n) => n.client.connected)) {
+    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0) {
       for (const task of this.waiting.splice(0)) this.record(task, { status: 'failed', reason: 'no node left to run it' })
     }
-    if (this.waiting.length > 0 && this.nodes.some((n) => n.refusedUntil > now)) {
-      this.wake = setTimeout(() => this.pump(), REFUSAL_BACKOFF_MS)
+    if (this.waiting.length > 0 && live.some((n) => n.refused)) {
+      // Normally a `free` notice wakes us; this only guards against a node that never sends one.
+      this.wake = setTimeout(() => {
+        for (const n of this.nodes) n.refused = false
+        this.pump()
+      }, REFUSAL_FALLBACK_MS)
     }
     if (this.waiting.length === 0 && this.running.size === 0) this.finish()
   }
@@ -119,43 +207,56 @@ export class Scheduler {
     return undefined
   }
 
-  private async launch(task: TaskSpec, node: Slotted): Promise<void> {
+  private async launch(task: TaskSpec, node: NodeState): Promise<void> {
     const { client } = node
-    const wireId = String(this.nextWireId++)
+    const token = `${task.line}-${randomBytes(6).toString('hex')}`
     const attempt = (this.attempts.get(task.name) ?? 0) + 1
     node.inflight += task.slots
-    this.running.set(task.name, { client, wireId })
+    if (task.lock !== undefined) node.locks.add(task.lock)
+    this.running.set(task.name, { node, token })
     const dest = this.plan.perTaskFolders ? path.join(this.plan.dest, task.name) : this.plan.dest
     const sink = new FileSink(dest)
+    const output = new AttemptOutput((stream, data) => this.observer.taskOutput?.(task, stream, data))
+    const startedAt = Date.now()
     let outcome: Outcome | 'requeue'
+    let ran = false
     try {
-      const lease = await client.reserve(task.slots)
+      const notices = node.freeNotices
+      const lease = await client.reserve(task.slots, task.lock)
       if (lease === undefined) {
-        node.refusedUntil = Date.now() + REFUSAL_BACKOFF_MS
+        if (client.connected && node.freeNotices === notices) node.refused = true
         outcome = 'requeue'
       } else {
         this.attempts.set(task.name, attempt)
-        outcome = await this.attempt(task, client, lease, wireId, sink, attempt)
+        ran = true
+        outcome = await this.attempt(task, client, lease, token, sink, attempt, output)
       }
     } catch (error) {
       await sink.abort()
       // The node was lost, not the task's fault: run it elsewhere, without spending a retry.
       outcome = client.connected ? { status: 'failed', reason: (error as Error).message } : 'requeue'
-      if (!client.connected) this.observer.nodeLost?.(client.info, client.lostReason ?? 'lost')
+      if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
     node.inflight -= task.slots
-    this.running.delete(task.name)
-    if (outcome === 'requeue' && !this.cancelled) {
-      this.waiting.unshift(task)
-    } else if (outcome !== 'requeue' && outcome.status === 'failed' && attempt <= task.retries && !this.cancelled) {
+    if (task.lock !== undefined) node.locks.delete(task.lock)
+    if (this.running.get(task.name)?.token === token) this.running.delete(task.name)
+    if (ran) {
+      this.observer.attemptFinished?.(attemptRecord(task, client.info, attempt, startedAt, outcome, sink.bytes))
+    }
+    const retry = outcome !== 'requeue' && outcome.status === 'failed' && attempt <= task.retries
+    if ((outcome === 'requeue' || retry) && !this.cancelled && !this.halted) {
+      output.discard()
+      if (retry) this.tried.set(task.name, (this.tried.get(task.name) ?? new Set()).add(client))
       this.waiting.unshift(task)
     } else {
+      output.flush()
       this.record(
         task,
         outcome === 'requeue'
-          ? { status: 'cancelled', reason: 'cancelled' }
+          ? { status: 'cancelled', reason: this.halted ? 'halted' : 'cancelled' }
           : { ...outcome, node: client.info.name, bytesDown: sink.bytes },
       )
+      if (outcome !== 'requeue' && outcome.status === 'failed') this.countFailure()
     }
     this.pump()
   }
@@ -164,9 +265,10 @@ export class Scheduler {
     task: TaskSpec,
     client: NodeClient,
     lease: string,
-    wireId: string,
+    token: string,
     sink: FileSink,
     attempt: number,
+    output: AttemptOutput,
   ): Promise<Outcome> {
     const inputs = this.plan.inputs.get(task.name) ?? []
     const blobs = await Promise.all(
@@ -174,10 +276,11 @@ export class Scheduler {
     )
     const bytesUp = await client.ensureBlobs(blobs)
     const info: NodeInfo = client.info
+    const current = (): boolean => this.running.get(task.name)?.token === token
     const exit = await client.run(
       {
         lease,
-        task: wireId,
+        task: token,
         name: task.name,
         command: task.command,
         env: task.env,
@@ -186,9 +289,11 @@ export class Scheduler {
         ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
       },
       {
-        onStarted: () => this.observer.taskStarted?.(task, info, attempt),
-        onOutput: (stream, data) => this.observer.taskOutput?.(task, stream, data),
-        onFile: (m) => sink.write(m.path, m.offset, m.data, m.final, m.mode),
+        onStarted: () => current() && this.observer.taskStarted?.(task, info, attempt),
+        onOutput: (stream, data) => current() && output.push(stream, data),
+        onFile: async (m) => {
+          if (current()) await sink.write(m.path, m.offset, m.data, m.final, m.mode)
+        },
       },
     )
     const ok = exit.exitCode === 0 && !exit.timedOut && exit.error === undefined
@@ -202,7 +307,7 @@ export class Scheduler {
             ? undefined
             : `exit code ${exit.exitCode}`)
     return {
-      status: this.cancelled ? 'cancelled' : ok ? 'succeeded' : 'failed',
+      status: this.cancelled && !ok ? 'cancelled' : ok ? 'succeeded' : 'failed',
       exitCode: exit.exitCode,
       signal: exit.signal,
       timedOut: exit.timedOut,
@@ -215,7 +320,19 @@ export class Scheduler {
     }
   }
 
+  private countFailure(): void {
+    this.failures++
+    const halt = this.plan.halt
+    if (!halt || this.halted || this.failures < halt.failures) return
+    this.halted = true
+    this.observer.warning?.(`halting after ${this.failures} failure(s) (--halt ${halt.when},fail=${halt.failures})`)
+    if (halt.when === 'now') this.cancel('halted')
+    else for (const task of this.waiting.splice(0)) this.record(task, { status: 'cancelled', reason: 'halted' })
+  }
+
+  // Each task is recorded once: whatever a stale attempt reports later is dropped.
   private record(task: TaskSpec, partial: Outcome): void {
+    if (this.results.has(task.name)) return
     const result: TaskResult = {
       name: task.name,
       line: task.line,
@@ -233,5 +350,33 @@ export class Scheduler {
     }
     this.results.set(task.name, result)
     this.observer.taskFinished?.(result)
+  }
+}
+
+function load(n: NodeState): number {
+  return n.inflight / n.client.info.slots
+}
+
+function attemptRecord(
+  task: TaskSpec,
+  node: NodeInfo,
+  attempt: number,
+  startedAt: number,
+  outcome: Outcome | 'requeue',
+  bytesDown: number,
+): AttemptRecord {
+  const o: Outcome = outcome === 'requeue' ? { status: 'failed', reason: 'node lost' } : outcome
+  return {
+    task: task.name,
+    line: task.line,
+    attempt,
+    node: node.name,
+    startedAt,
+    durationMs: Date.now() - startedAt,
+    exitCode: o.exitCode ?? null,
+    signal: o.signal ?? null,
+    status: o.status,
+    bytesUp: o.bytesUp ?? 0,
+    bytesDown,
   }
 }

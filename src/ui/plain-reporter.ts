@@ -23,6 +23,7 @@ export function plainReporter(
   }
   return {
     warning: (message) => streams.err(`distw: warning: ${message}\n`),
+    nodeLost: (node, reason) => streams.err(`distw: node ${node.name} lost (${reason}); its tasks go back to the queue\n`),
     taskOutput: (task, stream, data) => prefixer(task.name, stream).push(data),
     taskFinished: (result) => {
       for (const stream of ['stdout', 'stderr'] as const) {

@@ -61,7 +61,7 @@ describe('daemon robustness', () => {
   })
 
   it('kills the task of a client that disconnects mid-task and removes its folder', async () => {
-    daemon = await startDaemon({ port: 0, slots: 1, killGraceMs: 500 })
+    daemon = await startDaemon({ port: 0, slots: 1, killGraceMs: 500, submitterGraceMs: 200 })
     const client = await NodeClient.connect(daemon.url, { client: 'test' })
     const lease = await client.reserve(1)
     expect(lease).toBeDefined()

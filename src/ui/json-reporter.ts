@@ -1,0 +1,30 @@
+// `distw submit --json`: one JSON object per line on stdout for every event of the batch, for CI
+// scripts (`jq`-friendly). Output bytes are given as UTF-8 text (invalid sequences replaced).
+import type { SubmitObserver, TaskResult } from '../submit/result.js'
+
+export function jsonReporter(
+  write: (line: string) => void,
+): SubmitObserver & { finished(results: TaskResult[], durationMs: number, exitCode: number): void } {
+  const emit = (event: string, fields: Record<string, unknown>): void =>
+    write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`)
+  return {
+    warning: (message) => emit('warning', { message }),
+    nodeAdded: (node, url) => emit('node-added', { node: node.name, id: node.id, url, slots: node.slots }),
+    nodeLost: (node, reason) => emit('node-lost', { node: node.name, id: node.id, reason }),
+    taskQueued: (task) => emit('task-queued', { task: task.name, line: task.line }),
+    taskStarted: (task, node, attempt) => emit('task-started', { task: task.name, node: node.name, attempt }),
+    taskOutput: (task, stream, data) => emit('task-output', { task: task.name, stream, data: data.toString('utf8') }),
+    taskFinished: (result) => emit('task-finished', { task: result.name, ...result }),
+    finished: (results, durationMs, exitCode) => {
+      const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length
+      emit('batch-finished', {
+        exitCode,
+        durationMs,
+        succeeded: count('succeeded'),
+        failed: count('failed'),
+        skipped: count('skipped'),
+        cancelled: count('cancelled'),
+      })
+    },
+  }
+}

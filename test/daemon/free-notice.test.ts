@@ -1,0 +1,60 @@
+// Reservations between submitters on a real in-process daemon: a refused submitter is told when
+// slots come free (no polling), a lock is exclusive, and a probe answers for the task environment.
+import { afterEach, describe, expect, it } from 'vitest'
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
+import { NodeClient } from '../../src/submit/node-client.js'
+
+let daemon: RunningDaemon | undefined
+const clients: NodeClient[] = []
+afterEach(async () => {
+  clients.splice(0).forEach((c) => c.close())
+  await daemon?.close()
+  daemon = undefined
+})
+
+async function connect(): Promise<NodeClient> {
+  const client = await NodeClient.connect(daemon!.url, { client: 'test' })
+  clients.push(client)
+  return client
+}
+
+describe('slot notices', () => {
+  it('tells a refused submitter once slots come free, and only it', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1 })
+    const [a, b, c] = [await connect(), await connect(), await connect()]
+    const told: string[] = []
+    b.onFree(() => told.push('b'))
+    c.onFree(() => told.push('c'))
+    a.onFree(() => told.push('a'))
+
+    const lease = await a.reserve(1)
+    expect(lease).toBeDefined()
+    expect(await b.reserve(1)).toBeUndefined()
+    a.release(lease!)
+    // A round trip on a proves the node handled the release (and sent its notices); one on b and c
+    // then proves whatever notice was sent to them has arrived.
+    await a.probe([], [])
+    await b.probe([], [])
+    await c.probe([], [])
+    expect(told).toEqual(['b'])
+    expect(await b.reserve(1)).toBeDefined()
+  })
+
+  it('refuses a second lease holding the same lock, grants other locks', async () => {
+    daemon = await startDaemon({ port: 0, slots: 4 })
+    const a = await connect()
+    const first = await a.reserve(1, 'gpu')
+    expect(first).toBeDefined()
+    expect(await a.reserve(1, 'gpu')).toBeUndefined()
+    expect(await a.reserve(1, 'disk')).toBeDefined()
+    a.release(first!)
+    expect(await a.reserve(1, 'gpu')).toBeDefined()
+  })
+
+  it('answers a probe for tools on the task PATH and env entries of the task environment', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1, name: 'probed-node' })
+    const a = await connect()
+    const answer = await a.probe(['sh', 'no-such-tool-xyz', '/bin/sh'], ['PATH', 'DISTW_NODE=probed-node', 'DISTW_NODE=other', 'NOPE_VAR'])
+    expect(answer).toEqual({ tools: [true, false, false], env: [true, true, false, false] })
+  })
+})

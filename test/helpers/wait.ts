@@ -1,0 +1,37 @@
+// Polling helpers for end-to-end tests: wait for a condition with a generous deadline, never a fixed sleep.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+
+export async function until<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A pid a task wrote into `file`, once it is there. */
+export function pidIn(file: string): Promise<number> {
+  return until(async () => Number((await fs.readFile(file, 'utf8').catch(() => '')).trim()) || undefined, `a pid in ${file}`)
+}
+
+/** The folder where a daemon started by spawnDaemon keeps its task folders, read from its log. */
+export function taskRoot(daemonLog: string): string {
+  const workDir = /workDir=(\S+)/.exec(daemonLog)?.[1] ?? ''
+  return path.join(workDir.replace(/^"|"$/g, ''), 'tasks')
+}

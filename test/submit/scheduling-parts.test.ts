@@ -1,0 +1,152 @@
+// The pure parts behind scheduling: held output, --halt parsing, the job log round trip, task digests,
+// requirement matching with probe answers, and lease expiry on the node's slot table.
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { SlotTable } from '../../src/daemon/slots.js'
+import type { NodeInfo } from '../../src/protocol/index.js'
+import { AttemptOutput } from '../../src/submit/attempt-output.js'
+import { parseHalt } from '../../src/submit/halt.js'
+import { JobLog, succeededDigests } from '../../src/submit/joblog.js'
+import { unmetRequirement } from '../../src/submit/requirements.js'
+import { taskDigest } from '../../src/submit/task-digest.js'
+import { parseTasks, type TaskSpec } from '../../src/tasks/index.js'
+import { HashCache } from '../../src/transfer/hash.js'
+
+const dirs: string[] = []
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
+})
+const temp = async () => {
+  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-parts-'))
+  dirs.push(d)
+  return d
+}
+const node: NodeInfo = { id: 'n1', name: 'box', version: '0', os: 'linux', arch: 'x64', slots: 4, tags: [], memory: 2 * 1024 ** 3, cpus: 2 }
+const task = (line: string): TaskSpec => parseTasks(line, 'test')[0] as TaskSpec
+
+describe('AttemptOutput', () => {
+  it('holds output until flushed, forgets it when discarded, streams past the limit', () => {
+    const seen: string[] = []
+    const sink = (_s: 'stdout' | 'stderr', d: Buffer) => void seen.push(d.toString())
+    const kept = new AttemptOutput(sink)
+    kept.push('stdout', Buffer.from('a'))
+    expect(seen).toEqual([])
+    kept.flush()
+    kept.push('stdout', Buffer.from('b'))
+    expect(seen).toEqual(['a', 'b'])
+
+    const dropped = new AttemptOutput(sink)
+    dropped.push('stdout', Buffer.from('lost'))
+    dropped.discard()
+    expect(seen).toEqual(['a', 'b'])
+
+    const big = new AttemptOutput(sink, 3)
+    big.push('stderr', Buffer.from('xy'))
+    big.push('stderr', Buffer.from('zw'))
+    expect(seen.slice(2)).toEqual(['xy', 'zw'])
+  })
+})
+
+describe('parseHalt', () => {
+  it('reads now/soon with a failure count and refuses anything else with a hint', () => {
+    expect(parseHalt('now,fail=1')).toEqual({ when: 'now', failures: 1 })
+    expect(parseHalt('soon,fail=12')).toEqual({ when: 'soon', failures: 12 })
+    for (const bad of ['now', 'later,fail=1', 'now,fail=0', 'soon,fail=x']) expect(() => parseHalt(bad)).toThrow(/bad --halt/)
+  })
+})
+
+describe('job log', () => {
+  it('writes a header once and reads back the digests of succeeded attempts only', async () => {
+    const file = path.join(await temp(), 'job.log')
+    const row = {
+      task: 't\tab',
+      line: 1,
+      attempt: 1,
+      node: 'box',
+      startedAt: 0,
+      durationMs: 5,
+      exitCode: 0,
+      signal: null,
+      bytesUp: 1,
+      bytesDown: 2,
+    }
+    let log = await JobLog.open(file)
+    log.write('d1', { ...row, status: 'succeeded' })
+    log.write('d2', { ...row, status: 'failed', exitCode: 1 })
+    await log.close()
+    log = await JobLog.open(file)
+    log.write('d3', { ...row, status: 'succeeded' })
+    await log.close()
+    const text = await fs.readFile(file, 'utf8')
+    expect(text.split('\n').filter((l) => l.startsWith('digest\t'))).toHaveLength(1)
+    expect(text).toContain('\tt ab\t')
+    expect(await succeededDigests(file)).toEqual(new Set(['d1', 'd3']))
+    expect(await succeededDigests(path.join(path.dirname(file), 'absent.log'))).toEqual(new Set())
+    await fs.writeFile(file, 'not,a,joblog\n')
+    await expect(succeededDigests(file)).rejects.toThrow(/not a distw job log/)
+  })
+})
+
+describe('taskDigest', () => {
+  it('ignores the line and name, and changes with command, env or input content', async () => {
+    const dir = await temp()
+    const file = path.join(dir, 'in.txt')
+    await fs.writeFile(file, 'one')
+    const input = async () => {
+      const s = await fs.stat(file)
+      return [{ path: 'in.txt', absPath: file, size: s.size, mode: 0o644, mtimeMs: s.mtimeMs }]
+    }
+    const hashes = () => new HashCache()
+    const base = await taskDigest(task('{"name":"a","run":"cat in.txt","env":{"X":"1"}}'), await input(), hashes())
+    const moved = await taskDigest(task('\n\n{"name":"b","run":"cat in.txt","env":{"X":"1"}}'), await input(), hashes())
+    expect(moved).toBe(base)
+    expect(await taskDigest(task('{"run":"cat in.txt","env":{"X":"2"}}'), await input(), hashes())).not.toBe(base)
+    expect(await taskDigest(task('{"run":"cat  in.txt","env":{"X":"1"}}'), await input(), hashes())).not.toBe(base)
+    await fs.writeFile(file, 'two')
+    expect(await taskDigest(task('{"run":"cat in.txt","env":{"X":"1"}}'), await input(), hashes())).not.toBe(base)
+  })
+})
+
+describe('unmetRequirement', () => {
+  it('says which requirement a node misses, including probed tools and env', () => {
+    const probed = {
+      tools: new Map([
+        ['ffmpeg', false],
+        ['sh', true],
+      ]),
+      env: new Map([['LICENSE', true]]),
+    }
+    expect(unmetRequirement(task('{"run":"x","requires":{"memory":"4G"}}'), node)).toMatch(/has 2.0 GiB memory, task needs 4.0 GiB/)
+    expect(unmetRequirement(task('{"run":"x","requires":{"cpus":8}}'), node)).toMatch(/has 2 cpu\(s\), task needs 8/)
+    expect(unmetRequirement(task('{"run":"x","requires":{"tools":["sh","ffmpeg"]}}'), node, probed)).toBe('lacks tool(s) on PATH: ffmpeg')
+    expect(unmetRequirement(task('{"run":"x","requires":{"env":["LICENSE","GPU=1"]}}'), node, probed)).toBe('env lacks GPU=1')
+    expect(unmetRequirement(task('{"run":"x","requires":{"tools":["sh"],"env":["LICENSE"],"memory":"1G"}}'), node, probed)).toBeUndefined()
+  })
+})
+
+describe('SlotTable leases', () => {
+  it('takes back a lease that is not used in time, and frees slots for others', async () => {
+    const slots = new SlotTable(1, 50)
+    const freed = new Promise<number>((resolve) => slots.once('freed', resolve))
+    const lease = slots.reserve('a', 1)
+    expect(lease).toBeDefined()
+    expect(slots.reserve('b', 1)).toBeUndefined()
+    expect(await freed).toBe(1)
+    expect(slots.use('a', lease!)).toBe(false)
+    expect(slots.reserve('b', 1)).toBeDefined()
+  })
+
+  it('keeps a lease in use past its expiry until it is released', async () => {
+    const slots = new SlotTable(1, 30)
+    const lease = slots.reserve('a', 1)!
+    expect(slots.use('a', lease)).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(slots.free).toBe(0)
+    slots.releaseUnused('a')
+    expect(slots.free).toBe(0)
+    slots.release(lease)
+    expect(slots.free).toBe(1)
+  })
+})
