@@ -2,6 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { lineLogger } from '../daemon/log.js'
+import { UserError } from '../errors.js'
+import { parseSize } from '../tasks/index.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
@@ -11,6 +13,7 @@ export default class Daemon extends BaseCommand {
     '<%= config.bin %> daemon',
     '<%= config.bin %> daemon --slots 4 --port 7420',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw',
+    '<%= config.bin %> daemon --cache-dir ~/.cache/distw --cache-size 20G --max-output 100M',
   ]
 
   static override flags = {
@@ -19,6 +22,12 @@ export default class Daemon extends BaseCommand {
     slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
     'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
     name: Flags.string({ description: 'name shown to submitters (default: host name)' }),
+    'cache-dir': Flags.string({ description: 'folder of the blob cache, kept across restarts (default: WORK-DIR/cache)' }),
+    'cache-size': Flags.string({ description: 'cache bound, e.g. 20G; least recently used blobs are evicted', default: '10G' }),
+    'max-output': Flags.string({
+      description: "cap on each task's stdout+stderr, e.g. 100M; cut output ends with a marker",
+      default: '1G',
+    }),
   }
 
   async run(): Promise<void> {
@@ -31,6 +40,9 @@ export default class Daemon extends BaseCommand {
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
+      ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
+      cacheBytes: sizeFlag('cache-size', flags['cache-size']),
+      maxOutputBytes: sizeFlag('max-output', flags['max-output']),
     })
     process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
     await new Promise<void>((resolve) => {
@@ -39,5 +51,14 @@ export default class Daemon extends BaseCommand {
     })
     log('stopping')
     await daemon.close()
+  }
+}
+
+// A size flag ("512M", "4G") in bytes, or a usage error naming the flag.
+function sizeFlag(flag: string, value: string): number {
+  try {
+    return parseSize(value)
+  } catch (error) {
+    throw new UserError(`--${flag}: ${(error as Error).message}`)
   }
 }

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core'
+import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags } from '../connection-flags.js'
@@ -37,7 +38,11 @@ export default class Submit extends BaseCommand {
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const reporter = plainReporter({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) })
+    const reporter = plainReporter({
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+      drained: (s) => once(s === 'out' ? process.stdout : process.stderr, 'drain').then(() => {}),
+    })
     try {
       const batch = await submit({
         tasks: text,

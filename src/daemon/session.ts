@@ -32,7 +32,8 @@ export class Session {
   readonly id = randomUUID()
   private state: State = { phase: 'hello' }
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
-  private readonly uploads = new Set<string>()
+  /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
+  private readonly pinned = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
 
   constructor(
@@ -60,9 +61,7 @@ export class Session {
       case 'have':
         return this.have(message)
       case 'blob':
-        this.uploads.add(message.digest)
-        if (message.final) this.uploads.delete(message.digest)
-        return this.node.store.write(message.digest, message.offset, message.data, message.final)
+        return this.node.store.write(this.id, message.digest, message.offset, message.data, message.final)
       case 'run':
         return this.run(message)
       case 'cancel':
@@ -124,7 +123,13 @@ export class Session {
 
   private async have(message: MessageOf<'have'>): Promise<void> {
     const missing: string[] = []
-    for (const blob of message.blobs) if (!(await this.node.store.has(blob.digest))) missing.push(blob.digest)
+    for (const { digest } of message.blobs) {
+      if (!this.pinned.has(digest)) {
+        this.pinned.add(digest)
+        this.node.store.pin(digest)
+      }
+      if (!this.node.store.has(digest)) missing.push(digest)
+    }
     await this.channel.send({ type: 'need', id: message.id, digests: missing })
   }
 
@@ -158,7 +163,8 @@ export class Session {
     clearTimeout(this.handshakeTimer)
     for (const task of this.tasks.values()) task.abort.abort()
     this.node.slots.releaseOwner(this.id)
-    this.node.store.abortAll(this.uploads)
+    this.node.store.abortOwner(this.id)
+    for (const digest of this.pinned) this.node.store.unpin(digest)
     if (this.state.phase === 'ready') this.node.log('client disconnected', { peer: this.peer, session: this.id })
   }
 }

@@ -39,6 +39,7 @@ export interface SubmitObserver {
   nodeAdded?(node: NodeInfo, url: string): void
   nodeLost?(node: NodeInfo, reason: string): void
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
-  taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
+  /** A returned promise holds further output (and, through the connection, the task) until it settles. */
+  taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void | Promise<void>
   taskFinished?(result: TaskResult): void
 }
