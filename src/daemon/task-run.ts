@@ -1,11 +1,11 @@
 // One task on this node, from its inputs to its exit: materialise the folder, snapshot it, run the
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
-import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import picomatch from 'picomatch'
-import { CHUNK_BYTES, type MessageOf } from '../protocol/index.js'
+import { type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
+import { fileChunks } from '../transfer/chunks.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import { execute, type ExecResult } from './executor.js'
@@ -89,10 +89,8 @@ function outputSender(task: string, channel: Channel, cap: number) {
 async function sendFile(task: string, dir: string, file: Diff['changed'][number], channel: Channel): Promise<void> {
   const full = resolveInside(dir, file.path)
   let offset = 0
-  // One chunk is held at a time; send() waits whenever the socket is behind.
-  const chunks = createReadStream(full, { highWaterMark: CHUNK_BYTES })
-  for await (const chunk of chunks) {
-    const data = chunk as Buffer
+  // One chunk is held at a time (encoded into its frame at once); send() waits whenever the socket is behind.
+  for await (const data of fileChunks(full)) {
     await channel.send({ type: 'file', task, path: file.path, mode: file.mode, offset, data, final: false })
     offset += data.length
   }

@@ -1,9 +1,7 @@
 // The submitter's side of one connection to a node: handshake, reservations, uploads, runs.
 // Replies are matched to requests by id (reserve, have) or by task id (a run's events).
-import { createReadStream } from 'node:fs'
 import { WebSocket } from 'ws'
 import {
-  CHUNK_BYTES,
   computeProof,
   MAX_FRAME_BYTES,
   newNonce,
@@ -15,6 +13,7 @@ import {
   type Outgoing,
 } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
+import { fileChunks } from '../transfer/chunks.js'
 import { ExternalError, UserError } from '../errors.js'
 
 export interface Blob {
@@ -143,8 +142,7 @@ export class NodeClient {
 
   private async upload(blob: Blob): Promise<number> {
     let offset = 0
-    for await (const chunk of createReadStream(blob.absPath, { highWaterMark: CHUNK_BYTES })) {
-      const data = chunk as Buffer
+    for await (const data of fileChunks(blob.absPath)) {
       await this.channel.send({ type: 'blob', digest: blob.digest, offset, data, final: false })
       offset += data.length
     }
