@@ -149,11 +149,14 @@ export class Session {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name })
-    void runTask(message, this.node.task, this.channel, abort.signal)
+    const release = (): void => {
+      this.tasks.delete(message.task)
+      this.node.slots.release(message.lease)
+    }
+    void runTask(message, this.node.task, this.channel, abort.signal, release)
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
-        this.tasks.delete(message.task)
-        this.node.slots.release(message.lease)
+        release()
         this.node.log('task ended', { session: this.id, task: message.name })
       })
   }

@@ -19,47 +19,57 @@ export interface TaskRunContext {
   baseEnv: Record<string, string>
 }
 
-export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channel: Channel, signal: AbortSignal): Promise<void> {
-  const dir = await fs.mkdtemp(path.join(ctx.workRoot, 'task-'))
+/**
+ * Runs one task and reports its exit. `release` frees its slot just before the exit is sent, after the
+ * folder is gone: a submitter that reserves again on seeing the exit finds the slot free.
+ */
+export async function runTask(
+  run: MessageOf<'run'>,
+  ctx: TaskRunContext,
+  channel: Channel,
+  signal: AbortSignal,
+  release: () => void,
+): Promise<void> {
+  let dir: string | undefined
+  let result: ExecResult
+  let changes: Diff = { changed: [], deleted: [], skipped: [] }
   try {
-    let result: ExecResult
-    let changes: Diff = { changed: [], deleted: [], skipped: [] }
-    try {
-      await materialize(run, dir, ctx.store)
-      const before = await snapshot(dir)
-      await channel.send({ type: 'started', task: run.task })
-      result = await execute({
-        command: run.command,
-        cwd: dir,
-        env: { ...ctx.baseEnv, ...run.env },
-        timeoutMs: run.timeoutMs,
-        killGraceMs: ctx.killGraceMs,
-        signal,
-        onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
-      })
-      if (!signal.aborted) {
-        const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
-        changes = diff(before, await snapshot(dir), wanted)
-        for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
-      }
-    } catch (error) {
-      // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
-      result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
-    }
-    await channel.send({
-      type: 'exit',
-      task: run.task,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      durationMs: result.durationMs,
-      timedOut: result.timedOut,
-      deleted: changes.deleted,
-      skipped: changes.skipped,
-      ...(result.startError === undefined ? {} : { error: result.startError }),
+    dir = await fs.mkdtemp(path.join(ctx.workRoot, 'task-'))
+    await materialize(run, dir, ctx.store)
+    const before = await snapshot(dir)
+    await channel.send({ type: 'started', task: run.task })
+    result = await execute({
+      command: run.command,
+      cwd: dir,
+      env: { ...ctx.baseEnv, ...run.env },
+      timeoutMs: run.timeoutMs,
+      killGraceMs: ctx.killGraceMs,
+      signal,
+      onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
     })
+    if (!signal.aborted) {
+      const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
+      changes = diff(before, await snapshot(dir), wanted)
+      for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
+    }
+  } catch (error) {
+    // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
+    result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
   } finally {
-    await fs.rm(dir, { recursive: true, force: true })
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true })
+    release()
   }
+  await channel.send({
+    type: 'exit',
+    task: run.task,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    durationMs: result.durationMs,
+    timedOut: result.timedOut,
+    deleted: changes.deleted,
+    skipped: changes.skipped,
+    ...(result.startError === undefined ? {} : { error: result.startError }),
+  })
 }
 
 async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore): Promise<void> {
