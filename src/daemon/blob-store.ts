@@ -9,6 +9,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { once } from 'node:events'
 import { ProtocolError } from '../protocol/index.js'
+import { WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
 import { BlobIndex } from './blob-index.js'
 
 interface Incoming {
@@ -116,7 +117,7 @@ export class BlobStore {
     const upload: Incoming = {
       digest,
       file,
-      stream: createWriteStream(file, { mode: 0o600 }),
+      stream: createWriteStream(file, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
       hash: createHash('sha256'),
       received: 0,
       done,

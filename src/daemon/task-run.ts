@@ -9,7 +9,7 @@ import { fileChunks } from '../transfer/chunks.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import { execute, type ExecResult } from './executor.js'
-import { diff, snapshot, type Diff } from './workdir.js'
+import { diff, snapshot, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
   store: BlobStore
@@ -36,7 +36,8 @@ export async function runTask(
   try {
     dir = await fs.mkdtemp(path.join(ctx.workRoot, 'task-'))
     await materialize(run, dir, ctx.store)
-    const before = await snapshot(dir)
+    // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
+    const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
     await channel.send({ type: 'started', task: run.task })
     result = await execute({
       command: run.command,

@@ -17,3 +17,10 @@ export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
     await handle.close()
   }
 }
+
+/**
+ * How much a file being written may buffer before the writer waits: a few chunks, so the disk write
+ * of one chunk overlaps with receiving and hashing the next (with the default 16 KiB, every 1 MiB
+ * chunk waited for its own write).
+ */
+export const WRITE_BEHIND_BYTES = 4 * CHUNK_BYTES
