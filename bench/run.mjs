@@ -33,9 +33,18 @@ const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS']
   .map((k) => `${k}=${process.env[k]} `)
   .join('')
 for (const file of chosen) {
-  const bench = await import(path.join(ROOT, 'bench', file))
-  if (!bench.section || typeof bench.run !== 'function') continue
   const name = file.replace(/\.mjs$/, '')
+  const source = await fs.readFile(path.join(ROOT, 'bench', file), 'utf8')
+  if (!/export\s+(const|let)\s+section\b/.test(source)) {
+    // A standalone benchmark script (it writes its own section): run it as it is.
+    process.stderr.write(`bench: ${name} (standalone)…\n`)
+    const { spawnSync } = await import('node:child_process')
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bench', file)], { stdio: 'inherit' })
+    if (result.status !== 0) throw new Error(`bench/${file} exited ${result.status}`)
+    document = await fs.readFile(target, 'utf8').catch(() => document)
+    continue
+  }
+  const bench = await import(path.join(ROOT, 'bench', file))
   process.stderr.write(`bench: ${name}…\n`)
   const before = machine()
   let body
