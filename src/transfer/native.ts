@@ -3,12 +3,12 @@
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
-const require = createRequire(import.meta.url)
-
 /** True when ws's own buffer-util module has picked up bufferutil (checked in ws itself, not guessed). */
 export function wsUsesBufferutil(): boolean {
   if (process.env.WS_NO_BUFFER_UTIL) return false
   try {
+    // Inside the try: in a bundled single executable import.meta.url and require.resolve may not work.
+    const require = createRequire(import.meta.url)
     // ws does not export lib/buffer-util.js; load it by path so it is the same module ws uses.
     const bufferUtil = require(path.join(path.dirname(require.resolve('ws')), 'lib', 'buffer-util.js')) as {
       mask: (...args: unknown[]) => void
