@@ -28,7 +28,7 @@ if (unknown.length)
 
 const target = path.join(ROOT, 'BENCHMARKS.md')
 let document = await fs.readFile(target, 'utf8').catch(() => HEADER)
-const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS']
+const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS']
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)
   .join('')

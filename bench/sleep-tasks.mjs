@@ -1,10 +1,12 @@
 // Benchmark 2: scheduling slack. 200 × `sleep 0.05` with 2 slots: the ideal is 200 × 0.05 / 2 = 5.0 s.
-// Goal: ≤ 1.08 × the ideal.
+// Best of ${ROUNDS} alternating rounds. Goal: ≤ 1.08 × the ideal.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { runChild, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
 
 export const section = 'sleep-tasks'
+const ROUNDS = Number(process.env.DISTW_BENCH_ROUNDS ?? 2)
+
 export const title = 'Scheduling slack: 200 × `sleep 0.05`, 2 slots'
 
 export async function run() {
@@ -12,14 +14,20 @@ export async function run() {
   const tasksFile = path.join(dir, 'tasks.txt')
   await fs.writeFile(tasksFile, 'sleep 0.05\n'.repeat(200))
   const ideal = (200 * 50) / 2
-  const node = await runChild('spawn-loop.mjs', { count: 200, parallel: 2, command: ['sleep', '0.05'] })
-  const daemon = await startDaemon(['--slots', '2'])
+  // Best of ROUNDS alternating rounds: the load of a shared machine drifts.
+  let node
   let distw
-  try {
-    distw = await runChild('submit-child.mjs', { tasksFile, cwd: dir, peers: [daemon.peer] })
-    if (!distw.ok) throw new Error(`distw batch failed: ${distw.firstFailure}`)
-  } finally {
-    await daemon.stop()
+  for (let round = 0; round < ROUNDS; round++) {
+    const n = await runChild('spawn-loop.mjs', { count: 200, parallel: 2, command: ['sleep', '0.05'] })
+    if (!node || n.durationMs < node.durationMs) node = n
+    const daemon = await startDaemon(['--slots', '2'])
+    try {
+      const d = await runChild('submit-child.mjs', { tasksFile, cwd: dir, peers: [daemon.peer] })
+      if (!d.ok) throw new Error(`distw batch failed: ${d.firstFailure}`)
+      if (!distw || d.durationMs < distw.durationMs) distw = d
+    } finally {
+      await daemon.stop()
+    }
   }
   const x = distw.durationMs / ideal
   return `${table(
@@ -31,5 +39,5 @@ export async function run() {
     ],
   )}
 
-Goal: ≤ 1.08 × the ideal — **${x.toFixed(3)}×, ${verdict(x <= 1.08)}**.`
+Best of ${ROUNDS} alternating rounds. Goal: ≤ 1.08 × the ideal — **${x.toFixed(3)}×, ${verdict(x <= 1.08)}**.`
 }

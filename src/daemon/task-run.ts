@@ -9,7 +9,7 @@ import { fileChunks } from '../transfer/chunks.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import { execute, type ExecResult } from './executor.js'
-import { diff, snapshot, type Diff, type Snapshot } from './workdir.js'
+import { diff, makeTaskDir, removeTaskDir, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
   store: BlobStore
@@ -34,7 +34,7 @@ export async function runTask(
   let result: ExecResult
   let changes: Diff = { changed: [], deleted: [], skipped: [] }
   try {
-    dir = await fs.mkdtemp(path.join(ctx.workRoot, 'task-'))
+    dir = makeTaskDir(ctx.workRoot)
     await materialize(run, dir, ctx.store)
     // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
@@ -50,14 +50,14 @@ export async function runTask(
     })
     if (!signal.aborted) {
       const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
-      changes = diff(before, await snapshot(dir), wanted)
+      changes = diff(before, await snapshotQuick(dir), wanted)
       for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
     }
   } catch (error) {
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
     result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
   } finally {
-    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true })
+    if (dir !== undefined) await removeTaskDir(dir)
     release()
   }
   await channel.send({
