@@ -62,6 +62,13 @@ for (const file of chosen) {
   process.stdout.write(`${section}\n`)
   if (!process.env.DISTW_BENCH_DRY) {
     document = replaceSection(document, bench.section, section)
-    await fs.writeFile(target, document)
+    await fs.writeFile(target, await formatted(document))
   }
+}
+
+// The file is checked by `prettier --check` with the rest of the repository: write it formatted.
+async function formatted(markdown) {
+  const prettier = await import('prettier')
+  const options = (await prettier.resolveConfig(target)) ?? {}
+  return prettier.format(markdown, { ...options, filepath: target })
 }

@@ -19,12 +19,13 @@ const RSS_GOAL = 200 * MiB
 // Raw baseline: one process receives into a file, another sends a file; timed by the receiver.
 async function rawCopy(file, dest) {
   const recv = spawn(process.execPath, [path.join(ROOT, 'bench/lib/tcp-copy.mjs'), JSON.stringify({ mode: 'recv', dest })])
+  const exited = once(recv, 'exit') // attached now: the receiver may exit before the sender's report is read
   let out = ''
   recv.stdout.on('data', (d) => (out += d))
   while (!/port (\d+)/.test(out)) await once(recv.stdout, 'data')
   const port = Number(/port (\d+)/.exec(out)[1])
   const sender = await runChild('tcp-copy.mjs', { mode: 'send', file, port })
-  await once(recv, 'exit')
+  await exited
   const report = JSON.parse(out.trim().split('\n').pop())
   await fs.rm(dest, { force: true })
   return { durationMs: report.durationMs, recvRss: report.maxRssBytes, sendRss: sender.maxRssBytes }
