@@ -3,6 +3,8 @@ import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { lineLogger } from '../daemon/log.js'
 import { durationFlag } from '../duration-flag.js'
+import { UserError } from '../errors.js'
+import { parseSize } from '../tasks/index.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
@@ -12,6 +14,7 @@ export default class Daemon extends BaseCommand {
     '<%= config.bin %> daemon',
     '<%= config.bin %> daemon --slots 4 --port 7420',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw',
+    '<%= config.bin %> daemon --cache-dir ~/.cache/distw --cache-size 20G --max-output 100M',
   ]
 
   static override flags = {
@@ -23,6 +26,12 @@ export default class Daemon extends BaseCommand {
     heartbeat: durationFlag({ description: 'interval of connection pings; a submitter silent for two is lost (default 5s)' }),
     'submitter-grace': durationFlag({
       description: "how long a lost submitter's tasks keep running before they are killed and their folders removed (default 10s)",
+    }),
+    'cache-dir': Flags.string({ description: 'folder of the blob cache, kept across restarts (default: WORK-DIR/cache)' }),
+    'cache-size': Flags.string({ description: 'cache bound, e.g. 20G; least recently used blobs are evicted', default: '10G' }),
+    'max-output': Flags.string({
+      description: "cap on each task's stdout+stderr, e.g. 100M; cut output ends with a marker",
+      default: '1G',
     }),
   }
 
@@ -38,6 +47,9 @@ export default class Daemon extends BaseCommand {
       ...(flags.name === undefined ? {} : { name: flags.name }),
       ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
       ...(flags['submitter-grace'] === undefined ? {} : { submitterGraceMs: flags['submitter-grace'] }),
+      ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
+      cacheBytes: sizeFlag('cache-size', flags['cache-size']),
+      maxOutputBytes: sizeFlag('max-output', flags['max-output']),
     })
     process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
     await new Promise<void>((resolve) => {
@@ -46,5 +58,14 @@ export default class Daemon extends BaseCommand {
     })
     log('stopping')
     await daemon.close()
+  }
+}
+
+// A size flag ("512M", "4G") in bytes, or a usage error naming the flag.
+function sizeFlag(flag: string, value: string): number {
+  try {
+    return parseSize(value)
+  } catch (error) {
+    throw new UserError(`--${flag}: ${(error as Error).message}`)
   }
 }

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core'
+import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags } from '../connection-flags.js'
@@ -53,7 +54,11 @@ export default class Submit extends BaseCommand {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const halt = flags.halt === undefined ? undefined : parseHalt(flags.halt)
-    const streams = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) }
+    const streams = {
+      out: (t: string) => process.stdout.write(t),
+      err: (t: string) => process.stderr.write(t),
+      drained: (s: 'out' | 'err') => once(s === 'out' ? process.stdout : process.stderr, 'drain').then(() => {}),
+    }
     const reporter = flags.json ? jsonReporter(streams.out) : plainReporter(streams)
     try {
       const batch = await submit({

@@ -1,14 +1,19 @@
 // The node's content-addressed blob cache. A blob is written under a temp name while it streams in,
 // its digest is verified (a client's digest is a claim, not a fact), then renamed into place: a broken
-// transfer leaves nothing under a final name.
+// transfer leaves nothing under a final name. Uploads are keyed by (owner, digest), so two sessions
+// sending the same blob at once each write their own temp file and cannot corrupt each other.
+// The cache is bounded: least recently used blobs are evicted, except those pinned by a live session.
 import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { constants, createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { once } from 'node:events'
 import { ProtocolError } from '../protocol/index.js'
+import { WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
+import { BlobIndex } from './blob-index.js'
 
 interface Incoming {
+  digest: string
   file: string
   stream: WriteStream
   hash: Hash
@@ -17,117 +22,137 @@ interface Incoming {
   settle: (error?: Error) => void
 }
 
+export interface BlobStoreOptions {
+  /** Soft cap on the bytes kept: blobs pinned by live sessions are never evicted, even above it. */
+  maxBytes?: number
+}
+
 export class BlobStore {
   private readonly incoming = new Map<string, Incoming>()
 
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly index: BlobIndex,
+  ) {}
 
-  static async open(root: string): Promise<BlobStore> {
+  /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
+  static async open(root: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
     await fs.mkdir(path.join(root, 'blobs'), { recursive: true })
     await fs.rm(path.join(root, 'tmp'), { recursive: true, force: true })
     await fs.mkdir(path.join(root, 'tmp'), { recursive: true })
-    return new BlobStore(root)
+    const index = await BlobIndex.load(path.join(root, 'blobs'), options.maxBytes ?? Number.POSITIVE_INFINITY)
+    const store = new BlobStore(root, index)
+    await index.evict()
+    return store
   }
 
-  private blobPath(digest: string): string {
-    return path.join(this.root, 'blobs', digest.slice(0, 2), digest)
+  /** Bytes held by stored blobs. */
+  get usedBytes(): number {
+    return this.index.total
   }
 
-  async has(digest: string): Promise<boolean> {
-    if (this.incoming.has(digest)) return true
-    try {
-      await fs.access(this.blobPath(digest))
-      return true
-    } catch {
-      return false
-    }
+  /** True when the blob is stored and verified (an upload still in progress does not count). */
+  has(digest: string): boolean {
+    return this.index.has(digest)
   }
 
-  /** Accepts one chunk of a blob upload; chunks must arrive in order. */
-  async write(digest: string, offset: number, data: Buffer, final: boolean): Promise<void> {
-    let upload = this.incoming.get(digest)
+  /** Keeps a blob from eviction until unpin(); counted, so several sessions can pin one blob. */
+  pin(digest: string): void {
+    this.index.pin(digest)
+  }
+
+  unpin(digest: string): void {
+    this.index.unpin(digest)
+    void this.index.evict()
+  }
+
+  /** Accepts one chunk of `owner`'s upload of a blob; chunks must arrive in order. */
+  async write(owner: string, digest: string, offset: number, data: Buffer, final: boolean): Promise<void> {
+    const key = `${owner}\0${digest}`
+    let upload = this.incoming.get(key)
     if (!upload) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest} starts at offset ${offset}`)
-      upload = this.begin(digest)
+      upload = this.begin(key, digest)
     }
     if (offset !== upload.received) {
-      this.abort(digest, upload)
+      this.abort(key, upload)
       throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest}: chunk at ${offset}, expected ${upload.received}`)
     }
     upload.hash.update(data)
     upload.received += data.length
     if (!upload.stream.write(data)) await once(upload.stream, 'drain')
-    if (final) await this.finish(digest, upload)
+    if (final) await this.finish(key, upload)
   }
 
-  /** Resolves when an upload in progress has been stored (immediately if none is in progress). */
-  async settled(digest: string): Promise<void> {
-    await this.incoming.get(digest)?.done
-  }
-
-  /** Drops every upload in progress (the connection that carried them is gone). */
-  abortAll(digests: Iterable<string>): void {
-    for (const digest of digests) {
-      const upload = this.incoming.get(digest)
-      if (upload) this.abort(digest, upload)
-    }
+  /** Drops every upload in progress from `owner` (the connection that carried them is gone). */
+  abortOwner(owner: string): void {
+    for (const [key, upload] of this.incoming) if (key.startsWith(`${owner}\0`)) this.abort(key, upload)
   }
 
   /** Copies a blob into a task folder; a copy (or reflink), so a task that edits an input cannot corrupt the cache. */
   async materialize(digest: string, dest: string, mode: number): Promise<void> {
-    await this.settled(digest)
+    // An upload of this blob still being stored (by any session) is waited for.
+    const pending = [...this.incoming.values()].filter((u) => u.digest === digest).map((u) => u.done.catch(() => {}))
+    await Promise.all(pending)
     try {
-      await fs.copyFile(this.blobPath(digest), dest, constants.COPYFILE_FICLONE)
+      await fs.copyFile(this.index.file(digest), dest, constants.COPYFILE_FICLONE)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.index.forget(digest)
         throw new ProtocolError('DISTW_ERR_BLOB_MISSING', `blob ${digest} was never uploaded`)
       }
       throw error
     }
     await fs.chmod(dest, mode & 0o777)
+    this.index.touch(digest)
   }
 
-  private begin(digest: string): Incoming {
+  private begin(key: string, digest: string): Incoming {
     const file = path.join(this.root, 'tmp', `${digest}.${randomBytes(6).toString('hex')}`)
     let settle: (error?: Error) => void = () => {}
     const done = new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve())
     })
-    done.catch(() => {}) // observed by whoever awaits settled(); never an unhandled rejection
+    done.catch(() => {}) // observed by whoever awaits it; never an unhandled rejection
     const upload: Incoming = {
+      digest,
       file,
-      stream: createWriteStream(file, { mode: 0o600 }),
+      stream: createWriteStream(file, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
       hash: createHash('sha256'),
       received: 0,
       done,
       settle,
     }
-    upload.stream.on('error', (error) => this.abort(digest, upload, error))
-    this.incoming.set(digest, upload)
+    upload.stream.on('error', (error) => this.abort(key, upload, error))
+    this.incoming.set(key, upload)
     return upload
   }
 
-  private async finish(digest: string, upload: Incoming): Promise<void> {
-    this.incoming.delete(digest)
+  private async finish(key: string, upload: Incoming): Promise<void> {
+    this.incoming.delete(key)
     upload.stream.end()
     await once(upload.stream, 'close')
     const actual = upload.hash.digest('hex')
-    if (actual !== digest) {
+    if (actual !== upload.digest) {
       await fs.rm(upload.file, { force: true })
-      const error = new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob claimed ${digest} but hashes to ${actual}`)
+      const error = new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob claimed ${upload.digest} but hashes to ${actual}`)
       upload.settle(error)
       throw error
     }
-    await fs.mkdir(path.dirname(this.blobPath(digest)), { recursive: true })
-    await fs.rename(upload.file, this.blobPath(digest))
+    const dest = this.index.file(upload.digest)
+    await fs.mkdir(path.dirname(dest), { recursive: true })
+    await fs.rename(upload.file, dest)
+    this.index.add(upload.digest, upload.received)
     upload.settle()
+    await this.index.evict()
   }
 
-  private abort(digest: string, upload: Incoming, cause?: Error): void {
-    if (this.incoming.get(digest) !== upload) return
-    this.incoming.delete(digest)
+  private abort(key: string, upload: Incoming, cause?: Error): void {
+    if (this.incoming.get(key) !== upload) return
+    this.incoming.delete(key)
+    // The file may not even be open yet: remove it once the stream has really closed.
+    upload.stream.once('close', () => void fs.rm(upload.file, { force: true }))
     upload.stream.destroy()
-    void fs.rm(upload.file, { force: true })
-    upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${digest} was interrupted`))
+    upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
   }
 }

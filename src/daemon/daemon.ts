@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws'
 import { LEASE_TTL_MS, MAX_FRAME_BYTES, type NodeInfo } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
 import { keepAlive } from '../transfer/heartbeat.js'
+import { wsUsesBufferutil } from '../transfer/native.js'
 import { VERSION } from '../version.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
@@ -22,6 +23,10 @@ export interface DaemonOptions {
   slots?: number
   /** Where task folders and the blob cache live; default: a folder under the OS temp dir. */
   workDir?: string
+  /** Where the blob cache lives (kept across restarts); default: `workDir/cache`. */
+  cacheDir?: string
+  /** Soft cap on the blob cache: least recently used blobs beyond it are evicted. Default: 10 GiB. */
+  cacheBytes?: number
   name?: string
   tags?: string[]
   secret?: Buffer
@@ -45,6 +50,8 @@ export interface RunningDaemon {
 
 export const DEFAULT_PORT = 7420
 export const DEFAULT_SUBMITTER_GRACE_MS = 10_000
+export const DEFAULT_CACHE_BYTES = 10 * 1024 ** 3
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 ** 3
 
 /** cores − 1, at least 1: the machine stays usable for the person sitting at it. */
 export function defaultSlots(): number {
@@ -58,7 +65,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const workRoot = path.join(workDir, 'tasks')
   await fs.rm(workRoot, { recursive: true, force: true }) // folders of a previous, crashed run
   await fs.mkdir(workRoot, { recursive: true })
-  const store = await BlobStore.open(path.join(workDir, 'cache'))
+  const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), {
+    maxBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
+  })
   const info: NodeInfo = {
     id: randomUUID(),
     name: options.name ?? os.hostname(),
@@ -84,7 +93,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       store,
       workRoot,
       killGraceMs: options.killGraceMs ?? 2000,
-      maxOutputBytes: options.maxOutputBytes ?? 1024 ** 3,
+      maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       baseEnv: baseEnv(info.name),
     },
   }
@@ -108,7 +117,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     })
   })
   const port = (server.address() as AddressInfo).port
-  log('listening', { host, port, slots: info.slots, workDir })
+  log('listening', { host, port, slots: info.slots, workDir, cache: store.root, bufferutil: wsUsesBufferutil() })
 
   return {
     info,

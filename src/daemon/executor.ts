@@ -1,7 +1,8 @@
 // The one place a task's process is started. The task runs in its own process group so that a timeout
-// or a cancel can end everything it started: execa 9 alone signals only the direct child, and a
-// grandchild holding stdout would keep the task "running" (shared STACK-NOTES).
-import { execa } from 'execa'
+// or a cancel can end everything it started: signalling only the direct child would leave a grandchild
+// holding stdout, keeping the task "running" (shared STACK-NOTES). Plain node:child_process rather than
+// execa: this is the per-task hot path, and execa cost 2–6 ms a spawn here (bench/spawn-overhead.mjs).
+import { spawn, type ChildProcess } from 'node:child_process'
 import type { Command } from '../protocol/index.js'
 
 export interface ExecOptions {
@@ -29,17 +30,20 @@ export interface ExecResult {
 export async function execute(options: ExecOptions): Promise<ExecResult> {
   const started = performance.now()
   const [file, args] = 'shell' in options.command ? ['/bin/sh', ['-c', options.command.shell]] : splitArgv(options.command.argv)
-  const child = execa(file, args, {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: false,
-    detached: true,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    cleanup: true,
-    stripFinalNewline: false,
+  const elapsed = () => Math.round(performance.now() - started)
+  let child: ChildProcess
+  try {
+    child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (error) {
+    // Arguments spawn refuses outright (a NUL byte in argv): the task cannot start.
+    return { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: elapsed(), startError: (error as Error).message }
+  }
+  const ended = new Promise<{ code: number | null; signal: string | null } | { error: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ error }))
+    child.once('close', (code, signal) => resolve({ code, signal }))
   })
+  const pid = child.pid
+  if (pid !== undefined) live.add(pid)
   for (const name of ['stdout', 'stderr'] as const) {
     const stream = child[name]
     stream?.on('data', (data: Buffer) => {
@@ -54,8 +58,8 @@ export async function execute(options: ExecOptions): Promise<ExecResult> {
   let cancelled = false
   let killTimer: NodeJS.Timeout | undefined
   const stop = (): void => {
-    signalGroup(child.pid, 'SIGTERM')
-    killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), options.killGraceMs)
+    signalGroup(pid, 'SIGTERM')
+    killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), options.killGraceMs)
   }
   const onAbort = (): void => {
     cancelled = true
@@ -72,18 +76,26 @@ export async function execute(options: ExecOptions): Promise<ExecResult> {
         }, options.timeoutMs)
   // When the task's own process ends, whatever it left behind in its group is ended too: otherwise a
   // background child holding stdout keeps the task open forever.
-  child.on('exit', () => signalGroup(child.pid, 'SIGKILL'))
+  child.once('exit', () => signalGroup(pid, 'SIGKILL'))
 
-  const result = await child
+  const outcome = await ended
+  if (pid !== undefined) live.delete(pid)
   clearTimeout(timeout)
   clearTimeout(killTimer)
   options.signal.removeEventListener('abort', onAbort)
-  const base = { timedOut, cancelled, durationMs: Math.round(performance.now() - started) }
-  if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-    return { ...base, exitCode: null, signal: null, startError: result.shortMessage ?? 'could not start' }
+  const base = { timedOut, cancelled, durationMs: elapsed() }
+  if ('error' in outcome) {
+    const code = (outcome.error as NodeJS.ErrnoException).code
+    return { ...base, exitCode: null, signal: null, startError: `could not start ${file}: ${code ?? outcome.error.message}` }
   }
-  return { ...base, exitCode: result.exitCode ?? null, signal: result.signal ?? null }
+  return { ...base, exitCode: outcome.code, signal: outcome.signal }
 }
+
+// Process groups of running tasks, killed if the daemon itself exits (a crash must not leave them behind).
+const live = new Set<number>()
+process.once('exit', () => {
+  for (const pid of live) signalGroup(pid, 'SIGKILL')
+})
 
 function splitArgv(argv: string[]): [string, string[]] {
   const [file, ...args] = argv

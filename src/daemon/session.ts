@@ -37,7 +37,8 @@ export class Session {
   readonly id = randomUUID()
   private state: State = { phase: 'hello' }
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
-  private readonly uploads = new Set<string>()
+  /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
+  private readonly pinned = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
   /** Set when a reservation was refused: the next freed slot is announced to this submitter. */
   private wantsFree = false
@@ -74,9 +75,7 @@ export class Session {
       case 'probe':
         return this.probe(message)
       case 'blob':
-        this.uploads.add(message.digest)
-        if (message.final) this.uploads.delete(message.digest)
-        return this.node.store.write(message.digest, message.offset, message.data, message.final)
+        return this.node.store.write(this.id, message.digest, message.offset, message.data, message.final)
       case 'run':
         return this.run(message)
       case 'cancel':
@@ -149,7 +148,13 @@ export class Session {
 
   private async have(message: MessageOf<'have'>): Promise<void> {
     const missing: string[] = []
-    for (const blob of message.blobs) if (!(await this.node.store.has(blob.digest))) missing.push(blob.digest)
+    for (const { digest } of message.blobs) {
+      if (!this.pinned.has(digest)) {
+        this.pinned.add(digest)
+        this.node.store.pin(digest)
+      }
+      if (!this.node.store.has(digest)) missing.push(digest)
+    }
     await this.channel.send({ type: 'need', id: message.id, digests: missing })
   }
 
@@ -169,11 +174,14 @@ export class Session {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name })
-    void runTask(message, this.node.task, this.channel, abort.signal)
+    const release = (): void => {
+      this.tasks.delete(message.task)
+      this.node.slots.release(message.lease)
+    }
+    void runTask(message, this.node.task, this.channel, abort.signal, release)
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
-        this.tasks.delete(message.task)
-        this.node.slots.release(message.lease)
+        release()
         this.node.log('task ended', { session: this.id, task: message.name })
       })
   }
@@ -193,7 +201,8 @@ export class Session {
       this.node.stopping?.addEventListener('abort', onStop, { once: true })
     } else kill()
     this.node.slots.releaseUnused(this.id)
-    this.node.store.abortAll(this.uploads)
+    this.node.store.abortOwner(this.id)
+    for (const digest of this.pinned) this.node.store.unpin(digest)
     if (this.state.phase === 'ready') this.node.log('client disconnected', { peer: this.peer, session: this.id })
   }
 }

@@ -1,15 +1,15 @@
 // One task on this node, from its inputs to its exit: materialise the folder, snapshot it, run the
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
-import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import picomatch from 'picomatch'
-import { CHUNK_BYTES, type MessageOf } from '../protocol/index.js'
+import { type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
+import { fileChunks } from '../transfer/chunks.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import { execute, type ExecResult } from './executor.js'
-import { diff, snapshot, type Diff } from './workdir.js'
+import { diff, makeTaskDir, removeTaskDir, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
   store: BlobStore
@@ -19,47 +19,58 @@ export interface TaskRunContext {
   baseEnv: Record<string, string>
 }
 
-export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channel: Channel, signal: AbortSignal): Promise<void> {
-  const dir = await fs.mkdtemp(path.join(ctx.workRoot, 'task-'))
+/**
+ * Runs one task and reports its exit. `release` frees its slot just before the exit is sent, after the
+ * folder is gone: a submitter that reserves again on seeing the exit finds the slot free.
+ */
+export async function runTask(
+  run: MessageOf<'run'>,
+  ctx: TaskRunContext,
+  channel: Channel,
+  signal: AbortSignal,
+  release: () => void,
+): Promise<void> {
+  let dir: string | undefined
+  let result: ExecResult
+  let changes: Diff = { changed: [], deleted: [], skipped: [] }
   try {
-    let result: ExecResult
-    let changes: Diff = { changed: [], deleted: [], skipped: [] }
-    try {
-      await materialize(run, dir, ctx.store)
-      const before = await snapshot(dir)
-      await channel.send({ type: 'started', task: run.task })
-      result = await execute({
-        command: run.command,
-        cwd: dir,
-        env: { ...ctx.baseEnv, ...run.env },
-        timeoutMs: run.timeoutMs,
-        killGraceMs: ctx.killGraceMs,
-        signal,
-        onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
-      })
-      if (!signal.aborted) {
-        const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
-        changes = diff(before, await snapshot(dir), wanted)
-        for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
-      }
-    } catch (error) {
-      // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
-      result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
-    }
-    await channel.send({
-      type: 'exit',
-      task: run.task,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      durationMs: result.durationMs,
-      timedOut: result.timedOut,
-      deleted: changes.deleted,
-      skipped: changes.skipped,
-      ...(result.startError === undefined ? {} : { error: result.startError }),
+    dir = makeTaskDir(ctx.workRoot)
+    await materialize(run, dir, ctx.store)
+    // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
+    const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
+    await channel.send({ type: 'started', task: run.task })
+    result = await execute({
+      command: run.command,
+      cwd: dir,
+      env: { ...ctx.baseEnv, ...run.env },
+      timeoutMs: run.timeoutMs,
+      killGraceMs: ctx.killGraceMs,
+      signal,
+      onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
     })
+    if (!signal.aborted) {
+      const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
+      changes = diff(before, await snapshotQuick(dir), wanted)
+      for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
+    }
+  } catch (error) {
+    // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
+    result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
   } finally {
-    await fs.rm(dir, { recursive: true, force: true })
+    if (dir !== undefined) await removeTaskDir(dir)
+    release()
   }
+  await channel.send({
+    type: 'exit',
+    task: run.task,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    durationMs: result.durationMs,
+    timedOut: result.timedOut,
+    deleted: changes.deleted,
+    skipped: changes.skipped,
+    ...(result.startError === undefined ? {} : { error: result.startError }),
+  })
 }
 
 async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore): Promise<void> {
@@ -89,10 +100,8 @@ function outputSender(task: string, channel: Channel, cap: number) {
 async function sendFile(task: string, dir: string, file: Diff['changed'][number], channel: Channel): Promise<void> {
   const full = resolveInside(dir, file.path)
   let offset = 0
-  // One chunk is held at a time; send() waits whenever the socket is behind.
-  const chunks = createReadStream(full, { highWaterMark: CHUNK_BYTES })
-  for await (const chunk of chunks) {
-    const data = chunk as Buffer
+  // One chunk is held at a time (encoded into its frame at once); send() waits whenever the socket is behind.
+  for await (const data of fileChunks(full)) {
     await channel.send({ type: 'file', task, path: file.path, mode: file.mode, offset, data, final: false })
     offset += data.length
   }

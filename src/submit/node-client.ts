@@ -1,9 +1,7 @@
 // The submitter's side of one connection to a node: handshake, reservations, uploads, runs.
 // Replies are matched to requests by id (reserve, have) or by task id (a run's events).
-import { createReadStream } from 'node:fs'
 import { WebSocket } from 'ws'
 import {
-  CHUNK_BYTES,
   computeProof,
   MAX_FRAME_BYTES,
   newNonce,
@@ -16,6 +14,7 @@ import {
 } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
 import { keepAlive } from '../transfer/heartbeat.js'
+import { fileChunks } from '../transfer/chunks.js'
 import { ExternalError, UserError } from '../errors.js'
 
 export interface Blob {
@@ -26,7 +25,8 @@ export interface Blob {
 
 export interface RunHandlers {
   onStarted?: () => void
-  onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void
+  /** A returned promise is awaited before the next message is read (backpressure to the node). */
+  onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void | Promise<void>
   onFile: (message: MessageOf<'file'>) => Promise<void>
 }
 
@@ -135,20 +135,23 @@ export class NodeClient {
     void this.channel.send({ type: 'release', lease })
   }
 
-  /** Makes sure the node holds every blob, sending only those it lacks. Resolves to the bytes sent. */
+  /**
+   * Makes sure the node holds every blob, sending only those it lacks. Resolves to the payload bytes
+   * this call sent: a blob another task is already sending is waited for but counted there, once.
+   */
   async ensureBlobs(blobs: Blob[]): Promise<number> {
     const unknown = dedupe(blobs.filter((b) => !this.blobs.has(b.digest)))
+    let sent = 0
     if (unknown.length > 0) {
       const asked = this.request({ type: 'have', id: this.nextId++, blobs: unknown.map(({ digest, size }) => ({ digest, size })) })
       for (const blob of unknown) {
-        this.blobs.set(
-          blob.digest,
-          asked.then((reply) => (reply.type === 'need' && reply.digests.includes(blob.digest) ? this.upload(blob) : 0)),
-        )
+        const upload = asked.then((reply) => (reply.type === 'need' && reply.digests.includes(blob.digest) ? this.upload(blob) : 0))
+        this.blobs.set(blob.digest, upload)
+        upload.then((bytes) => (sent += bytes)).catch(() => {})
       }
     }
-    const sent = await Promise.all(dedupe(blobs).map((b) => this.blobs.get(b.digest) as Promise<number>))
-    return sent.reduce((a, b) => a + b, 0)
+    await Promise.all(dedupe(blobs).map((b) => this.blobs.get(b.digest) as Promise<number>))
+    return sent
   }
 
   /** Runs a task under a lease; resolves with its exit message after all its files arrived. */
@@ -170,8 +173,7 @@ export class NodeClient {
 
   private async upload(blob: Blob): Promise<number> {
     let offset = 0
-    for await (const chunk of createReadStream(blob.absPath, { highWaterMark: CHUNK_BYTES })) {
-      const data = chunk as Buffer
+    for await (const data of fileChunks(blob.absPath)) {
       await this.channel.send({ type: 'blob', digest: blob.digest, offset, data, final: false })
       offset += data.length
     }
@@ -205,8 +207,7 @@ export class NodeClient {
         this.runs.get(message.task)?.handlers.onStarted?.()
         return
       case 'output':
-        this.runs.get(message.task)?.handlers.onOutput(message.stream, message.data)
-        return
+        return this.runs.get(message.task)?.handlers.onOutput(message.stream, message.data)
       case 'file': {
         const run = this.runs.get(message.task)
         if (!run) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file for unknown task ${message.task}`)

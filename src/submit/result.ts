@@ -59,6 +59,8 @@ export interface SubmitObserver {
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
   /** Output of an attempt that counts, delivered once: held until the attempt ends (see attempt-output.ts). */
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
+  /** A returned promise holds further output (and, through the connection, the task) until it settles. */
+  taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void | Promise<void>
   taskFinished?(result: TaskResult): void
   attemptFinished?(record: AttemptRecord): void
 }

@@ -290,7 +290,9 @@ export class Scheduler {
       },
       {
         onStarted: () => current() && this.observer.taskStarted?.(task, info, attempt),
-        onOutput: (stream, data) => current() && output.push(stream, data),
+        onOutput: (stream, data) => {
+          if (current()) output.push(stream, data)
+        },
         onFile: async (m) => {
           if (current()) await sink.write(m.path, m.offset, m.data, m.final, m.mode)
         },

@@ -5,7 +5,9 @@ import { EventEmitter } from 'node:events'
 import type { RawData, WebSocket } from 'ws'
 import { decodeFrame, encodeFrame, ProtocolError, SEND_HIGH_WATER_BYTES, type Message, type Outgoing } from '../protocol/index.js'
 
+// The socket is paused when this many messages, or this many bytes, wait to be handled.
 const PAUSE_AFTER_QUEUED = 16
+const PAUSE_AFTER_BYTES = 2 * 1024 * 1024
 
 export type MessageHandler = (message: Message) => void | Promise<void>
 
@@ -16,7 +18,8 @@ interface ChannelEvents {
 }
 
 export class Channel extends EventEmitter<ChannelEvents> {
-  private readonly queue: Message[] = []
+  private readonly queue: { message: Message; bytes: number }[] = []
+  private queuedBytes = 0
   private draining = false
   private paused = false
   private handler: MessageHandler = () => {}
@@ -29,6 +32,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
     ws.on('close', (code, reason) => {
       this.closed = true
       this.queue.length = 0
+      this.queuedBytes = 0
       this.emit('close', code, reason.toString())
     })
     // Errors on the socket (a peer breaking the framing, ECONNRESET) end in 'close'; never throw.
@@ -67,6 +71,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
     if (this.closed) return
     this.closed = true
     this.queue.length = 0
+    this.queuedBytes = 0
     this.ws.close(code, reason.slice(0, 120))
     // A peer that never answers the close handshake must not hold the socket open.
     setTimeout(() => this.ws.terminate(), 2000).unref()
@@ -85,8 +90,9 @@ export class Channel extends EventEmitter<ChannelEvents> {
       this.fail(error instanceof ProtocolError ? error : new ProtocolError('DISTW_ERR_BAD_FRAME', String(error)))
       return
     }
-    this.queue.push(message)
-    if (this.queue.length > PAUSE_AFTER_QUEUED && !this.paused) {
+    this.queue.push({ message, bytes: data.length })
+    this.queuedBytes += data.length
+    if ((this.queue.length > PAUSE_AFTER_QUEUED || this.queuedBytes > PAUSE_AFTER_BYTES) && !this.paused) {
       this.paused = true
       this.ws.pause()
     }
@@ -96,7 +102,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   private async drain(): Promise<void> {
     this.draining = true
     while (this.queue.length > 0 && !this.closed) {
-      const message = this.queue.shift() as Message
+      const { message, bytes } = this.queue.shift() as { message: Message; bytes: number }
       try {
         await this.handler(message)
       } catch (error) {
@@ -106,7 +112,8 @@ export class Channel extends EventEmitter<ChannelEvents> {
             : new ProtocolError('DISTW_ERR_INTERNAL', `failed to handle ${message.type}: ${(error as Error).message}`)
         this.fail(failure)
       }
-      if (this.paused && this.queue.length <= PAUSE_AFTER_QUEUED / 2) {
+      this.queuedBytes -= bytes
+      if (this.paused && this.queue.length <= PAUSE_AFTER_QUEUED / 2 && this.queuedBytes <= PAUSE_AFTER_BYTES / 2) {
         this.paused = false
         this.ws.resume()
       }

@@ -6,6 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ProtocolError } from '../protocol/index.js'
+import { WRITE_BEHIND_BYTES } from './chunks.js'
 import { resolveInside } from './paths.js'
 
 interface Open {
@@ -29,7 +30,7 @@ export class FileSink {
       const dest = resolveInside(this.root, wirePath)
       await fs.mkdir(path.dirname(dest), { recursive: true })
       const temp = `${dest}.distw-${randomBytes(4).toString('hex')}`
-      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600 }), written: 0 }
+      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }), written: 0 }
       this.open.set(wirePath, file)
     }
     if (offset !== file.written)

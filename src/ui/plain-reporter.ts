@@ -4,8 +4,11 @@ import type { SubmitObserver, TaskResult } from '../submit/result.js'
 import { LinePrefixer } from './line-prefixer.js'
 
 export interface PlainReporterStreams {
-  out: (text: string) => void
-  err: (text: string) => void
+  /** Like stream.write: returning false means "slow down" and output waits for drained(). */
+  out: (text: string) => boolean | void
+  err: (text: string) => boolean | void
+  /** Resolves when the stream that returned false can take more. */
+  drained?: (stream: 'out' | 'err') => Promise<void>
 }
 
 export function plainReporter(
@@ -24,7 +27,11 @@ export function plainReporter(
   return {
     warning: (message) => streams.err(`distw: warning: ${message}\n`),
     nodeLost: (node, reason) => streams.err(`distw: node ${node.name} lost (${reason}); its tasks go back to the queue\n`),
-    taskOutput: (task, stream, data) => prefixer(task.name, stream).push(data),
+    // A slow terminal or pipe slows the task itself: the promise holds the connection, then the node.
+    taskOutput: (task, stream, data) => {
+      if (prefixer(task.name, stream).push(data) || !streams.drained) return
+      return streams.drained(stream === 'stdout' ? 'out' : 'err')
+    },
     taskFinished: (result) => {
       for (const stream of ['stdout', 'stderr'] as const) {
         prefixers.get(`${stream}\0${result.name}`)?.flush()

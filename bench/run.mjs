@@ -1,0 +1,74 @@
+// `npm run bench`: runs the benchmarks (each bench/*.mjs that exports `section`, `title` and `run`),
+// each measured as a ratio against a baseline taken in the same run, and rewrites only their own
+// sections of BENCHMARKS.md (between `<!-- bench:SECTION:start -->` and `<!-- bench:SECTION:end -->`),
+// so benchmarks run at different times keep their figures side by side.
+//
+//   npm run bench                       every benchmark
+//   npm run bench -- transfer task-file only these (file names without .mjs)
+//   DISTW_BENCH_SIZE=64M npm run bench  smaller transfers for a quick check (the record uses 1G)
+//   DISTW_BENCH_DRY=1 npm run bench     print the sections, leave BENCHMARKS.md alone
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'
+
+const HEADER = `# Benchmarks
+
+Made by \`npm run bench\` (bench/run.mjs; not part of the tests). Every figure is a ratio against a
+baseline measured in the same run on the same machine, so the ratios mean more than the absolute
+numbers. Each section is rewritten only by its own benchmark and records the machine, the load
+average at the time (other work on the machine makes figures noisy) and the exact command.
+`
+
+const wanted = process.argv.slice(2)
+const files = (await fs.readdir(path.join(ROOT, 'bench'))).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').sort()
+const chosen = wanted.length ? files.filter((f) => wanted.includes(f.replace(/\.mjs$/, ''))) : files
+const unknown = wanted.filter((w) => !files.includes(`${w}.mjs`))
+if (unknown.length)
+  throw new Error(`no benchmark named ${unknown.join(', ')}; there are: ${files.map((f) => f.replace('.mjs', '')).join(', ')}`)
+
+const target = path.join(ROOT, 'BENCHMARKS.md')
+let document = await fs.readFile(target, 'utf8').catch(() => HEADER)
+const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS']
+  .filter((k) => process.env[k])
+  .map((k) => `${k}=${process.env[k]} `)
+  .join('')
+for (const file of chosen) {
+  const name = file.replace(/\.mjs$/, '')
+  const source = await fs.readFile(path.join(ROOT, 'bench', file), 'utf8')
+  if (!/export\s+(const|let)\s+section\b/.test(source)) {
+    // A standalone benchmark script (it writes its own section): run it as it is.
+    process.stderr.write(`bench: ${name} (standalone)…\n`)
+    const { spawnSync } = await import('node:child_process')
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bench', file)], { stdio: 'inherit' })
+    if (result.status !== 0) throw new Error(`bench/${file} exited ${result.status}`)
+    document = await fs.readFile(target, 'utf8').catch(() => document)
+    continue
+  }
+  const bench = await import(path.join(ROOT, 'bench', file))
+  process.stderr.write(`bench: ${name}…\n`)
+  const before = machine()
+  let body
+  try {
+    body = await bench.run()
+  } finally {
+    await cleanup()
+  }
+  const after = machine()
+  const facts =
+    `${before.cores} cores (${before.cpu}), ${before.memory} RAM, ${before.os}, Node ${before.node}; ` +
+    `${before.date}; load average (1, 5, 15 min) ${before.load} before, ${after.load} after.\n` +
+    `Command: \`${env}npm run bench -- ${name}\`.`
+  const section = `## ${bench.title}\n\n${facts}\n\n${body.trim()}\n`
+  process.stdout.write(`${section}\n`)
+  if (!process.env.DISTW_BENCH_DRY) {
+    document = replaceSection(document, bench.section, section)
+    await fs.writeFile(target, await formatted(document))
+  }
+}
+
+// The file is checked by `prettier --check` with the rest of the repository: write it formatted.
+async function formatted(markdown) {
+  const prettier = await import('prettier')
+  const options = (await prettier.resolveConfig(target)) ?? {}
+  return prettier.format(markdown, { ...options, filepath: target })
+}

@@ -1,0 +1,189 @@
+// The node's blob cache under a real daemon and real sockets: what a broken, forged or concurrent
+// upload leaves behind, eviction, restarts, and that the cache never sees a task's edits.
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
+import { CHUNK_BYTES } from '../../src/protocol/index.js'
+import { submit } from '../../src/submit/submit.js'
+import { tempDir } from '../helpers/cli.js'
+import { rawClient, type RawClient } from '../helpers/raw-client.js'
+
+let daemons: RunningDaemon[] = []
+afterEach(async () => {
+  await Promise.all(daemons.map((d) => d.close()))
+  daemons = []
+})
+
+async function node(options: Parameters<typeof startDaemon>[0] = {}): Promise<RunningDaemon> {
+  const daemon = await startDaemon({ port: 0, slots: 2, workDir: await tempDir('distw-node-'), ...options })
+  daemons.push(daemon)
+  return daemon
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
+const blobFile = (cache: string, digest: string) => path.join(cache, 'blobs', digest.slice(0, 2), digest)
+const exists = (file: string) =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  )
+
+// Sends a blob in chunks; `upTo` stops before the final chunk (an upload cut short).
+async function upload(client: RawClient, digest: string, data: Buffer, upTo = data.length, final = true): Promise<void> {
+  await client.send({ type: 'have', id: 1, blobs: [{ digest, size: data.length }] })
+  await client.next('need')
+  for (let offset = 0; offset < upTo; offset += CHUNK_BYTES) {
+    await client.send({ type: 'blob', digest, offset, data: data.subarray(offset, Math.min(upTo, offset + CHUNK_BYTES)), final: false })
+  }
+  if (final) await client.send({ type: 'blob', digest, offset: upTo, data: Buffer.alloc(0), final: true })
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+async function stillServes(daemon: RunningDaemon): Promise<void> {
+  const dir = await tempDir()
+  const batch = await submit({ tasks: 'echo ok > ok.txt', cwd: dir, peers: [daemon.url.replace('ws://', '')] })
+  expect(batch.ok).toBe(true)
+}
+
+describe('blob cache', () => {
+  it('leaves no blob and no temp file when an upload is cut mid-way', async () => {
+    const daemon = await node()
+    const cache = path.join(daemon.workDir, 'cache')
+    const data = randomBytes(3 * CHUNK_BYTES + 77)
+    const digest = sha256(data)
+    const client = await rawClient(daemon.url)
+    await upload(client, digest, data, 2 * CHUNK_BYTES, false)
+    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 1, 'the upload to start')
+    client.ws.terminate()
+    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 0, 'the temp file to go')
+    expect(await exists(blobFile(cache, digest))).toBe(false)
+    // A new connection is told the node still lacks the blob.
+    const again = await rawClient(daemon.url)
+    await again.send({ type: 'have', id: 7, blobs: [{ digest, size: data.length }] })
+    expect((await again.next('need')).digests).toEqual([digest])
+    again.ws.close()
+  })
+
+  it('rejects a blob whose bytes do not match its digest, stores nothing, and keeps serving', async () => {
+    const daemon = await node()
+    const cache = path.join(daemon.workDir, 'cache')
+    const claimed = sha256(Buffer.from('what the client says'))
+    const client = await rawClient(daemon.url)
+    await upload(client, claimed, randomBytes(CHUNK_BYTES + 5))
+    const error = await client.next('error')
+    expect(error.code).toBe('DISTW_ERR_BLOB_CORRUPT')
+    expect(await client.closed).toBe(4412)
+    expect(await exists(blobFile(cache, claimed))).toBe(false)
+    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 0, 'the temp file to go')
+    await stillServes(daemon)
+  })
+
+  it('keeps two sessions uploading the same blob at once apart, even when one breaks off', async () => {
+    const daemon = await node()
+    const cache = path.join(daemon.workDir, 'cache')
+    const data = randomBytes(4 * CHUNK_BYTES + 3)
+    const digest = sha256(data)
+    const [a, b] = [await rawClient(daemon.url), await rawClient(daemon.url)]
+    for (const c of [a, b]) {
+      await c.send({ type: 'have', id: 1, blobs: [{ digest, size: data.length }] })
+      expect((await c.next('need')).digests).toEqual([digest])
+    }
+    // Interleaved chunks of the same digest from both sessions; then `a` disappears mid-way.
+    for (let offset = 0; offset < data.length; offset += CHUNK_BYTES) {
+      const chunk = data.subarray(offset, offset + CHUNK_BYTES)
+      if (offset < 2 * CHUNK_BYTES) await a.send({ type: 'blob', digest, offset, data: chunk, final: false })
+      await b.send({ type: 'blob', digest, offset, data: chunk, final: false })
+    }
+    a.ws.terminate()
+    await b.send({ type: 'blob', digest, offset: data.length, data: Buffer.alloc(0), final: true })
+    await waitFor(() => exists(blobFile(cache, digest)), 'the blob to be stored')
+    expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
+    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 0, 'temp files to go')
+    b.ws.close()
+  })
+
+  it('evicts the least recently used unpinned blobs, and keeps the cache across a restart', async () => {
+    const cacheDir = await tempDir('distw-cache-')
+    let daemon = await node({ cacheDir, cacheBytes: 3 * CHUNK_BYTES })
+    const blobs = [0, 1, 2].map(() => randomBytes(CHUNK_BYTES + 10))
+    const digests = blobs.map(sha256)
+    // Each from its own short session, so nothing stays pinned: the third pushes the first out.
+    for (const [i, data] of blobs.entries()) {
+      const c = await rawClient(daemon.url)
+      await upload(c, digests[i] as string, data)
+      await waitFor(() => exists(blobFile(cacheDir, digests[i] as string)), 'the blob to be stored')
+      c.ws.close()
+      await c.closed
+    }
+    await waitFor(async () => !(await exists(blobFile(cacheDir, digests[0] as string))), 'eviction')
+    expect(await exists(blobFile(cacheDir, digests[2] as string))).toBe(true)
+
+    // A session that asked about blob 1 pins it: a big new blob evicts blob 2 instead, beyond the cap if need be.
+    const pinner = await rawClient(daemon.url)
+    await pinner.send({ type: 'have', id: 1, blobs: [{ digest: digests[1] as string, size: 1 }] })
+    expect((await pinner.next('need')).digests).toEqual([])
+    const big = randomBytes(3 * CHUNK_BYTES)
+    const other = await rawClient(daemon.url)
+    await upload(other, sha256(big), big)
+    await waitFor(() => exists(blobFile(cacheDir, sha256(big))), 'the big blob')
+    await waitFor(async () => !(await exists(blobFile(cacheDir, digests[2] as string))), 'eviction of blob 2')
+    expect(await exists(blobFile(cacheDir, digests[1] as string))).toBe(true)
+    // Unpinned by its session's end, blob 1 is now the oldest and goes; the big one stays.
+    pinner.ws.close()
+    await waitFor(async () => !(await exists(blobFile(cacheDir, digests[1] as string))), 'eviction of blob 1')
+    other.ws.close()
+    await other.closed
+
+    await daemon.close()
+    daemons = []
+    daemon = await node({ cacheDir, cacheBytes: 100 * CHUNK_BYTES })
+    const after = await rawClient(daemon.url)
+    await after.send({ type: 'have', id: 2, blobs: [sha256(big), digests[0] as string].map((digest) => ({ digest, size: 1 })) })
+    expect((await after.next('need')).digests).toEqual([digests[0]])
+    after.ws.close()
+  })
+
+  it('sends no payload when the same batch is submitted again, and counts a shared input once', async () => {
+    const daemon = await node()
+    const dir = await tempDir()
+    const exe = randomBytes(2 * CHUNK_BYTES + 11)
+    await fs.writeFile(path.join(dir, 'tool.bin'), exe)
+    await fs.writeFile(path.join(dir, 'a.txt'), 'alpha\n')
+    const tasks = [1, 2, 3, 4].map((i) => JSON.stringify({ name: `t${i}`, run: `wc -c tool.bin > out${i}.txt`, inputs: ['tool.bin'] }))
+    tasks.push(JSON.stringify({ name: 'a', run: 'cat a.txt > a.out', inputs: ['a.txt', 'tool.bin'] }))
+    const peers = [daemon.url.replace('ws://', '')]
+    const first = await submit({ tasks: tasks.join('\n'), cwd: dir, peers })
+    expect(first.ok).toBe(true)
+    expect(first.results.reduce((n, r) => n + r.bytesUp, 0)).toBe(exe.length + 6)
+    expect(await fs.readFile(path.join(dir, 'out3.txt'), 'utf8')).toBe(`${exe.length} tool.bin\n`)
+    const second = await submit({ tasks: tasks.join('\n'), cwd: dir, peers })
+    expect(second.ok).toBe(true)
+    expect(second.results.map((r) => r.bytesUp)).toEqual([0, 0, 0, 0, 0])
+  })
+
+  it('gives each task its own copy: a task that edits an input does not change the cache', async () => {
+    const daemon = await node({ slots: 1 })
+    const dir = await tempDir()
+    await fs.writeFile(path.join(dir, 'data.txt'), 'original\n')
+    const digest = sha256(Buffer.from('original\n'))
+    const peers = [daemon.url.replace('ws://', '')]
+    const tasks = [
+      JSON.stringify({ name: 'edit', run: 'echo tampered >> data.txt; chmod 000 data.txt', inputs: ['data.txt'], outputs: ['none'] }),
+      JSON.stringify({ name: 'read', run: 'cat data.txt > seen.txt', inputs: ['data.txt'], after: ['edit'] }),
+    ]
+    const batch = await submit({ tasks: tasks.join('\n'), cwd: dir, peers })
+    expect(batch.ok).toBe(true)
+    expect(await fs.readFile(path.join(dir, 'seen.txt'), 'utf8')).toBe('original\n')
+    const cached = blobFile(path.join(daemon.workDir, 'cache'), digest)
+    expect(await fs.readFile(cached, 'utf8')).toBe('original\n')
+  })
+})
