@@ -1,14 +1,18 @@
 // One task on this node, from its inputs to its exit: materialise the folder, snapshot it, run the
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
-import { createReadStream } from 'node:fs'
+import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import { CHUNK_BYTES, type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
+import { clearForNewFile, mkdirsNoFollow } from '../transfer/no-follow.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import { execute, type ExecResult } from './executor.js'
+import { guardFolder } from './disk-guard.js'
+import type { TaskPolicy } from './task-policy.js'
+import { describeSetupError, diskFullNote } from './task-failure.js'
 import { diff, snapshot, type Diff } from './workdir.js'
 
 export interface TaskRunContext {
@@ -17,6 +21,10 @@ export interface TaskRunContext {
   killGraceMs: number
   maxOutputBytes: number
   baseEnv: Record<string, string>
+  /** Environment, executable and timeout rules (default: none beyond the base environment). */
+  policy?: TaskPolicy
+  /** Stop a task whose folder grows past this many bytes. */
+  maxTaskDiskBytes?: number | undefined
 }
 
 export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channel: Channel, signal: AbortSignal): Promise<void> {
@@ -26,25 +34,34 @@ export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channe
     let changes: Diff = { changed: [], deleted: [], skipped: [] }
     try {
       await materialize(run, dir, ctx.store)
+      const env = { ...ctx.baseEnv, ...run.env }
+      const allowed = ctx.policy ? await ctx.policy.prepare(run, dir, env) : { command: run.command, timeoutMs: run.timeoutMs }
       const before = await snapshot(dir)
       await channel.send({ type: 'started', task: run.task })
-      result = await execute({
-        command: run.command,
-        cwd: dir,
-        env: { ...ctx.baseEnv, ...run.env },
-        timeoutMs: run.timeoutMs,
-        killGraceMs: ctx.killGraceMs,
-        signal,
-        onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
-      })
-      if (!signal.aborted) {
+      const guard = guardFolder(dir, ctx.maxTaskDiskBytes, signal)
+      try {
+        result = await execute({
+          command: allowed.command,
+          cwd: dir,
+          env,
+          timeoutMs: allowed.timeoutMs,
+          killGraceMs: ctx.killGraceMs,
+          signal: guard.signal,
+          onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
+        })
+      } finally {
+        guard.stop()
+      }
+      const failure = guard.exceeded ?? (result.exitCode !== 0 ? await diskFullNote(dir) : undefined)
+      if (failure !== undefined) result = { ...result, startError: failure }
+      if (!signal.aborted && guard.exceeded === undefined) {
         const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
         changes = diff(before, await snapshot(dir), wanted)
         for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
       }
     } catch (error) {
       // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
-      result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
+      result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: describeSetupError(error) }
     }
     await channel.send({
       type: 'exit',
@@ -65,7 +82,8 @@ export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channe
 async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore): Promise<void> {
   for (const file of run.files) {
     const dest = resolveInside(dir, file.path)
-    await fs.mkdir(path.dirname(dest), { recursive: true })
+    await mkdirsNoFollow(dir, path.dirname(dest))
+    await clearForNewFile(dest)
     await store.materialize(file.digest, dest, file.mode)
   }
 }
@@ -90,7 +108,9 @@ async function sendFile(task: string, dir: string, file: Diff['changed'][number]
   const full = resolveInside(dir, file.path)
   let offset = 0
   // One chunk is held at a time; send() waits whenever the socket is behind.
-  const chunks = createReadStream(full, { highWaterMark: CHUNK_BYTES })
+  // O_NOFOLLOW: a file swapped for a link after the diff is not read through the link.
+  const handle = await fs.open(full, constants.O_RDONLY | constants.O_NOFOLLOW)
+  const chunks = handle.createReadStream({ highWaterMark: CHUNK_BYTES })
   for await (const chunk of chunks) {
     const data = chunk as Buffer
     await channel.send({ type: 'file', task, path: file.path, mode: file.mode, offset, data, final: false })

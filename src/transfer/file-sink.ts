@@ -6,6 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ProtocolError } from '../protocol/index.js'
+import { clearForNewFile, mkdirsNoFollow } from './no-follow.js'
 import { resolveInside } from './paths.js'
 
 interface Open {
@@ -27,9 +28,11 @@ export class FileSink {
     if (!file) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath} starts at offset ${offset}`)
       const dest = resolveInside(this.root, wirePath)
-      await fs.mkdir(path.dirname(dest), { recursive: true })
+      // The destination itself may sit anywhere (the user chose it); below it, no symlink is followed.
+      await fs.mkdir(this.root, { recursive: true })
+      await mkdirsNoFollow(this.root, path.dirname(dest))
       const temp = `${dest}.distw-${randomBytes(4).toString('hex')}`
-      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600 }), written: 0 }
+      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600, flags: 'wx' }), written: 0 }
       this.open.set(wirePath, file)
     }
     if (offset !== file.written)
@@ -42,6 +45,7 @@ export class FileSink {
     file.stream.end()
     await once(file.stream, 'close')
     await fs.chmod(file.temp, mode & 0o777)
+    await clearForNewFile(file.dest) // a link or folder in the way is refused, not written through
     await fs.rename(file.temp, file.dest)
     this.written.push(wirePath)
   }
