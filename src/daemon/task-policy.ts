@@ -1,6 +1,7 @@
 // What this node lets a task do, checked after its folder is filled and before anything starts:
 // environment variables, executables, and the timeout it gets.
 import type { Command, MessageOf } from '../protocol/index.js'
+import { MAX_TIMER_MS } from '../tasks/index.js'
 import { ExeAllowList } from './policy-exe.js'
 import { refusedVariables } from './policy-env.js'
 
@@ -41,6 +42,8 @@ export class TaskPolicy {
     const command = await this.exes.check(run.command, cwd, env)
     const asked = run.timeoutMs ?? this.options.defaultTimeoutMs
     const max = this.options.maxTimeoutMs
-    return { command, timeoutMs: asked === undefined ? max : max === undefined ? asked : Math.min(asked, max) }
+    const timeoutMs = asked === undefined ? max : max === undefined ? asked : Math.min(asked, max)
+    // Node fires a timer longer than 2^31-1 ms at once: a huge timeout from the wire is "no limit" in practice, not "kill now".
+    return { command, timeoutMs: timeoutMs === undefined ? undefined : Math.min(timeoutMs, MAX_TIMER_MS) }
   }
 }

@@ -20,6 +20,7 @@ export class FileSink {
   private readonly open = new Map<string, Open>()
   readonly written: string[] = []
   bytes = 0
+  private rootReady: Promise<unknown> | undefined
 
   constructor(private readonly root: string) {}
 
@@ -29,7 +30,8 @@ export class FileSink {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath} starts at offset ${offset}`)
       const dest = resolveInside(this.root, wirePath)
       // The destination itself may sit anywhere (the user chose it); below it, no symlink is followed.
-      await fs.mkdir(this.root, { recursive: true })
+      this.rootReady ??= fs.mkdir(this.root, { recursive: true })
+      await this.rootReady
       await mkdirsNoFollow(this.root, path.dirname(dest))
       const temp = `${dest}.distw-${randomBytes(4).toString('hex')}`
       file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600, flags: 'wx' }), written: 0 }

@@ -51,11 +51,11 @@ function frameArbitrary(markerFile: string): fc.Arbitrary<Buffer> {
     .tuple(fc.constantFrom(...hostilePrefixes), fc.uint8Array({ minLength: 1, maxLength: 8 }))
     .map(([prefix, rest]) => Buffer.concat([Buffer.from([prefix, 0xff, 0xff, 0xff, 0xff]), Buffer.from(rest)]))
   const nested = fc
-    .tuple(fc.integer({ min: 100, max: 50_000 }), fc.constantFrom(0x91, 0x81))
+    .tuple(fc.integer({ min: 100, max: 20_000 }), fc.constantFrom(0x91, 0x81))
     .map(([depth, byte]) =>
       byte === 0x91
         ? Buffer.alloc(depth, 0x91)
-        : Buffer.concat(Array.from({ length: Math.min(depth, 20_000) }, () => Buffer.from([0x81, 0xa1, 0x61]))),
+        : Buffer.concat(Array.from({ length: Math.min(depth, 5_000) }, () => Buffer.from([0x81, 0xa1, 0x61]))),
     )
   const keys = fc.constantFrom('v', 'type', '__proto__', 'constructor', 'prototype', 'lease', 'command', 'files', 'env', 'task')
   const values = fc.oneof(
@@ -155,7 +155,7 @@ describe('hostile frames', () => {
     expect(await m.ran()).toBe(false)
     await stillServes(d, SECRET)
     expect((await memory()) - before).toBeLessThan(200 * 1024 * 1024)
-  }, 60_000)
+  }, 120_000)
 })
 
 async function memory(): Promise<number> {

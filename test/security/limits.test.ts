@@ -17,6 +17,9 @@ describe('task limits', () => {
     const short = await node({ policy: { defaultTimeoutMs: 300, maxTimeoutMs: 60_000 } })
     expect((await runOne(short, { command: { shell: 'sleep 30' } })).exit.timedOut).toBe(true)
     expect((await runOne(short, { command: { shell: 'sleep 0.5' }, timeoutMs: 10_000 })).exit.timedOut).toBe(false)
+    // A timeout beyond what a timer holds must not turn into "kill at once".
+    const open = await node()
+    expect((await runOne(open, { command: { shell: 'sleep 0.3' }, timeoutMs: 2 ** 40 })).exit.timedOut).toBe(false)
   })
 
   it('stops a task whose working folder grows past --max-task-disk', async () => {
