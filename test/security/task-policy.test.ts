@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest'
 import { plainShellWords } from '../../src/daemon/policy-exe.js'
 import { isHijackingVariable } from '../../src/daemon/policy-env.js'
 import { submit } from '../../src/submit/submit.js'
-import { marker, node, runOne, scratch, stillServes } from './harness.js'
+import { Packr } from 'msgpackr'
+import { PROTOCOL_VERSION } from '../../src/protocol/index.js'
+import { authenticated, closed, marker, node, runOne, scratch, stillServes } from './harness.js'
 
 describe('task environment', () => {
   it('refuses LD_PRELOAD and friends before anything runs, unless the node allows the name', async () => {
@@ -28,6 +30,24 @@ describe('task environment', () => {
     const { exit, output } = await runOne(allowing, { command: { shell: 'echo "$LD_LIBRARY_PATH"' }, env: { LD_LIBRARY_PATH: '/opt/lib' } })
     expect(exit.exitCode).toBe(0)
     expect(output).toBe('/opt/lib\n')
+    await stillServes(d)
+  })
+
+  it('does not let a __proto__ key in env smuggle LD_PRELOAD in', async () => {
+    const d = await node()
+    const m = await marker()
+    const ws = await authenticated(d.url)
+    const code = closed(ws)
+    const pack = (value: unknown) => new Packr({ useRecords: false }).pack(value)
+    // env = { __proto__: { LD_PRELOAD: … }, A: 'b' }, written key by key so no JS object interferes.
+    const env = Buffer.concat([Buffer.from([0x82]), pack('__proto__'), pack({ LD_PRELOAD: '/tmp/evil.so' }), pack('A'), pack('b')])
+    const head = { v: PROTOCOL_VERSION, type: 'run', lease: 'l', task: 't', name: 'n', command: { shell: `touch ${m.file}` } }
+    const tail = { files: [], outputs: [] }
+    const headBytes = mapBody(pack(head)) // the keys are re-counted in the header below
+    const tailBytes = mapBody(pack(tail))
+    ws.send(Buffer.concat([Buffer.from([0x80 | 9]), headBytes, pack('env'), env, tailBytes]))
+    expect(await code).toBe(4400)
+    expect(await m.ran()).toBe(false)
     await stillServes(d)
   })
 
@@ -103,3 +123,8 @@ describe('executable allowlist', () => {
     }
   })
 })
+
+// The key/value pairs of a packed map, without its header (fixmap or map16).
+function mapBody(packed: Buffer): Buffer {
+  return packed.subarray(packed[0] === 0xde ? 3 : 1)
+}
