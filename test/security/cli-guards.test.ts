@@ -1,5 +1,6 @@
 // The command-line guards: secrets on disk, binding without a secret, running as root, and a secret
 // that reaches neither a task's environment nor the wire.
+import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -42,6 +43,22 @@ describe('secrets and daemon guards (CLI)', () => {
     await waitFor(() => local.log().includes('loopback'))
     const insecure = await spawnDaemon(['--bind', '0.0.0.0', '--insecure'])
     await waitFor(() => insecure.log().includes('INSECURE'))
+  })
+
+  it('--allow-exe-file lets only that executable run; a bad --allow-exe is a usage error', async () => {
+    const echo = (await execa('which', ['echo'])).stdout.trim()
+    const node = await spawnDaemon(['--allow-exe-file', echo])
+    const dir = await tempDir()
+    const ok = await distw(['submit', '-', '--peer', node.peer], { cwd: dir, input: 'echo allowed\n' })
+    expect(ok.exitCode).toBe(0)
+    expect(ok.stdout).toContain('allowed')
+    const refused = await distw(['submit', '-', '--peer', node.peer], { cwd: dir, input: 'touch nope\n' })
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toContain('--allow-exe')
+    await expect(fs.access(path.join(dir, 'nope'))).rejects.toThrow()
+    const bad = await distw(['daemon', '--port', '0', '--allow-root', '--allow-exe', 'abc'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain('is not a SHA-256')
   })
 
   it('refuses to run as root unless --allow-root', async () => {
