@@ -10,10 +10,10 @@ import type { DaemonOptions } from './daemon.js'
 export interface SecurityFlagValues {
   'secret-file'?: string | undefined
   insecure: boolean
-  allow: string[]
-  'allow-exe': string[]
-  'allow-exe-file': string[]
-  'allow-env': string[]
+  allow?: string[] | undefined
+  'allow-exe'?: string[] | undefined
+  'allow-exe-file'?: string[] | undefined
+  'allow-env'?: string[] | undefined
   'max-timeout': string
   'default-timeout'?: string | undefined
   'max-output': string
@@ -34,12 +34,12 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
   const secret = await loadSecret({ file: flags['secret-file'] })
   // Tasks never inherit the daemon's environment, but a child of the daemon should not see it either.
   delete process.env.DISTW_SECRET
-  const digests = [...flags['allow-exe']]
+  const digests = [...(flags['allow-exe'] ?? [])]
   for (const digest of digests) {
     if (!/^[0-9a-fA-F]{64}$/.test(digest))
       throw new UserError(`--allow-exe ${digest} is not a SHA-256`, 'give 64 hex digits, e.g. from sha256sum FILE')
   }
-  for (const file of flags['allow-exe-file']) {
+  for (const file of flags['allow-exe-file'] ?? []) {
     try {
       digests.push(await hashFile(file))
     } catch (error) {
@@ -53,11 +53,11 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
   return {
     secret,
     insecure: flags.insecure,
-    allow: flags.allow,
+    allow: flags.allow ?? [],
     maxOutputBytes: parse('--max-output', flags['max-output'], parseSize),
     ...(maxTaskDisk === undefined ? {} : { maxTaskDiskBytes: parse('--max-task-disk', maxTaskDisk, parseSize) }),
     policy: {
-      allowEnv: flags['allow-env'],
+      allowEnv: flags['allow-env'] ?? [],
       allowExe: digests,
       maxTimeoutMs,
       ...(defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs }),
