@@ -19,7 +19,8 @@ const baseFlags = {
   'allow-root': false,
 }
 
-describe('secrets and daemon guards (CLI)', () => {
+// Each test starts several CLI processes: generous time on a loaded 2-core machine.
+describe('secrets and daemon guards (CLI)', { timeout: 90_000 }, () => {
   it('`distw secret new FILE` writes a 0600 secret, never overwrites, and loose permissions are refused', async () => {
     const dir = await tempDir()
     const file = path.join(dir, 'secret')

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { node, runOne, scratch, stillServes } from './harness.js'
 
-describe('task limits', () => {
+describe('task limits', { timeout: 90_000 }, () => {
   it('caps a task that asks for no timeout (or a longer one) at the node maximum', async () => {
     const d = await node({ policy: { maxTimeoutMs: 400 } })
     for (const timeoutMs of [undefined, 60_000]) {
@@ -40,7 +40,7 @@ describe('task limits', () => {
     const status = await fs.readFile(`/proc/${daemon.child.pid}/status`, 'utf8')
     const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1])
     expect(peakKb).toBeLessThan(300 * 1024)
-  }, 60_000)
+  })
 
   it('fails a task that fills the disk with a clear status, and keeps serving', async (ctx) => {
     const mountPoint = await scratch('distw-tmpfs-')
