@@ -4,4 +4,7 @@ import { Flags } from '@oclif/core'
 
 export const connectionFlags = {
   peer: Flags.string({ description: 'node to use, HOST:PORT (repeatable); none: an embedded local node', multiple: true, default: [] }),
+  'secret-file': Flags.string({
+    description: 'file holding the shared secret the nodes use (default: $DISTW_SECRET); make one with `distw secret new FILE`',
+  }),
 }

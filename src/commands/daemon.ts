@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
+import { securityFlags } from '../daemon-flags.js'
+import { daemonSecurityOptions } from '../daemon/security-options.js'
 import { lineLogger } from '../daemon/log.js'
 import { durationFlag } from '../duration-flag.js'
 import { UserError } from '../errors.js'
@@ -9,17 +11,22 @@ import { parseSize } from '../tasks/index.js'
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
   static override description =
-    'Runs a node: accepts tasks over WebSocket, runs each in a fresh working folder, and sends back every file it created or changed. Without a shared secret the node listens on loopback only.'
+    'Runs a node: accepts tasks over WebSocket, runs each in a fresh working folder, and sends back every file it created or changed. Without a shared secret the node listens on loopback only. See docs/SECURITY.md.'
   static override examples = [
     '<%= config.bin %> daemon',
     '<%= config.bin %> daemon --slots 4 --port 7420',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw',
     '<%= config.bin %> daemon --cache-dir ~/.cache/distw --cache-size 20G --max-output 100M',
+    '<%= config.bin %> daemon --secret-file ~/.config/distw/secret --bind 0.0.0.0 --allow 192.168.1.0/24',
+    '<%= config.bin %> daemon --work-dir /var/tmp/distw --max-timeout 2h --max-task-disk 20G',
   ]
 
   static override flags = {
     port: Flags.integer({ description: 'TCP port to listen on (0: any free port)', default: DEFAULT_PORT, min: 0, max: 65535 }),
-    bind: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
+    bind: Flags.string({
+      description: 'address to listen on (anything but loopback needs --secret-file or --insecure)',
+      default: '127.0.0.1',
+    }),
     slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
     'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
     name: Flags.string({ description: 'name shown to submitters (default: host name)' }),
@@ -29,19 +36,18 @@ export default class Daemon extends BaseCommand {
     }),
     'cache-dir': Flags.string({ description: 'folder of the blob cache, kept across restarts (default: WORK-DIR/cache)' }),
     'cache-size': Flags.string({ description: 'cache bound, e.g. 20G; least recently used blobs are evicted', default: '10G' }),
-    'max-output': Flags.string({
-      description: "cap on each task's stdout+stderr, e.g. 100M; cut output ends with a marker",
-      default: '1G',
-    }),
+    ...securityFlags,
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Daemon)
     const log = lineLogger(process.stderr)
+    const security = await daemonSecurityOptions(flags)
     const daemon = await startDaemon({
       port: flags.port,
       host: flags.bind,
       log,
+      ...security,
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
@@ -49,7 +55,6 @@ export default class Daemon extends BaseCommand {
       ...(flags['submitter-grace'] === undefined ? {} : { submitterGraceMs: flags['submitter-grace'] }),
       ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
       cacheBytes: sizeFlag('cache-size', flags['cache-size']),
-      maxOutputBytes: sizeFlag('max-output', flags['max-output']),
     })
     process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
     await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import { submit } from '../submit/submit.js'
 import { parseHalt } from '../submit/halt.js'
 import { jsonReporter } from '../ui/json-reporter.js'
 import { plainReporter } from '../ui/plain-reporter.js'
+import { loadSecret } from '../secret.js'
 
 export default class Submit extends BaseCommand {
   static override summary = 'Run a batch of tasks, one per line, on the nodes of the network.'
@@ -48,6 +49,7 @@ export default class Submit extends BaseCommand {
     if (file === undefined)
       throw new UserError('no tasks given', 'pass a task file (distw submit tasks.txt) or pipe lines into distw submit -')
     const text = file === '-' ? await readStdin() : await readTaskFile(file)
+    const secret = await loadSecret({ file: flags['secret-file'] })
 
     const abort = new AbortController()
     const onSignal = () => abort.abort()
@@ -68,6 +70,7 @@ export default class Submit extends BaseCommand {
         observer: reporter,
         signal: abort.signal,
         ...(flags.out === undefined ? {} : { outDir: flags.out }),
+        ...(secret === undefined ? {} : { secret }),
         ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
         ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
         ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),

@@ -12,10 +12,15 @@ import { Channel } from '../transfer/channel.js'
 import { keepAlive } from '../transfer/heartbeat.js'
 import { wsUsesBufferutil } from '../transfer/native.js'
 import { VERSION } from '../version.js'
+import { AddressAllowList } from './address-allow.js'
+import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js'
+import { checkBind } from './bind-policy.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
+import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
+import { checkUpgrade } from './upgrade-gate.js'
 
 export interface DaemonOptions {
   port?: number
@@ -29,7 +34,17 @@ export interface DaemonOptions {
   cacheBytes?: number
   name?: string
   tags?: string[]
-  secret?: Buffer
+  /** The shared secret; without one the node may only listen on loopback (unless `insecure`). */
+  secret?: Buffer | undefined
+  /** Allows a non-loopback address without a secret. */
+  insecure?: boolean
+  /** Client addresses or CIDR blocks allowed to connect (default: any). */
+  allow?: string[]
+  authLimits?: AuthLimiterOptions
+  /** Environment variables, executables and timeouts a task is allowed. */
+  policy?: TaskPolicyOptions
+  /** Stop a task whose working folder grows past this many bytes. */
+  maxTaskDiskBytes?: number
   maxOutputBytes?: number
   killGraceMs?: number
   /** Interval of WebSocket pings; a submitter silent for two of them is lost. */
@@ -60,6 +75,10 @@ export function defaultSlots(): number {
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
   const host = options.host ?? '127.0.0.1'
+  const log = options.log ?? (() => {})
+  const bindNote = checkBind(host, options.secret !== undefined, options.insecure ?? false)
+  const allow = new AddressAllowList(options.allow ?? [])
+  const limiter = new AuthLimiter(log, options.authLimits)
   const ownsWorkDir = options.workDir === undefined
   const workDir = options.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'distw-node-')))
   const workRoot = path.join(workDir, 'tasks')
@@ -79,11 +98,11 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     memory: os.totalmem(),
     cpus: os.availableParallelism(),
   }
-  const log = options.log ?? (() => {})
   const stopping = new AbortController()
   const node: NodeContext = {
     info,
     secret: options.secret,
+    limiter,
     slots: new SlotTable(info.slots, LEASE_TTL_MS),
     store,
     log,
@@ -95,13 +114,24 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       killGraceMs: options.killGraceMs ?? 2000,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       baseEnv: baseEnv(info.name),
+      policy: new TaskPolicy(options.policy),
+      maxTaskDiskBytes: options.maxTaskDiskBytes,
     },
   }
 
   const server: Server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('distw node: connect with a WebSocket client (distw submit)\n')
   })
-  const wss = new WebSocketServer({ server, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    verifyClient: ({ req }, done) => {
+      const verdict = checkUpgrade(req, allow, limiter)
+      if (!verdict.ok) limiter.refused(req.socket.remoteAddress ?? '?', verdict.reason)
+      done(verdict.ok, verdict.status, verdict.reason)
+    },
+  })
   wss.on('connection', (ws, req) => {
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
     keepAlive(ws, options.heartbeatMs)
@@ -117,7 +147,16 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     })
   })
   const port = (server.address() as AddressInfo).port
-  log('listening', { host, port, slots: info.slots, workDir, cache: store.root, bufferutil: wsUsesBufferutil() })
+  log('listening', {
+    host,
+    port,
+    slots: info.slots,
+    workDir,
+    cache: store.root,
+    bufferutil: wsUsesBufferutil(),
+    auth: options.secret ? 'hmac' : 'none',
+  })
+  if (bindNote) log(bindNote)
 
   return {
     info,

@@ -13,6 +13,7 @@ import {
 } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { checkWirePath } from '../transfer/paths.js'
+import type { AuthLimiter } from './auth-limiter.js'
 import type { BlobStore } from './blob-store.js'
 import { answerProbe } from './probe.js'
 import type { SlotTable } from './slots.js'
@@ -21,6 +22,7 @@ import { runTask, type TaskRunContext } from './task-run.js'
 export interface NodeContext {
   info: NodeInfo
   secret: Buffer | undefined
+  limiter: AuthLimiter
   slots: SlotTable
   store: BlobStore
   task: TaskRunContext
@@ -119,6 +121,7 @@ export class Session {
     if (state.phase === 'auth' && message.type === 'auth') {
       const secret = this.node.secret
       if (secret && !proofMatches(computeProof(secret, 'distw-v1-client', state.clientNonce, state.nodeNonce), message.proof)) {
+        await this.authFailed()
         throw new ProtocolError('DISTW_ERR_AUTH_FAILED', 'authentication failed: check that both sides use the same secret')
       }
       clearTimeout(this.handshakeTimer)
@@ -129,6 +132,16 @@ export class Session {
       return
     }
     throw new ProtocolError('DISTW_ERR_NOT_AUTHENTICATED', `${message.type} before the handshake completed`)
+  }
+
+  // Counted against the address; answered late, so guessing is slow even below the limit.
+  private async authFailed(): Promise<void> {
+    this.node.limiter.failed(this.address, 'wrong proof (secret differs, or a replayed handshake)')
+    await new Promise((resolve) => setTimeout(resolve, this.node.limiter.failureDelayMs))
+  }
+
+  private get address(): string {
+    return this.peer.replace(/:\d+$|:\?$/, '')
   }
 
   private async reserve(message: MessageOf<'reserve'>): Promise<void> {

@@ -1,14 +1,18 @@
 // One task on this node, from its inputs to its exit: materialise the folder, snapshot it, run the
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
-import fs from 'node:fs/promises'
+import { constants } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import { type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
+import { clearForNewFile, mkdirsNoFollow } from '../transfer/no-follow.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
+import { guardFolder } from './disk-guard.js'
 import { execute, type ExecResult } from './executor.js'
+import type { TaskPolicy } from './task-policy.js'
+import { describeSetupError, diskFullNote } from './task-failure.js'
 import { diff, makeTaskDir, removeTaskDir, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
@@ -17,6 +21,10 @@ export interface TaskRunContext {
   killGraceMs: number
   maxOutputBytes: number
   baseEnv: Record<string, string>
+  /** Environment, executable and timeout rules (default: none beyond the base environment). */
+  policy?: TaskPolicy
+  /** Stop a task whose folder grows past this many bytes. */
+  maxTaskDiskBytes?: number | undefined
 }
 
 /**
@@ -38,24 +46,33 @@ export async function runTask(
     await materialize(run, dir, ctx.store)
     // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
+    const env = { ...ctx.baseEnv, ...run.env }
+    const allowed = ctx.policy ? await ctx.policy.prepare(run, dir, env) : { command: run.command, timeoutMs: run.timeoutMs }
     await channel.send({ type: 'started', task: run.task })
-    result = await execute({
-      command: run.command,
-      cwd: dir,
-      env: { ...ctx.baseEnv, ...run.env },
-      timeoutMs: run.timeoutMs,
-      killGraceMs: ctx.killGraceMs,
-      signal,
-      onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
-    })
-    if (!signal.aborted) {
+    const guard = guardFolder(dir, ctx.maxTaskDiskBytes, signal)
+    try {
+      result = await execute({
+        command: allowed.command,
+        cwd: dir,
+        env,
+        timeoutMs: allowed.timeoutMs,
+        killGraceMs: ctx.killGraceMs,
+        signal: guard.signal,
+        onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
+      })
+    } finally {
+      guard.stop()
+    }
+    const failure = guard.exceeded ?? (result.exitCode !== 0 ? await diskFullNote(dir) : undefined)
+    if (failure !== undefined) result = { ...result, startError: failure }
+    if (!signal.aborted && guard.exceeded === undefined) {
       const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
       changes = diff(before, await snapshotQuick(dir), wanted)
       for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
     }
   } catch (error) {
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
-    result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: (error as Error).message }
+    result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: describeSetupError(error) }
   } finally {
     if (dir !== undefined) await removeTaskDir(dir)
     release()
@@ -76,7 +93,8 @@ export async function runTask(
 async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore): Promise<void> {
   for (const file of run.files) {
     const dest = resolveInside(dir, file.path)
-    await fs.mkdir(path.dirname(dest), { recursive: true })
+    await mkdirsNoFollow(dir, path.dirname(dest))
+    await clearForNewFile(dest)
     await store.materialize(file.digest, dest, file.mode)
   }
 }
@@ -101,7 +119,8 @@ async function sendFile(task: string, dir: string, file: Diff['changed'][number]
   const full = resolveInside(dir, file.path)
   let offset = 0
   // One chunk is held at a time (encoded into its frame at once); send() waits whenever the socket is behind.
-  for await (const data of fileChunks(full)) {
+  // O_NOFOLLOW: a file swapped for a link after the diff is not read through the link.
+  for await (const data of fileChunks(full, constants.O_RDONLY | constants.O_NOFOLLOW)) {
     await channel.send({ type: 'file', task, path: file.path, mode: file.mode, offset, data, final: false })
     offset += data.length
   }

@@ -43,6 +43,7 @@ export class NodeClient {
   private nextId = 1
   private readonly replies = new Map<number, (reply: Reply) => void>()
   private readonly runs = new Map<string, PendingRun>()
+  private readonly abandoned = new Set<string>()
   /** Blobs this node has, or is being sent: each crosses the wire at most once per connection. */
   private readonly blobs = new Map<string, Promise<number>>()
   lostReason: string | undefined
@@ -79,6 +80,15 @@ export class NodeClient {
     await channel.send({ type: 'hello', role: 'submit', client: options.client, nonce: clientNonce })
     const challenge = await step()
     if (challenge.type !== 'challenge') throw handshakeError(channel, challenge)
+    // With a secret, a node that does not prove it knows it is an impostor (or a misconfigured node):
+    // never hand it tasks or files. Discovery answers are only hints; this is the identity check.
+    if (options.secret && challenge.auth !== 'hmac') {
+      channel.close()
+      throw new ExternalError(
+        `node ${url} does not use a shared secret, but this side has one: refusing to trust it`,
+        'start that node with the same --secret-file, or connect without a secret',
+      )
+    }
     let proof: Buffer = Buffer.alloc(0)
     if (challenge.auth === 'hmac') {
       if (!options.secret) {
@@ -210,8 +220,16 @@ export class NodeClient {
         return this.runs.get(message.task)?.handlers.onOutput(message.stream, message.data)
       case 'file': {
         const run = this.runs.get(message.task)
-        if (!run) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file for unknown task ${message.task}`)
-        await run.handlers.onFile(message)
+        if (!run) {
+          if (this.abandoned.has(message.task)) return
+          throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file for unknown task ${message.task}`)
+        }
+        try {
+          await run.handlers.onFile(message)
+        } catch (error) {
+          if (!(error instanceof ProtocolError && error.code === 'DISTW_ERR_BAD_PATH')) throw error
+          this.abandon(message.task, run, error)
+        }
         return
       }
       case 'exit': {
@@ -231,6 +249,15 @@ export class NodeClient {
       default:
         throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a submitter does not accept ${message.type}`)
     }
+  }
+
+  // A returned file this side refuses to write fails its task (not the connection): the rest of that
+  // task's frames are dropped and the node is told to stop it.
+  private abandon(task: string, run: PendingRun, error: ProtocolError): void {
+    this.runs.delete(task)
+    this.abandoned.add(task)
+    run.reject(new ExternalError(`a returned file was refused: ${error.message}`))
+    this.cancel(task)
   }
 
   // Everything in flight on a lost node fails; the scheduler decides what to retry.

@@ -24,7 +24,8 @@ export interface SubmitOptions {
   outDir?: string
   /** Nodes to use (`host:port`). None: an embedded local node runs the batch. */
   peers?: string[]
-  secret?: Buffer
+  /** The shared secret: nodes must prove they know it, and this side proves it too. */
+  secret?: Buffer | undefined
   /** Slots of the embedded node (default: cores − 1). */
   localSlots?: number
   observer?: SubmitObserver
@@ -71,6 +72,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
         host: '127.0.0.1',
         name: `${os.hostname()} (local)`,
         ...(options.localSlots ? { slots: options.localSlots } : {}),
+        ...(options.secret ? { secret: options.secret } : {}),
       })
       peers.push(local.url)
     }

@@ -4,8 +4,8 @@
 import fs from 'node:fs/promises'
 import { CHUNK_BYTES } from '../protocol/index.js'
 
-export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
-  const handle = await fs.open(file, 'r')
+export async function* fileChunks(file: string, flags: string | number = 'r'): AsyncGenerator<Buffer> {
+  const handle = await fs.open(file, flags)
   try {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES)
     for (;;) {

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ProtocolError } from '../protocol/index.js'
 import { WRITE_BEHIND_BYTES } from './chunks.js'
+import { clearForNewFile, mkdirsNoFollow } from './no-follow.js'
 import { resolveInside } from './paths.js'
 
 interface Open {
@@ -20,6 +21,7 @@ export class FileSink {
   private readonly open = new Map<string, Open>()
   readonly written: string[] = []
   bytes = 0
+  private rootReady: Promise<unknown> | undefined
 
   constructor(private readonly root: string) {}
 
@@ -28,9 +30,12 @@ export class FileSink {
     if (!file) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath} starts at offset ${offset}`)
       const dest = resolveInside(this.root, wirePath)
-      await fs.mkdir(path.dirname(dest), { recursive: true })
+      // The destination itself may sit anywhere (the user chose it); below it, no symlink is followed.
+      this.rootReady ??= fs.mkdir(this.root, { recursive: true })
+      await this.rootReady
+      await mkdirsNoFollow(this.root, path.dirname(dest))
       const temp = `${dest}.distw-${randomBytes(4).toString('hex')}`
-      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }), written: 0 }
+      file = { dest, temp, stream: createWriteStream(temp, { mode: 0o600, flags: 'wx', highWaterMark: WRITE_BEHIND_BYTES }), written: 0 }
       this.open.set(wirePath, file)
     }
     if (offset !== file.written)
@@ -43,6 +48,7 @@ export class FileSink {
     file.stream.end()
     await once(file.stream, 'close')
     await fs.chmod(file.temp, mode & 0o777)
+    await clearForNewFile(file.dest) // a link or folder in the way is refused, not written through
     await fs.rename(file.temp, file.dest)
     this.written.push(wirePath)
   }

@@ -52,12 +52,12 @@ export interface DaemonProcess {
 }
 
 /** Starts `distw daemon --port 0 …` and resolves once it listens. */
-export async function spawnDaemon(args: string[] = []): Promise<DaemonProcess> {
+export async function spawnDaemon(args: string[] = [], options: { env?: Record<string, string> } = {}): Promise<DaemonProcess> {
   const workDir = await tempDir('distw-node-')
-  const child = execa(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, ...args], {
+  const child = execa(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, '--allow-root', ...args], {
     reject: false,
     buffer: false,
-    env: { CI: 'true' },
+    env: { ...options.env, CI: 'true' },
   })
   children.add(child)
   void child.finally(() => children.delete(child))

@@ -1,0 +1,27 @@
+import { Args } from '@oclif/core'
+import { BaseCommand } from '../../base-command.js'
+import { newSecretText, writeNewSecret } from '../../secret.js'
+
+export default class SecretNew extends BaseCommand {
+  static override summary = 'Make a new random shared secret for nodes and submitters.'
+  static override description =
+    'Writes 32 random bytes (hex) to FILE, readable by you only (mode 600); never overwrites a file. Without FILE the secret is printed. Copy the file to every machine and pass it with --secret-file (or put its content in DISTW_SECRET).'
+  static override examples = [
+    '<%= config.bin %> secret new ~/.config/distw/secret',
+    '<%= config.bin %> daemon --secret-file ~/.config/distw/secret --bind 0.0.0.0',
+  ]
+
+  static override args = {
+    file: Args.string({ description: 'file to create (mode 600)', required: false }),
+  }
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(SecretNew)
+    if (args.file === undefined) {
+      process.stdout.write(`${newSecretText()}\n`)
+      return
+    }
+    await writeNewSecret(args.file)
+    process.stderr.write(`wrote a new secret to ${args.file} (mode 600)\n`)
+  }
+}

@@ -1,0 +1,38 @@
+// Who may open a WebSocket at all: never a browser page (Origin header), never an address outside --allow.
+import { describe, expect, it } from 'vitest'
+import { AddressAllowList } from '../../src/daemon/address-allow.js'
+import { isLoopback } from '../../src/daemon/bind-policy.js'
+import { NodeClient } from '../../src/submit/node-client.js'
+import { node, open, stillServes } from './harness.js'
+
+describe('WebSocket upgrade gate', () => {
+  it('refuses an upgrade carrying an Origin header (a browser page must not reach the node)', async () => {
+    const d = await node()
+    await expect(open(d.url, { origin: 'https://evil.example' })).rejects.toThrow(/403/)
+    await expect(open(d.url, { headers: { Origin: 'null' } })).rejects.toThrow(/403/)
+    await stillServes(d)
+  })
+
+  it('admits only addresses inside --allow', async () => {
+    const outside = await node({ allow: ['10.0.0.0/8', 'fd00::/8'] })
+    await expect(open(outside.url)).rejects.toThrow(/403/)
+    await expect(NodeClient.connect(outside.url, { client: 't' })).rejects.toThrow(/403/)
+    const inside = await node({ allow: ['10.0.0.0/8', '127.0.0.0/8'] })
+    await stillServes(inside)
+  })
+
+  it('parses CIDRs strictly and treats IPv4-mapped IPv6 as IPv4', () => {
+    const list = new AddressAllowList(['192.168.1.0/24', '::1'])
+    expect(list.allows('192.168.1.77')).toBe(true)
+    expect(list.allows('::ffff:192.168.1.77')).toBe(true)
+    expect(list.allows('192.168.2.1')).toBe(false)
+    expect(list.allows('::1')).toBe(true)
+    expect(list.allows(undefined)).toBe(false)
+    for (const bad of ['192.168.1.0/33', 'example.com/8', '10.0.0.0/x', '']) expect(() => new AddressAllowList([bad])).toThrow(/--allow/)
+    expect(new AddressAllowList([]).allows('8.8.8.8')).toBe(true)
+    expect(isLoopback('127.0.0.1')).toBe(true)
+    expect(isLoopback('::1')).toBe(true)
+    expect(isLoopback('0.0.0.0')).toBe(false)
+    expect(isLoopback('192.168.1.2')).toBe(false)
+  })
+})
