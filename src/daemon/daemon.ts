@@ -12,6 +12,7 @@ import { Channel } from '../transfer/channel.js'
 import { VERSION } from '../version.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
+import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
 
@@ -63,10 +64,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     tags: options.tags ?? [],
   }
   const log = options.log ?? (() => {})
+  const slots = new SlotTable(info.slots, LEASE_TTL_MS)
   const node: NodeContext = {
     info,
     secret: options.secret,
-    slots: new SlotTable(info.slots, LEASE_TTL_MS),
+    slots,
+    state: new NodeState(info, slots),
     store,
     log,
     task: {

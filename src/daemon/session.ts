@@ -15,7 +15,9 @@ import type { Channel } from '../transfer/channel.js'
 import { checkWirePath } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import type { SlotTable } from './slots.js'
+import type { NodeState } from './node-state.js'
 import { runTask, type TaskRunContext } from './task-run.js'
+import { WatchStream } from './watch.js'
 
 export interface NodeContext {
   info: NodeInfo
@@ -23,6 +25,7 @@ export interface NodeContext {
   slots: SlotTable
   store: BlobStore
   task: TaskRunContext
+  state: NodeState
   log: (event: string, fields?: Record<string, unknown>) => void
 }
 
@@ -34,6 +37,8 @@ export class Session {
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
   private readonly uploads = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
+  private hello: MessageOf<'hello'> | undefined
+  private watch: WatchStream | undefined
 
   constructor(
     private readonly channel: Channel,
@@ -51,6 +56,7 @@ export class Session {
 
   private handle(message: Message): Promise<void> | void {
     if (this.state.phase !== 'ready') return this.handshake(message)
+    if (this.hello?.role === 'watch') return this.handleWatcher(message)
     switch (message.type) {
       case 'reserve':
         return this.reserve(message)
@@ -82,8 +88,38 @@ export class Session {
       case 'output':
       case 'file':
       case 'exit':
+      case 'progress':
+      case 'state':
+      case 'watch':
         throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a node does not accept ${message.type} here`)
     }
+  }
+
+  // A monitor (hello role 'watch') may subscribe to the state and cancel its own client's tasks; nothing else.
+  private async handleWatcher(message: Message): Promise<void> {
+    const client = this.hello?.client ?? ''
+    if (message.type === 'watch') {
+      this.watch ??= new WatchStream(this.channel, this.node.state, client)
+      return
+    }
+    if (message.type === 'error') return
+    if (message.type !== 'cancel') throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a watcher may not send ${message.type}`)
+    const outcome = this.node.state.cancel(message.task, client)
+    this.node.log('watcher cancel', { peer: this.peer, task: message.task, client, outcome })
+    if (outcome === 'unknown')
+      await this.channel.send({
+        type: 'error',
+        code: 'DISTW_ERR_UNKNOWN_TASK',
+        message: `no running task ${message.task}`,
+        task: message.task,
+      })
+    if (outcome === 'not-yours')
+      await this.channel.send({
+        type: 'error',
+        code: 'DISTW_ERR_NOT_YOURS',
+        message: `task ${message.task} was submitted by another client; a watcher cancels only its own client's tasks`,
+        task: message.task,
+      })
   }
 
   private async handshake(message: Message): Promise<void> {
@@ -92,6 +128,7 @@ export class Session {
       const nodeNonce = newNonce()
       const secret = this.node.secret
       this.state = { phase: 'auth', clientNonce: message.nonce, nodeNonce }
+      this.hello = message
       await this.channel.send({
         type: 'challenge',
         auth: secret ? 'hmac' : 'none',
@@ -144,9 +181,19 @@ export class Session {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name })
-    void runTask(message, this.node.task, this.channel, abort.signal)
+    const command = 'shell' in message.command ? message.command.shell : message.command.argv.join(' ')
+    const watched = this.node.state.taskStarted({
+      name: message.name,
+      client: this.hello?.client ?? '?',
+      command,
+      cancel: () => abort.abort(),
+    })
+    let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
+    void runTask(message, this.node.task, this.channel, abort.signal, watched.watcher)
+      .then((o) => (outcome = o))
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
+        watched.ended(outcome)
         this.tasks.delete(message.task)
         this.node.slots.release(message.lease)
         this.node.log('task ended', { session: this.id, task: message.name })
@@ -156,6 +203,7 @@ export class Session {
   // The submitter is gone: its tasks are killed and their folders removed, its leases and uploads dropped.
   private closed(): void {
     clearTimeout(this.handshakeTimer)
+    this.watch?.stop()
     for (const task of this.tasks.values()) task.abort.abort()
     this.node.slots.releaseOwner(this.id)
     this.node.store.abortAll(this.uploads)

@@ -9,6 +9,7 @@ import type { Channel } from '../transfer/channel.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import { execute, type ExecResult } from './executor.js'
+import { ProgressSplitter, type Progress } from './progress-lines.js'
 import { diff, snapshot, type Diff } from './workdir.js'
 
 export interface TaskRunContext {
@@ -19,7 +20,25 @@ export interface TaskRunContext {
   baseEnv: Record<string, string>
 }
 
-export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channel: Channel, signal: AbortSignal): Promise<void> {
+export interface TaskOutcome {
+  ok: boolean
+  exitCode: number | null
+  durationMs: number
+}
+
+/** What the node's watch state learns of a running task (see node-state.ts). */
+export interface TaskWatcher {
+  progress(progress: Progress): void
+  output(stream: 'stdout' | 'stderr', data: Buffer): void
+}
+
+export async function runTask(
+  run: MessageOf<'run'>,
+  ctx: TaskRunContext,
+  channel: Channel,
+  signal: AbortSignal,
+  watcher?: TaskWatcher,
+): Promise<TaskOutcome> {
   const dir = await fs.mkdtemp(path.join(ctx.workRoot, 'task-'))
   try {
     let result: ExecResult
@@ -27,6 +46,13 @@ export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channe
     try {
       await materialize(run, dir, ctx.store)
       const before = await snapshot(dir)
+      const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher)
+      const progress = new ProgressSplitter((p) => {
+        watcher?.progress(p)
+        void channel.send({ type: 'progress', task: run.task, ...p })
+      })
+      const output = (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined =>
+        stream === 'stderr' ? send(stream, data) : sendAll(progress.push(data), (d) => send('stdout', d))
       await channel.send({ type: 'started', task: run.task })
       result = await execute({
         command: run.command,
@@ -35,8 +61,9 @@ export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channe
         timeoutMs: run.timeoutMs,
         killGraceMs: ctx.killGraceMs,
         signal,
-        onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
+        onOutput: output,
       })
+      for (const rest of progress.flush()) await send('stdout', rest)
       if (!signal.aborted) {
         const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
         changes = diff(before, await snapshot(dir), wanted)
@@ -57,6 +84,8 @@ export async function runTask(run: MessageOf<'run'>, ctx: TaskRunContext, channe
       skipped: changes.skipped,
       ...(result.startError === undefined ? {} : { error: result.startError }),
     })
+    const ok = result.exitCode === 0 && !result.timedOut && result.startError === undefined && !signal.aborted
+    return { ok, exitCode: result.exitCode, durationMs: result.durationMs }
   } finally {
     await fs.rm(dir, { recursive: true, force: true })
   }
@@ -70,8 +99,14 @@ async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore)
   }
 }
 
+// Sends several chunks; waits (backpressure) only when a send asked to.
+function sendAll(chunks: Buffer[], send: (data: Buffer) => Promise<void> | undefined): Promise<void> | undefined {
+  const waits = chunks.map(send).filter((w) => w !== undefined)
+  return waits.length === 0 ? undefined : Promise.all(waits).then(() => {})
+}
+
 // Streams output to the submitter, cut at the cap with a visible marker.
-function outputSender(task: string, channel: Channel, cap: number) {
+function outputSender(task: string, channel: Channel, cap: number, watcher: TaskWatcher | undefined) {
   let sent = 0
   let cut = false
   return (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined => {
@@ -81,6 +116,7 @@ function outputSender(task: string, channel: Channel, cap: number) {
       data = Buffer.concat([data.subarray(0, cap - sent), Buffer.from(`\n[distw: output cut at ${cap} bytes]\n`)])
     }
     sent += data.length
+    watcher?.output(stream, data)
     const delivered = channel.send({ type: 'output', task, stream, data })
     return channel.congested ? delivered : undefined
   }

@@ -40,5 +40,7 @@ export interface SubmitObserver {
   nodeLost?(node: NodeInfo, reason: string): void
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
+  /** The task printed `::distw::progress PERCENT TEXT` (such lines are not passed to taskOutput). */
+  taskProgress?(task: TaskSpec, percent: number, text: string): void
   taskFinished?(result: TaskResult): void
 }

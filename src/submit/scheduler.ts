@@ -188,6 +188,7 @@ export class Scheduler {
       {
         onStarted: () => this.observer.taskStarted?.(task, info, attempt),
         onOutput: (stream, data) => this.observer.taskOutput?.(task, stream, data),
+        onProgress: (percent, text) => this.observer.taskProgress?.(task, percent, text),
         onFile: (m) => sink.write(m.path, m.offset, m.data, m.final, m.mode),
       },
     )
