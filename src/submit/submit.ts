@@ -5,6 +5,7 @@ import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
 import { ExternalError } from '../errors.js'
 import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
+import { clientName } from './client-name.js'
 import { NodeClient } from './node-client.js'
 import { peerUrl } from './peer-address.js'
 import type { BatchResult, SubmitObserver } from './result.js'
@@ -50,7 +51,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       })
       peers.push(local.url)
     }
-    const client = `${os.userInfo().username}@${os.hostname()}`
+    const client = clientName()
     const connected = await Promise.allSettled(peers.map((url) => NodeClient.connect(url, { secret: options.secret, client })))
     for (const outcome of connected) {
       if (outcome.status === 'fulfilled') clients.push(outcome.value)
