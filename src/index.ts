@@ -2,9 +2,11 @@
 import Daemon from './commands/daemon.js'
 import Status from './commands/status.js'
 import Submit from './commands/submit.js'
+import Top from './commands/top.js'
 
 export const COMMANDS = {
   daemon: Daemon,
   submit: Submit,
   status: Status,
+  top: Top,
 }
