@@ -4,7 +4,7 @@ import { BaseCommand } from '../base-command.js'
 import { connectionFlags } from '../connection-flags.js'
 import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
-import { plainReporter } from '../ui/plain-reporter.js'
+import { chooseReporter } from '../ui/choose-reporter.js'
 
 export default class Submit extends BaseCommand {
   static override summary = 'Run a batch of tasks, one per line, on the nodes of the network.'
@@ -37,7 +37,7 @@ export default class Submit extends BaseCommand {
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const reporter = plainReporter({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) })
+    const reporter = chooseReporter()
     try {
       const batch = await submit({
         tasks: text,
@@ -48,9 +48,11 @@ export default class Submit extends BaseCommand {
         ...(flags.out === undefined ? {} : { outDir: flags.out }),
         ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
       })
+      reporter.close()
       process.stderr.write(reporter.summary(batch.results, batch.durationMs))
       process.exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
     } finally {
+      reporter.close()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

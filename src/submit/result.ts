@@ -36,6 +36,8 @@ export interface BatchResult {
 export interface SubmitObserver {
   /** Something worth telling that does not stop the batch (a named node that cannot be reached). */
   warning?(message: string): void
+  /** Every task line was parsed and checked: this many tasks will be run. */
+  batchPlanned?(total: number): void
   nodeAdded?(node: NodeInfo, url: string): void
   nodeLost?(node: NodeInfo, reason: string): void
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void

@@ -37,6 +37,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   // Tasks given as objects get the same graph checks (duplicates, unknown `after`, cycles) as parsed ones.
   const tasks = typeof options.tasks === 'string' ? parseTasks(options.tasks, source) : (topoOrder(options.tasks, source), options.tasks)
   const inputs = await resolveAllInputs(tasks, cwd, source)
+  options.observer?.batchPlanned?.(tasks.length)
 
   const peers = (options.peers ?? []).map(peerUrl)
   let local: RunningDaemon | undefined
