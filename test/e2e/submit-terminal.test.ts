@@ -39,5 +39,5 @@ describe('distw submit on a terminal and in a pipe', () => {
     expect(pipe.all).not.toContain('\x1b[')
     expect(pipe.stdout).toBe('[task-1] first-output\n[task-2] second-output')
     expect(pipe.stderr).toContain('2 succeeded')
-  })
+  }, 120_000)
 })
