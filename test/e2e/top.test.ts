@@ -20,12 +20,12 @@ async function paneUntil(session: string, ok: (text: string) => boolean, tries =
 }
 
 describe('distw top in a terminal', () => {
-  it('shows the nodes and a task progress text, and quits cleanly on q', async () => {
+  it('shows the nodes and task progress, opens details, cancels our task with c, and quits cleanly on q', async () => {
     const a = await spawnDaemon(['--slots', '2', '--name', 'top-node-a'])
     const b = await spawnDaemon(['--slots', '1', '--name', 'top-node-b'])
     const dir = await tempDir()
     const tasks = [1, 2, 3]
-      .map((i) => JSON.stringify({ name: `frame-${i}`, run: `echo "::distw::progress ${i * 20} encoding frame ${i}"; sleep 20` }))
+      .map((i) => JSON.stringify({ name: `frame-${i}`, run: `echo "::distw::progress ${i * 20} encoding frame ${i}"; sleep 300` }))
       .join('\n')
     const batch = distw(['submit', '-', '--peer', a.peer, '--peer', b.peer], { cwd: dir, input: `${tasks}\n` })
     const session = `distw-top-${process.pid}-${Date.now()}`
@@ -44,6 +44,24 @@ describe('distw top in a terminal', () => {
       expect(text).toMatch(/top-node-a .*busy/)
       expect(text).toMatch(/frame-2 .*40% encoding frame 2/)
       expect(text).toMatch(/running 3/)
+
+      // tab to the tasks pane, enter: details of the selected task; enter again: back; c: cancel it (ours).
+      // One key at a time, as typed: keys arriving in one read are one input to Ink.
+      const key = async (name: string) => {
+        await tmux('send-keys', '-t', session, name)
+        await new Promise((resolve) => setTimeout(resolve, 400))
+      }
+      await key('Tab')
+      await key('Enter')
+      const details = await paneUntil(session, (t) => t.includes('output tail:'))
+      expect(details).toMatch(/frame-\d on top-node-[ab], .* by .* \(yours\)/)
+      expect(details).toContain('$ echo "::distw::progress')
+      await key('Enter')
+      await paneUntil(session, (t) => t.includes('PROGRESS'))
+      await key('c')
+      const cancelled = await paneUntil(session, (t) => t.includes('finished 1 (1 failed)'))
+      expect(cancelled).toContain('running 2')
+      expect(cancelled).toMatch(/cancel sent for frame-\d/)
 
       await tmux('send-keys', '-t', session, 'q')
       let code = ''

@@ -1,6 +1,6 @@
 // `distw top`: keys and selection over the data from useTopData, drawn by TopView.
 import { useApp, useInput, useStdin, useStdout } from 'ink'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { NodeSource } from './node-source.js'
 import { TopView, type Pane } from './TopView.js'
 import { useTopData, type TopDataOptions } from './use-top-data.js'
@@ -10,7 +10,13 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
   const { isRawModeSupported } = useStdin()
   const size = useTerminalSize()
   const data = useTopData(props.source, props.options)
-  const [pane, setPane] = useState<Pane>('nodes')
+  const [pane, setPaneState] = useState<Pane>('nodes')
+  // Keys typed faster than a render (tab then enter) must see the pane the first one chose.
+  const paneNow = useRef<Pane>('nodes')
+  const setPane = (next: Pane) => {
+    paneNow.current = next
+    setPaneState(next)
+  }
   const [selectedNode, setSelectedNode] = useState(0)
   const [selectedTask, setSelectedTask] = useState(0)
   const [details, setDetails] = useState(false)
@@ -23,8 +29,9 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
       if (key.escape) return setDetails(false)
       if (key.tab) {
         setDetails(false)
-        return setPane((p) => (p === 'nodes' ? 'tasks' : 'nodes'))
+        return setPane(paneNow.current === 'nodes' ? 'tasks' : 'nodes')
       }
+      const pane = paneNow.current
       const move = key.upArrow ? -1 : key.downArrow ? 1 : 0
       if (move !== 0 && pane === 'nodes') setSelectedNode((i) => clamp(i + move, nodeCount))
       if (move !== 0 && pane === 'tasks') setSelectedTask((i) => clamp(i + move, taskCount))
