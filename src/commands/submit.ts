@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core'
-import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags } from '../connection-flags.js'
@@ -7,9 +6,8 @@ import { durationFlag } from '../duration-flag.js'
 import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
 import { parseHalt } from '../submit/halt.js'
-import { jsonReporter } from '../ui/json-reporter.js'
-import { plainReporter } from '../ui/plain-reporter.js'
 import { loadSecret } from '../secret.js'
+import { chooseReporter } from '../ui/choose-reporter.js'
 
 export default class Submit extends BaseCommand {
   static override summary = 'Run a batch of tasks, one per line, on the nodes of the network.'
@@ -56,12 +54,7 @@ export default class Submit extends BaseCommand {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const halt = flags.halt === undefined ? undefined : parseHalt(flags.halt)
-    const streams = {
-      out: (t: string) => process.stdout.write(t),
-      err: (t: string) => process.stderr.write(t),
-      drained: (s: 'out' | 'err') => once(s === 'out' ? process.stdout : process.stderr, 'drain').then(() => {}),
-    }
-    const reporter = flags.json ? jsonReporter(streams.out) : plainReporter(streams)
+    const reporter = chooseReporter(process, { json: flags.json })
     try {
       const batch = await submit({
         tasks: text,
@@ -77,10 +70,10 @@ export default class Submit extends BaseCommand {
         ...(halt === undefined ? {} : { halt }),
       })
       const exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
-      if ('finished' in reporter) reporter.finished(batch.results, batch.durationMs, exitCode)
-      else process.stderr.write(reporter.summary(batch.results, batch.durationMs))
+      reporter.finish(batch.results, batch.durationMs, exitCode)
       process.exitCode = exitCode
     } finally {
+      reporter.close()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

@@ -17,6 +17,7 @@ import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js'
 import { checkBind } from './bind-policy.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
+import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
@@ -99,11 +100,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     cpus: os.availableParallelism(),
   }
   const stopping = new AbortController()
+  const slots = new SlotTable(info.slots, LEASE_TTL_MS)
   const node: NodeContext = {
     info,
     secret: options.secret,
     limiter,
-    slots: new SlotTable(info.slots, LEASE_TTL_MS),
+    slots,
+    state: new NodeState(info, slots),
     store,
     log,
     submitterGraceMs: options.submitterGraceMs ?? DEFAULT_SUBMITTER_GRACE_MS,

@@ -17,7 +17,9 @@ import type { AuthLimiter } from './auth-limiter.js'
 import type { BlobStore } from './blob-store.js'
 import { answerProbe } from './probe.js'
 import type { SlotTable } from './slots.js'
+import type { NodeState } from './node-state.js'
 import { runTask, type TaskRunContext } from './task-run.js'
+import { WatchStream } from './watch.js'
 
 export interface NodeContext {
   info: NodeInfo
@@ -26,6 +28,7 @@ export interface NodeContext {
   slots: SlotTable
   store: BlobStore
   task: TaskRunContext
+  state: NodeState
   log: (event: string, fields?: Record<string, unknown>) => void
   /** How long a lost submitter's tasks keep running before they are killed (it may only be a blip). */
   submitterGraceMs?: number
@@ -49,6 +52,8 @@ export class Session {
     this.wantsFree = false
     void this.channel.send({ type: 'free', slots: free })
   }
+  private hello: MessageOf<'hello'> | undefined
+  private watch: WatchStream | undefined
 
   constructor(
     private readonly channel: Channel,
@@ -66,6 +71,7 @@ export class Session {
 
   private handle(message: Message): Promise<void> | void {
     if (this.state.phase !== 'ready') return this.handshake(message)
+    if (this.hello?.role === 'watch') return this.handleWatcher(message)
     switch (message.type) {
       case 'reserve':
         return this.reserve(message)
@@ -99,8 +105,38 @@ export class Session {
       case 'output':
       case 'file':
       case 'exit':
+      case 'progress':
+      case 'state':
+      case 'watch':
         throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a node does not accept ${message.type} here`)
     }
+  }
+
+  // A monitor (hello role 'watch') may subscribe to the state and cancel its own client's tasks; nothing else.
+  private async handleWatcher(message: Message): Promise<void> {
+    const client = this.hello?.client ?? ''
+    if (message.type === 'watch') {
+      this.watch ??= new WatchStream(this.channel, this.node.state, client)
+      return
+    }
+    if (message.type === 'error') return
+    if (message.type !== 'cancel') throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a watcher may not send ${message.type}`)
+    const outcome = this.node.state.cancel(message.task, client)
+    this.node.log('watcher cancel', { peer: this.peer, task: message.task, client, outcome })
+    if (outcome === 'unknown')
+      await this.channel.send({
+        type: 'error',
+        code: 'DISTW_ERR_UNKNOWN_TASK',
+        message: `no running task ${message.task}`,
+        task: message.task,
+      })
+    if (outcome === 'not-yours')
+      await this.channel.send({
+        type: 'error',
+        code: 'DISTW_ERR_NOT_YOURS',
+        message: `task ${message.task} was submitted by another client; a watcher cancels only its own client's tasks`,
+        task: message.task,
+      })
   }
 
   private async handshake(message: Message): Promise<void> {
@@ -109,6 +145,7 @@ export class Session {
       const nodeNonce = newNonce()
       const secret = this.node.secret
       this.state = { phase: 'auth', clientNonce: message.nonce, nodeNonce }
+      this.hello = message
       await this.channel.send({
         type: 'challenge',
         auth: secret ? 'hmac' : 'none',
@@ -187,13 +224,23 @@ export class Session {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name })
+    const command = 'shell' in message.command ? message.command.shell : message.command.argv.join(' ')
+    const watched = this.node.state.taskStarted({
+      name: message.name,
+      client: this.hello?.client ?? '?',
+      command,
+      cancel: () => abort.abort(),
+    })
     const release = (): void => {
       this.tasks.delete(message.task)
       this.node.slots.release(message.lease)
     }
-    void runTask(message, this.node.task, this.channel, abort.signal, release)
+    let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
+    void runTask(message, this.node.task, this.channel, abort.signal, release, watched.watcher)
+      .then((o) => (outcome = o))
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
+        watched.ended(outcome)
         release()
         this.node.log('task ended', { session: this.id, task: message.name })
       })
@@ -203,6 +250,7 @@ export class Session {
   // own cleanup frees its slot); unused leases and unfinished uploads are dropped at once.
   private closed(): void {
     clearTimeout(this.handshakeTimer)
+    this.watch?.stop()
     this.node.slots.off('freed', this.onFreed)
     const tasks = [...this.tasks.values()]
     const kill = (): void => tasks.forEach((task) => task.abort.abort())

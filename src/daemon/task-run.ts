@@ -13,6 +13,7 @@ import { guardFolder } from './disk-guard.js'
 import { execute, type ExecResult } from './executor.js'
 import type { TaskPolicy } from './task-policy.js'
 import { describeSetupError, diskFullNote } from './task-failure.js'
+import { ProgressSplitter, type Progress } from './progress-lines.js'
 import { diff, makeTaskDir, removeTaskDir, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
@@ -27,6 +28,18 @@ export interface TaskRunContext {
   maxTaskDiskBytes?: number | undefined
 }
 
+export interface TaskOutcome {
+  ok: boolean
+  exitCode: number | null
+  durationMs: number
+}
+
+/** What the node's watch state learns of a running task (see node-state.ts). */
+export interface TaskWatcher {
+  progress(progress: Progress): void
+  output(stream: 'stdout' | 'stderr', data: Buffer): void
+}
+
 /**
  * Runs one task and reports its exit. `release` frees its slot just before the exit is sent, after the
  * folder is gone: a submitter that reserves again on seeing the exit finds the slot free.
@@ -37,7 +50,8 @@ export async function runTask(
   channel: Channel,
   signal: AbortSignal,
   release: () => void,
-): Promise<void> {
+  watcher?: TaskWatcher,
+): Promise<TaskOutcome> {
   let dir: string | undefined
   let result: ExecResult
   let changes: Diff = { changed: [], deleted: [], skipped: [] }
@@ -48,6 +62,14 @@ export async function runTask(
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
     const env = { ...ctx.baseEnv, ...run.env }
     const allowed = ctx.policy ? await ctx.policy.prepare(run, dir, env) : { command: run.command, timeoutMs: run.timeoutMs }
+    const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher)
+    // `::distw::progress N text` lines on stdout become progress messages, not output.
+    const progress = new ProgressSplitter((p) => {
+      watcher?.progress(p)
+      void channel.send({ type: 'progress', task: run.task, ...p })
+    })
+    const output = (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined =>
+      stream === 'stderr' ? send(stream, data) : sendAll(progress.push(data), (d) => send('stdout', d))
     await channel.send({ type: 'started', task: run.task })
     const guard = guardFolder(dir, ctx.maxTaskDiskBytes, signal)
     try {
@@ -58,11 +80,12 @@ export async function runTask(
         timeoutMs: allowed.timeoutMs,
         killGraceMs: ctx.killGraceMs,
         signal: guard.signal,
-        onOutput: outputSender(run.task, channel, ctx.maxOutputBytes),
+        onOutput: output,
       })
     } finally {
       guard.stop()
     }
+    for (const rest of progress.flush()) await send('stdout', rest)
     const failure = guard.exceeded ?? (result.exitCode !== 0 ? await diskFullNote(dir) : undefined)
     if (failure !== undefined) result = { ...result, startError: failure }
     if (!signal.aborted && guard.exceeded === undefined) {
@@ -88,6 +111,13 @@ export async function runTask(
     skipped: changes.skipped,
     ...(result.startError === undefined ? {} : { error: result.startError }),
   })
+  const ok = result.exitCode === 0 && !result.timedOut && result.startError === undefined && !signal.aborted
+  return { ok, exitCode: result.exitCode, durationMs: result.durationMs }
+}
+
+function sendAll(chunks: Buffer[], send: (data: Buffer) => Promise<void> | undefined): Promise<void> | undefined {
+  const waits = chunks.map(send).filter((w) => w !== undefined)
+  return waits.length === 0 ? undefined : Promise.all(waits).then(() => {})
 }
 
 async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore): Promise<void> {
@@ -100,7 +130,7 @@ async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore)
 }
 
 // Streams output to the submitter, cut at the cap with a visible marker.
-function outputSender(task: string, channel: Channel, cap: number) {
+function outputSender(task: string, channel: Channel, cap: number, watcher: TaskWatcher | undefined) {
   let sent = 0
   let cut = false
   return (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined => {
@@ -110,6 +140,7 @@ function outputSender(task: string, channel: Channel, cap: number) {
       data = Buffer.concat([data.subarray(0, cap - sent), Buffer.from(`\n[distw: output cut at ${cap} bytes]\n`)])
     }
     sent += data.length
+    watcher?.output(stream, data)
     const delivered = channel.send({ type: 'output', task, stream, data })
     return channel.congested ? delivered : undefined
   }

@@ -110,6 +110,45 @@ export const Exit = message('exit', {
   error: text.optional(),
 })
 
+// A task's own progress report (a `::distw::progress 45 encoding` line on its stdout, not forwarded).
+export const Progress = message('progress', { task: taskId, percent: z.number().min(0).max(100), text: z.string().max(1024) })
+
+// The watch stream (hello role 'watch'): after `watch`, the node sends `state` snapshots, at most a few
+// a second, and only while the watcher keeps up. A watcher's `cancel` names a task by its state id.
+export const Watch = message('watch', {})
+export const RunningTask = z.strictObject({
+  id: taskId,
+  name,
+  client: name,
+  elapsedMs: count,
+  percent: z.number().min(0).max(100).nullable(),
+  text: z.string().max(1024),
+  command: z.string().max(4096),
+  tail: z.string().max(16 * 1024),
+  mine: z.boolean(),
+})
+export type RunningTask = z.infer<typeof RunningTask>
+export const FinishedTask = z.strictObject({
+  id: taskId,
+  name,
+  client: name,
+  ok: z.boolean(),
+  exitCode: z.int().nullable(),
+  durationMs: count,
+  agoMs: count,
+})
+export type FinishedTask = z.infer<typeof FinishedTask>
+export const State = message('state', {
+  node: NodeInfo,
+  slotsUsed: z.int().min(0).max(4096),
+  load: z.number().min(0).max(1e6),
+  state: z.enum(['idle', 'busy', 'draining']),
+  running: z.array(RunningTask).max(4096),
+  recent: z.array(FinishedTask).max(64),
+  succeeded: count,
+  failed: count,
+})
+
 export const ErrorMessage = message('error', { code: z.string().max(64), message: text, task: taskId.optional() })
 
 export const Message = z.discriminatedUnion('type', [
@@ -133,6 +172,9 @@ export const Message = z.discriminatedUnion('type', [
   Output,
   FileChunk,
   Exit,
+  Progress,
+  Watch,
+  State,
   ErrorMessage,
 ])
 export type Message = z.infer<typeof Message>

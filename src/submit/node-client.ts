@@ -1,21 +1,10 @@
 // The submitter's side of one connection to a node: handshake, reservations, uploads, runs.
 // Replies are matched to requests by id (reserve, have) or by task id (a run's events).
-import { WebSocket } from 'ws'
-import {
-  computeProof,
-  MAX_FRAME_BYTES,
-  newNonce,
-  proofMatches,
-  ProtocolError,
-  type Message,
-  type MessageOf,
-  type NodeInfo,
-  type Outgoing,
-} from '../protocol/index.js'
-import { Channel } from '../transfer/channel.js'
-import { keepAlive } from '../transfer/heartbeat.js'
+import { ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoing } from '../protocol/index.js'
+import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
-import { ExternalError, UserError } from '../errors.js'
+import { ExternalError } from '../errors.js'
+import { connectChannel } from './connect-channel.js'
 
 export interface Blob {
   digest: string
@@ -27,6 +16,8 @@ export interface RunHandlers {
   onStarted?: () => void
   /** A returned promise is awaited before the next message is read (backpressure to the node). */
   onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void | Promise<void>
+  /** The task printed a `::distw::progress` line. */
+  onProgress?: (percent: number, text: string) => void
   onFile: (message: MessageOf<'file'>) => Promise<void>
 }
 
@@ -64,47 +55,8 @@ export class NodeClient {
     url: string,
     options: { secret?: Buffer | undefined; client: string; heartbeatMs?: number | undefined },
   ): Promise<NodeClient> {
-    const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: 10_000 })
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve())
-      ws.once('error', (error) =>
-        reject(
-          new ExternalError(`cannot reach node ${url}: ${error.message}`, 'check that `distw daemon` runs there and the port is open'),
-        ),
-      )
-    })
-    const channel = new Channel(ws)
-    keepAlive(ws, options.heartbeatMs)
-    const clientNonce = newNonce()
-    const step = nextMessage(channel)
-    await channel.send({ type: 'hello', role: 'submit', client: options.client, nonce: clientNonce })
-    const challenge = await step()
-    if (challenge.type !== 'challenge') throw handshakeError(channel, challenge)
-    // With a secret, a node that does not prove it knows it is an impostor (or a misconfigured node):
-    // never hand it tasks or files. Discovery answers are only hints; this is the identity check.
-    if (options.secret && challenge.auth !== 'hmac') {
-      channel.close()
-      throw new ExternalError(
-        `node ${url} does not use a shared secret, but this side has one: refusing to trust it`,
-        'start that node with the same --secret-file, or connect without a secret',
-      )
-    }
-    let proof: Buffer = Buffer.alloc(0)
-    if (challenge.auth === 'hmac') {
-      if (!options.secret) {
-        channel.close()
-        throw new UserError(`node ${url} requires a shared secret`, 'pass --secret-file or set DISTW_SECRET')
-      }
-      if (!proofMatches(computeProof(options.secret, 'distw-v1-node', clientNonce, challenge.nonce), challenge.proof)) {
-        channel.close()
-        throw new ExternalError(`node ${url} could not prove it knows the secret`, 'check that both sides use the same secret')
-      }
-      proof = computeProof(options.secret, 'distw-v1-client', clientNonce, challenge.nonce)
-    }
-    await channel.send({ type: 'auth', proof })
-    const welcome = await step()
-    if (welcome.type !== 'welcome') throw handshakeError(channel, welcome)
-    return new NodeClient(url, challenge.node, channel)
+    const { channel, node } = await connectChannel(url, { ...options, role: 'submit' })
+    return new NodeClient(url, node, channel)
   }
 
   get connected(): boolean {
@@ -218,6 +170,9 @@ export class NodeClient {
         return
       case 'output':
         return this.runs.get(message.task)?.handlers.onOutput(message.stream, message.data)
+      case 'progress':
+        this.runs.get(message.task)?.handlers.onProgress?.(message.percent, message.text)
+        return
       case 'file': {
         const run = this.runs.get(message.task)
         if (!run) {
@@ -275,36 +230,4 @@ export class NodeClient {
 
 function dedupe(blobs: Blob[]): Blob[] {
   return [...new Map(blobs.map((b) => [b.digest, b])).values()]
-}
-
-// Waits for messages during the handshake, before the client's own handler takes over.
-function nextMessage(channel: Channel): () => Promise<Message> {
-  const inbox: Message[] = []
-  const waiters: ((m: Message) => void)[] = []
-  let closedWith: Error | undefined
-  channel.onMessage((m) => {
-    const waiter = waiters.shift()
-    if (waiter) waiter(m)
-    else inbox.push(m)
-  })
-  channel.on('close', (code, reason) => {
-    closedWith = new ExternalError(`node closed the connection during the handshake (${code} ${reason})`)
-    for (const waiter of waiters.splice(0)) waiter({ v: 1, type: 'error', code: 'closed', message: closedWith.message })
-  })
-  return () => {
-    const queued = inbox.shift()
-    if (queued) return Promise.resolve(queued)
-    if (closedWith) return Promise.reject(closedWith)
-    return new Promise((resolve) => waiters.push(resolve))
-  }
-}
-
-function handshakeError(channel: Channel, message: Message): Error {
-  channel.close()
-  if (message.type === 'error') {
-    return message.code === 'DISTW_ERR_AUTH_FAILED'
-      ? new UserError(message.message, 'use the same secret (--secret-file / DISTW_SECRET) on both sides')
-      : new ExternalError(`node refused the connection: ${message.message}`)
-  }
-  return new ExternalError(`unexpected ${message.type} during the handshake`)
 }

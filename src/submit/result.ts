@@ -53,6 +53,8 @@ export interface AttemptRecord {
 export interface SubmitObserver {
   /** Something worth telling that does not stop the batch (a named node that cannot be reached). */
   warning?(message: string): void
+  /** Every task line was parsed and checked: this many tasks will be run. */
+  batchPlanned?(total: number): void
   nodeAdded?(node: NodeInfo, url: string): void
   nodeLost?(node: NodeInfo, reason: string): void
   taskQueued?(task: TaskSpec): void
@@ -61,6 +63,8 @@ export interface SubmitObserver {
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
   /** A returned promise holds further output (and, through the connection, the task) until it settles. */
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void | Promise<void>
+  /** The task printed `::distw::progress PERCENT TEXT` (such lines are not passed to taskOutput). */
+  taskProgress?(task: TaskSpec, percent: number, text: string): void
   taskFinished?(result: TaskResult): void
   attemptFinished?(record: AttemptRecord): void
 }

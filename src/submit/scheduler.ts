@@ -293,6 +293,9 @@ export class Scheduler {
         onOutput: (stream, data) => {
           if (current()) output.push(stream, data)
         },
+        onProgress: (percent, text) => {
+          if (current()) this.observer.taskProgress?.(task, percent, text)
+        },
         onFile: async (m) => {
           if (current()) await sink.write(m.path, m.offset, m.data, m.final, m.mode)
         },

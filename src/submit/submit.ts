@@ -6,6 +6,7 @@ import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
 import { ExternalError, UserError } from '../errors.js'
 import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
 import { HashCache } from '../transfer/hash.js'
+import { clientName } from './client-name.js'
 import { JobLog, succeededDigests } from './joblog.js'
 import { NodeClient } from './node-client.js'
 import { peerUrl } from './peer-address.js'
@@ -61,6 +62,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     joblog?.write(digests?.get(record.task) ?? '', record)
     options.observer?.attemptFinished?.(record)
   }
+  options.observer?.batchPlanned?.(tasks.length)
 
   const peers = (options.peers ?? []).map(peerUrl)
   let local: RunningDaemon | undefined
@@ -76,7 +78,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       })
       peers.push(local.url)
     }
-    const client = `${os.userInfo().username}@${os.hostname()}`
+    const client = clientName()
     const connected = await Promise.allSettled(
       peers.map((url) => NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs })),
     )

@@ -1,0 +1,143 @@
+// What this node is doing, as monitors see it: running tasks (who submitted them, since when, their
+// progress, the command and the tail of their output) and the last finished ones. Every field is
+// bounded, so a snapshot stays small whatever the tasks print.
+import { EventEmitter } from 'node:events'
+import os from 'node:os'
+import type { FinishedTask, NodeInfo, Outgoing, RunningTask } from '../protocol/index.js'
+import type { Progress } from './progress-lines.js'
+import type { SlotTable } from './slots.js'
+import type { TaskWatcher } from './task-run.js'
+
+/** How many finished tasks a snapshot lists. */
+export const RECENT_TASKS = 20
+/** Bytes of a task's latest output kept for monitors. */
+export const TAIL_BYTES = 1024
+/** Characters of a task's command kept for monitors. */
+export const COMMAND_CHARS = 1024
+
+interface Running {
+  id: string
+  name: string
+  client: string
+  startedAt: number
+  command: string
+  progress: Progress | undefined
+  tail: Buffer
+  cancel: () => void
+}
+
+interface Finished extends Omit<FinishedTask, 'agoMs'> {
+  endedAt: number
+}
+
+export interface TaskEntry {
+  id: string
+  watcher: TaskWatcher
+  ended(outcome: { ok: boolean; exitCode: number | null; durationMs: number }): void
+}
+
+export type CancelOutcome = 'cancelled' | 'unknown' | 'not-yours'
+
+export class NodeState extends EventEmitter<{ change: [] }> {
+  /** Bumped on every change a monitor would see (not on elapsed time passing). */
+  version = 0
+  private nextId = 1
+  private readonly running = new Map<string, Running>()
+  private readonly recent: Finished[] = []
+  private succeeded = 0
+  private failed = 0
+
+  constructor(
+    readonly info: NodeInfo,
+    private readonly slots: SlotTable,
+  ) {
+    super()
+  }
+
+  /** Registers a task that starts running; the returned entry feeds its progress, output and end. */
+  taskStarted(task: { name: string; client: string; command: string; cancel: () => void }): TaskEntry {
+    const id = `t${this.nextId++}`
+    const entry: Running = {
+      id,
+      name: task.name,
+      client: task.client,
+      command: task.command.slice(0, COMMAND_CHARS),
+      startedAt: performance.now(),
+      progress: undefined,
+      tail: Buffer.alloc(0),
+      cancel: task.cancel,
+    }
+    this.running.set(id, entry)
+    this.changed()
+    return {
+      id,
+      watcher: {
+        progress: (progress) => {
+          entry.progress = progress
+          this.changed()
+        },
+        output: (_stream, data) => {
+          const joined = Buffer.concat([entry.tail, data.subarray(Math.max(0, data.length - TAIL_BYTES))])
+          entry.tail = joined.subarray(Math.max(0, joined.length - TAIL_BYTES))
+          this.changed()
+        },
+      },
+      ended: (outcome) => {
+        this.running.delete(id)
+        if (outcome.ok) this.succeeded++
+        else this.failed++
+        this.recent.unshift({ id, name: entry.name, client: entry.client, ...outcome, endedAt: performance.now() })
+        this.recent.length = Math.min(this.recent.length, RECENT_TASKS)
+        this.changed()
+      },
+    }
+  }
+
+  /** A monitor's cancel: allowed only for tasks submitted under the monitor's own client name. */
+  cancel(id: string, client: string): CancelOutcome {
+    const task = this.running.get(id)
+    if (!task) return 'unknown'
+    if (task.client !== client) return 'not-yours'
+    task.cancel()
+    return 'cancelled'
+  }
+
+  /** A `state` message as seen by the monitor whose client name is `viewer` (it marks its own tasks). */
+  snapshot(viewer: string): Outgoing {
+    const now = performance.now()
+    const slotsUsed = this.slots.total - this.slots.free
+    const running: RunningTask[] = [...this.running.values()].map((t) => ({
+      id: t.id,
+      name: t.name,
+      client: t.client,
+      elapsedMs: Math.round(now - t.startedAt),
+      percent: t.progress?.percent ?? null,
+      text: t.progress?.text ?? '',
+      command: t.command,
+      tail: t.tail.toString('utf8'),
+      mine: t.client === viewer,
+    }))
+    const recent: FinishedTask[] = this.recent.map(({ endedAt, ...f }) => ({ ...f, agoMs: Math.round(now - endedAt) }))
+    return {
+      type: 'state',
+      node: this.info,
+      slotsUsed,
+      load: Math.max(0, os.loadavg()[0] ?? 0),
+      state: slotsUsed > 0 ? 'busy' : 'idle',
+      running,
+      recent,
+      succeeded: this.succeeded,
+      failed: this.failed,
+    }
+  }
+
+  /** Changes cheap enough to compare: the version plus the slot count (leases come and go without tasks). */
+  signature(): string {
+    return `${this.version}:${this.slots.free}`
+  }
+
+  private changed(): void {
+    this.version++
+    this.emit('change')
+  }
+}

@@ -1,0 +1,92 @@
+// Opening a connection to a node: the WebSocket, then hello → challenge → auth → welcome, with the
+// node proving it knows the shared secret before this side proves it does. Shared by submitters
+// (role 'submit') and monitors (role 'watch').
+import { WebSocket } from 'ws'
+import { computeProof, MAX_FRAME_BYTES, newNonce, proofMatches, type Message, type NodeInfo } from '../protocol/index.js'
+import { Channel } from '../transfer/channel.js'
+import { keepAlive } from '../transfer/heartbeat.js'
+import { ExternalError, UserError } from '../errors.js'
+
+export interface ConnectOptions {
+  secret?: Buffer | undefined
+  /** Who is asking, `user@host`: shown to monitors, and what lets a monitor cancel its own tasks. */
+  client: string
+  role: 'submit' | 'watch'
+  /** Ping interval; a node silent for two is lost (default: heartbeat.ts). */
+  heartbeatMs?: number | undefined
+}
+
+// Resolves with the open channel and what the node said about itself, once the handshake is done.
+export async function connectChannel(url: string, options: ConnectOptions): Promise<{ channel: Channel; node: NodeInfo }> {
+  const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: 10_000 })
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', (error) =>
+      reject(new ExternalError(`cannot reach node ${url}: ${error.message}`, 'check that `distw daemon` runs there and the port is open')),
+    )
+  })
+  const channel = new Channel(ws)
+  keepAlive(ws, options.heartbeatMs)
+  const clientNonce = newNonce()
+  const step = nextMessage(channel)
+  await channel.send({ type: 'hello', role: options.role, client: options.client, nonce: clientNonce })
+  const challenge = await step()
+  if (challenge.type !== 'challenge') throw handshakeError(channel, challenge)
+  // With a secret, a node that does not prove it knows it is an impostor (or a misconfigured node):
+  // never hand it tasks or files. Discovery answers are only hints; this is the identity check.
+  if (options.secret && challenge.auth !== 'hmac') {
+    channel.close()
+    throw new ExternalError(
+      `node ${url} does not use a shared secret, but this side has one: refusing to trust it`,
+      'start that node with the same --secret-file, or connect without a secret',
+    )
+  }
+  let proof: Buffer = Buffer.alloc(0)
+  if (challenge.auth === 'hmac') {
+    if (!options.secret) {
+      channel.close()
+      throw new UserError(`node ${url} requires a shared secret`, 'pass --secret-file or set DISTW_SECRET')
+    }
+    if (!proofMatches(computeProof(options.secret, 'distw-v1-node', clientNonce, challenge.nonce), challenge.proof)) {
+      channel.close()
+      throw new ExternalError(`node ${url} could not prove it knows the secret`, 'check that both sides use the same secret')
+    }
+    proof = computeProof(options.secret, 'distw-v1-client', clientNonce, challenge.nonce)
+  }
+  await channel.send({ type: 'auth', proof })
+  const welcome = await step()
+  if (welcome.type !== 'welcome') throw handshakeError(channel, welcome)
+  return { channel, node: challenge.node }
+}
+
+// Waits for messages during the handshake, before the client's own handler takes over.
+function nextMessage(channel: Channel): () => Promise<Message> {
+  const inbox: Message[] = []
+  const waiters: ((m: Message) => void)[] = []
+  let closedWith: Error | undefined
+  channel.onMessage((m) => {
+    const waiter = waiters.shift()
+    if (waiter) waiter(m)
+    else inbox.push(m)
+  })
+  channel.on('close', (code, reason) => {
+    closedWith = new ExternalError(`node closed the connection during the handshake (${code} ${reason})`)
+    for (const waiter of waiters.splice(0)) waiter({ v: 1, type: 'error', code: 'closed', message: closedWith.message })
+  })
+  return () => {
+    const queued = inbox.shift()
+    if (queued) return Promise.resolve(queued)
+    if (closedWith) return Promise.reject(closedWith)
+    return new Promise((resolve) => waiters.push(resolve))
+  }
+}
+
+function handshakeError(channel: Channel, message: Message): Error {
+  channel.close()
+  if (message.type === 'error') {
+    return message.code === 'DISTW_ERR_AUTH_FAILED'
+      ? new UserError(message.message, 'use the same secret (--secret-file / DISTW_SECRET) on both sides')
+      : new ExternalError(`node refused the connection: ${message.message}`)
+  }
+  return new ExternalError(`unexpected ${message.type} during the handshake`)
+}

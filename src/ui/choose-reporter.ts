@@ -1,0 +1,51 @@
+// The one place `distw submit` decides how it reports: NDJSON events with --json, a spinner line on an
+// interactive terminal, plain lines in a pipe or under CI.
+import { once } from 'node:events'
+import type { TaskResult } from '../submit/result.js'
+import { jsonReporter } from './json-reporter.js'
+import { plainReporter } from './plain-reporter.js'
+import type { Reporter } from './reporter.js'
+import { spinnerReporter } from './spinner-reporter.js'
+
+export interface ReporterChoice {
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+  env: NodeJS.ProcessEnv
+}
+
+/** A reporter as submit drives it: callbacks while the batch runs, then finish() once. */
+export type BatchReporter = Omit<Reporter, 'summary'> & { finish(results: TaskResult[], durationMs: number, exitCode: number): void }
+
+export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process, options: { json?: boolean } = {}): BatchReporter {
+  if (options.json) {
+    const json = jsonReporter((t) => void stdout.write(t))
+    return { ...json, close: () => {}, finish: (results, durationMs, exitCode) => json.finished(results, durationMs, exitCode) }
+  }
+  const streams = { out: (t: string) => void stdout.write(t), err: (t: string) => void stderr.write(t) }
+  // A terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place.
+  const reporter: Reporter =
+    stderr.isTTY && (stderr.columns ?? 0) > 0 && !isCI(env)
+      ? spinnerReporter(streams, stderr)
+      : {
+          // A slow terminal or pipe slows the task itself: output waits for the stream to drain.
+          ...plainReporter({
+            out: (t) => stdout.write(t),
+            err: (t) => stderr.write(t),
+            drained: (s) => once(s === 'out' ? stdout : stderr, 'drain').then(() => {}),
+          }),
+          close: () => {},
+        }
+  return {
+    ...reporter,
+    finish: (results, durationMs) => {
+      reporter.close()
+      stderr.write(reporter.summary(results, durationMs))
+    },
+  }
+}
+
+/** CI=true (or any CI value but false/0) means no animation: logs keep every frame. */
+function isCI(env: NodeJS.ProcessEnv): boolean {
+  const ci = env.CI
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0'
+}

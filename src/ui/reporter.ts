@@ -1,0 +1,13 @@
+// What `distw submit` reports through: the observer callbacks, then the final summary, then close.
+import type { SubmitObserver, TaskResult } from '../submit/result.js'
+
+export interface Reporter extends SubmitObserver {
+  summary(results: TaskResult[], durationMs: number): string
+  /** Stops anything still drawing (a spinner) before the summary is printed. */
+  close(): void
+}
+
+export interface ReporterStreams {
+  out: (text: string) => void
+  err: (text: string) => void
+}

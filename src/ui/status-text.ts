@@ -1,0 +1,23 @@
+// `distw status` for people: one block per node, its running tasks indented below.
+import type { NodeSnapshot } from '../watch/snapshot.js'
+import { formatDuration } from './format.js'
+
+export function statusText(nodes: NodeSnapshot[]): string {
+  const lines: string[] = []
+  for (const n of nodes) {
+    if (!n.reachable) {
+      lines.push(`${n.peer}  unreachable: ${n.error}`)
+      continue
+    }
+    const s = n.state
+    const tags = s.node.tags.length > 0 ? `  tags ${s.node.tags.join(',')}` : ''
+    lines.push(
+      `${s.node.name}  ${n.peer}  ${s.node.os}/${s.node.arch}  ${s.state}  slots ${s.slotsUsed}/${s.node.slots}  load ${s.load.toFixed(2)}  done ${s.succeeded} ok, ${s.failed} failed${tags}`,
+    )
+    for (const t of s.running) {
+      const progress = t.percent === null ? '' : `  ${Math.round(t.percent)}%${t.text ? ` ${t.text}` : ''}`
+      lines.push(`  ${t.name}  ${t.client}  ${formatDuration(t.elapsedMs)}${progress}`)
+    }
+  }
+  return `${lines.join('\n')}\n`
+}

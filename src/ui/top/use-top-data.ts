@@ -1,0 +1,112 @@
+// Fetches for `distw top`: one watch connection per node from the source (reconnecting to lost ones),
+// states folded into a TopModel, and a view handed to React at most every intervalMs — never per message.
+import { useEffect, useRef, useState } from 'react'
+import { WatchClient } from '../../watch/watch-client.js'
+import { throughput, TopModel, type TaskRow, type TopView } from './model.js'
+import type { NodeAddress, NodeSource } from './node-source.js'
+
+export interface TopDataOptions {
+  secret?: Buffer | undefined
+  client: string
+  /** Shortest time between two renders (default 250 ms: at most 4 a second). */
+  intervalMs?: number
+  /** Wait before reconnecting to a lost node. */
+  retryMs?: number
+}
+
+export interface TopData {
+  view: TopView
+  perSecond: number
+  notice: string | undefined
+  cancel(task: TaskRow): void
+}
+
+/** Window over which throughput is measured. */
+const THROUGHPUT_WINDOW_MS = 10_000
+
+export function useTopData(source: NodeSource, options: TopDataOptions): TopData {
+  const model = useRef(new TopModel()).current
+  const clients = useRef(new Map<string, WatchClient>()).current
+  const [view, setView] = useState<TopView>(() => model.view(performance.now()))
+  const [perSecond, setPerSecond] = useState(0)
+  const [notice, setNotice] = useState<string | undefined>(undefined)
+
+  useEffect(() => {
+    let stopped = false
+    const timers = new Set<NodeJS.Timeout>()
+    const retry = (node: NodeAddress) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        if (!stopped && model.nodes.has(node.key)) connect(node)
+      }, options.retryMs ?? 2000)
+      timers.add(timer)
+    }
+    const connect = (node: NodeAddress) => {
+      WatchClient.connect(node.url, { secret: options.secret, client: options.client }).then(
+        (client) => {
+          if (stopped || !model.nodes.has(node.key)) return client.close()
+          clients.set(node.key, client)
+          client.on('state', (state, at) => model.state(node.key, state, at))
+          client.on('notice', setNotice)
+          client.on('lost', (reason) => {
+            clients.delete(node.key)
+            model.lost(node.key, reason)
+            retry(node)
+          })
+        },
+        (error: Error) => {
+          model.lost(node.key, error.message)
+          retry(node)
+        },
+      )
+    }
+    const onAdd = (node: NodeAddress) => {
+      model.added(node.key, node.address)
+      connect(node)
+    }
+    const onRemove = (key: string) => {
+      model.removed(key)
+      clients.get(key)?.close()
+      clients.delete(key)
+    }
+    source.on('add', onAdd)
+    source.on('remove', onRemove)
+    source.start()
+
+    const samples: [number, number][] = []
+    let shownVersion = -1
+    let shownAt = 0
+    const tick = setInterval(() => {
+      const now = performance.now()
+      // Re-render on a change, and once a second anyway for elapsed times.
+      if (model.version === shownVersion && now - shownAt < 1000) return
+      shownVersion = model.version
+      shownAt = now
+      const next = model.view(now)
+      samples.push([now, next.totals.finished])
+      while (samples.length > 2 && (samples[0]?.[0] ?? now) < now - THROUGHPUT_WINDOW_MS) samples.shift()
+      setView(next)
+      setPerSecond(throughput(samples))
+    }, options.intervalMs ?? 250)
+
+    return () => {
+      stopped = true
+      clearInterval(tick)
+      for (const timer of timers) clearTimeout(timer)
+      source.off('add', onAdd)
+      source.off('remove', onRemove)
+      source.stop()
+      for (const client of clients.values()) client.close()
+      clients.clear()
+    }
+  }, [source])
+
+  const cancel = (task: TaskRow) => {
+    if (!task.mine) return setNotice(`${task.name} was submitted by ${task.client}: you can cancel only your own tasks`)
+    const client = clients.get(task.nodeKey)
+    if (!client) return setNotice(`${task.node} is not connected`)
+    client.cancel(task.id)
+    setNotice(`cancel sent for ${task.name}`)
+  }
+  return { view, perSecond, notice, cancel }
+}

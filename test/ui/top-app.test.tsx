@@ -1,0 +1,65 @@
+// TopApp with its data hook against a real in-process daemon: the node appears, its task's progress
+// appears, and when the daemon goes away the node is shown as lost.
+import { render } from 'ink-testing-library'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
+import { NodeClient } from '../../src/submit/node-client.js'
+import { staticPeers } from '../../src/ui/top/node-source.js'
+import { TopApp } from '../../src/ui/top/TopApp.js'
+
+const strip = (text: string | undefined) => (text ?? '').replace(/\x1b\[[0-9;]*m/g, '')
+
+let daemon: RunningDaemon | undefined
+const cleanups: (() => void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c()
+  await daemon?.close()
+  daemon = undefined
+})
+
+// Polls the last frame until `ok` holds; returns it either way.
+async function frameUntil(lastFrame: () => string | undefined, ok: (frame: string) => boolean): Promise<string> {
+  let frame = ''
+  for (let i = 0; i < 300; i++) {
+    frame = strip(lastFrame())
+    if (ok(frame)) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return frame
+}
+
+describe('TopApp', () => {
+  it('shows a real node and its task progress, then the node as lost when it goes away', async () => {
+    daemon = await startDaemon({ port: 0, slots: 2, name: 'app-node' })
+    const peer = `127.0.0.1:${daemon.port}`
+    const submitter = await NodeClient.connect(daemon.url, { client: 'someone@else' })
+    cleanups.push(() => submitter.close())
+    const lease = (await submitter.reserve(1)) as string
+    const shell = 'echo "::distw::progress 70 rendering"; sleep 60'
+    void submitter
+      .run(
+        { lease, task: '1', name: 'render-1', command: { shell }, env: {}, files: [], outputs: [] },
+        { onOutput: () => {}, onFile: async () => {} },
+      )
+      .catch(() => {})
+
+    const app = render(<TopApp source={staticPeers([peer])} options={{ client: 'me@here', intervalMs: 50, retryMs: 200 }} />)
+    cleanups.push(() => app.unmount())
+    const running = await frameUntil(app.lastFrame, (f) => f.includes('70% rendering'))
+    expect(running).toMatch(/app-node .*1\/2 .*busy/)
+    expect(running).toMatch(/ {2}render-1 +app-node .*70% rendering/)
+
+    // Not ours: c is refused in the UI without asking the node.
+    app.stdin.write('\t')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    app.stdin.write('c')
+    expect(await frameUntil(app.lastFrame, (f) => f.includes('submitted by someone@else'))).toContain('you can cancel only your own tasks')
+
+    await daemon.close()
+    daemon = undefined
+    const lost = await frameUntil(app.lastFrame, (f) => /app-node .*lost/.test(f))
+    expect(lost).toMatch(/app-node .*lost/)
+    expect(lost).toContain('nodes 0/1 up')
+    expect(lost).toContain('no task running')
+  })
+})

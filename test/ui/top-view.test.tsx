@@ -1,0 +1,145 @@
+// Component tests for `distw top`: TopView drawn into ink-testing-library's fake terminal, from a
+// TopModel fed synthetic node states (the same messages a daemon sends).
+import { render } from 'ink-testing-library'
+import { describe, expect, it } from 'vitest'
+import type { RunningTask } from '../../src/protocol/index.js'
+import { TopModel } from '../../src/ui/top/model.js'
+import { TopView, type TopViewProps } from '../../src/ui/top/TopView.js'
+import type { NodeStateMessage } from '../../src/watch/watch-client.js'
+
+const strip = (text: string | undefined) => (text ?? '').replace(/\x1b\[[0-9;]*m/g, '')
+
+function task(id: number, extra: Partial<RunningTask> = {}): RunningTask {
+  return {
+    id: `t${id}`,
+    name: `task-${id}`,
+    client: 'me@here',
+    elapsedMs: 65_000,
+    percent: null,
+    text: '',
+    command: `./run ${id}`,
+    tail: '',
+    mine: true,
+    ...extra,
+  }
+}
+
+function state(name: string, running: RunningTask[], slots = 4): NodeStateMessage {
+  return {
+    v: 1,
+    type: 'state',
+    node: { id: name, name, version: '0.1.0', os: 'linux', arch: 'x64', slots, tags: ['gpu'] },
+    slotsUsed: running.length,
+    load: 1.5,
+    state: running.length > 0 ? 'busy' : 'idle',
+    running,
+    recent: [],
+    succeeded: 3,
+    failed: 1,
+  }
+}
+
+function props(model: TopModel, extra: Partial<TopViewProps> = {}): TopViewProps {
+  return {
+    view: model.view(0),
+    pane: 'tasks',
+    selectedNode: 0,
+    selectedTask: 0,
+    details: false,
+    perSecond: 2.5,
+    notice: undefined,
+    width: 120,
+    height: 30,
+    ...extra,
+  }
+}
+
+describe('TopView', () => {
+  it('lists nodes with address, platform, tags, slots and state, and tasks with a progress bar and status text', () => {
+    const model = new TopModel()
+    model.added('10.0.0.1:7420', '10.0.0.1:7420')
+    model.state(
+      '10.0.0.1:7420',
+      state('alpha', [task(1, { percent: 45, text: 'encoding' }), task(2, { mine: false, client: 'bob@there' })]),
+      0,
+    )
+    model.added('10.0.0.2:7420', '10.0.0.2:7420')
+    model.state('10.0.0.2:7420', state('beta', [], 2), 0)
+    const { lastFrame, unmount } = render(<TopView {...props(model)} />)
+    const frame = strip(lastFrame())
+    expect(frame).toMatch(/alpha +10\.0\.0\.1:7420 +linux\/x64 +gpu .*2\/4 +1\.50 +busy/)
+    expect(frame).toMatch(/beta .*0\/2 .*idle/)
+    expect(frame).toMatch(/\* task-1 +alpha +1m05s +███████░░░░░░░░░ +45% encoding/)
+    expect(frame).toMatch(/ {2}task-2 +alpha .*running/)
+    expect(frame).toContain('nodes 2/2 up  slots 2/6  running 2  finished 8 (2 failed)  2.5 tasks/s')
+    unmount()
+  })
+
+  it('shows a lost node as lost, and drops its tasks', () => {
+    const model = new TopModel()
+    model.added('n1', '10.0.0.9:7420')
+    model.state('n1', state('gamma', [task(1)]), 0)
+    model.lost('n1', 'connection closed (1006)')
+    const { lastFrame, unmount } = render(<TopView {...props(model)} />)
+    const frame = strip(lastFrame())
+    expect(frame).toMatch(/gamma .*lost \(connection/)
+    expect(frame).toContain('no task running')
+    expect(frame).toContain('nodes 0/1 up')
+    unmount()
+  })
+
+  it('adapts to a narrow terminal: no line is wider than it, the essentials remain', () => {
+    const model = new TopModel()
+    model.added('n1', '10.0.0.1:7420')
+    model.state('n1', state('alpha', [task(1, { percent: 80, text: 'almost there' })]), 0)
+    const { lastFrame, unmount } = render(<TopView {...props(model, { width: 50 })} />)
+    const lines = strip(lastFrame()).split('\n')
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(50)
+    expect(lines.join('\n')).toMatch(/alpha .*busy/)
+    expect(lines.join('\n')).toMatch(/task-1 .*80%/)
+    expect(lines.join('\n')).not.toContain('10.0.0.1')
+    unmount()
+  })
+
+  it('shows the details of the selected task: full command and output tail', () => {
+    const model = new TopModel()
+    model.added('n1', 'h:1')
+    model.state('n1', state('alpha', [task(7, { command: 'ffmpeg -i in.mov out.mp4', tail: 'frame 1\nframe 2\n' })]), 0)
+    const { lastFrame, unmount } = render(<TopView {...props(model, { details: true })} />)
+    const frame = strip(lastFrame())
+    expect(frame).toContain('task-7 on alpha, 1m05s, by me@here (yours)')
+    expect(frame).toContain('$ ffmpeg -i in.mov out.mp4')
+    expect(frame).toMatch(/frame 1\n.*frame 2/)
+    unmount()
+  })
+
+  it('stays bounded with 50 nodes × 10 tasks (500 running): draws only what fits the screen', () => {
+    const model = new TopModel()
+    for (let n = 0; n < 50; n++) {
+      const key = `node-${String(n).padStart(2, '0')}`
+      model.added(key, `10.0.1.${n}:7420`)
+      model.state(
+        key,
+        state(
+          key,
+          Array.from({ length: 10 }, (_, i) => task(n * 10 + i, { percent: i * 10, text: `step ${i}` })),
+          10,
+        ),
+        0,
+      )
+    }
+    const started = performance.now()
+    const view = model.view(1000)
+    const { lastFrame, rerender, unmount } = render(<TopView {...props(model, { view, selectedTask: 250 })} />)
+    for (let i = 0; i < 20; i++) rerender(<TopView {...props(model, { view: model.view(1000 + i * 250), selectedTask: 250 + i })} />)
+    const perFrameMs = (performance.now() - started) / 21
+    const frame = strip(lastFrame())
+    expect(view.tasks).toHaveLength(500)
+    expect(frame.split('\n').length).toBeLessThanOrEqual(30)
+    expect(frame).toContain('running 500')
+    expect(frame).toContain('slots 500/500')
+    // Reported, not asserted against a clock (the machine is shared); see the issue note.
+    console.log(`top: 50 nodes × 500 tasks, ${perFrameMs.toFixed(1)} ms per view + render`)
+    unmount()
+  })
+})
