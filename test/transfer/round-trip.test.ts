@@ -71,7 +71,7 @@ describe('bulk transfer through a daemon process', () => {
   })
 
   it('refuses a --max-output it cannot read, saying what it accepts', async () => {
-    const run = await distw(['daemon', '--port', '0', '--max-output', 'lots'])
+    const run = await distw(['daemon', '--port', '0', '--allow-root', '--max-output', 'lots'])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/--max-output: invalid size "lots"/)
   })
