@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
+import { discoveryToggles } from '../connection-flags.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { lineLogger } from '../daemon/log.js'
 
@@ -11,6 +12,7 @@ export default class Daemon extends BaseCommand {
     '<%= config.bin %> daemon',
     '<%= config.bin %> daemon --slots 4 --port 7420',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw',
+    '<%= config.bin %> daemon --bind 0.0.0.0 --name render-box --tag gpu --tag ffmpeg',
   ]
 
   static override flags = {
@@ -19,6 +21,8 @@ export default class Daemon extends BaseCommand {
     slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
     'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
     name: Flags.string({ description: 'name shown to submitters (default: host name)' }),
+    tag: Flags.string({ description: 'a capability tag that tasks can require (repeatable)', multiple: true, default: [] }),
+    ...discoveryToggles,
   }
 
   async run(): Promise<void> {
@@ -28,6 +32,8 @@ export default class Daemon extends BaseCommand {
       port: flags.port,
       host: flags.bind,
       log,
+      tags: flags.tag,
+      announce: { mdns: flags.mdns, broadcast: flags.broadcast },
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),

@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws'
 import { LEASE_TTL_MS, MAX_FRAME_BYTES, type NodeInfo } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
 import { VERSION } from '../version.js'
+import { startAnnouncer } from '../discovery/announcer.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
 import { Session, type NodeContext } from './session.js'
@@ -27,6 +28,8 @@ export interface DaemonOptions {
   maxOutputBytes?: number
   killGraceMs?: number
   log?: (event: string, fields?: Record<string, unknown>) => void
+  /** Announce the node on the LAN (mDNS, UDP probe answers). Off unless asked: `distw daemon` asks. */
+  announce?: { mdns: boolean; broadcast: boolean }
 }
 
 export interface RunningDaemon {
@@ -97,6 +100,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   })
   const port = (server.address() as AddressInfo).port
   log('listening', { host, port, slots: info.slots, workDir })
+  const announcer = options.announce
+    ? await startAnnouncer({ ...options.announce, info, host, port, freeSlots: () => node.slots.free, log })
+    : undefined
 
   return {
     info,
@@ -105,6 +111,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
     workDir,
     async close() {
+      await announcer?.close()
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -1,0 +1,26 @@
+// Static peers (--peer HOST:PORT, DISTW_PEERS): the same nodes, named instead of found. They are probed
+// by unicast UDP so that `distw peers` can show what they offer.
+import { UserError } from '../errors.js'
+import { peerUrl } from '../submit/peer-address.js'
+
+export interface StaticTarget {
+  text: string
+  host: string
+  port: number
+}
+
+export function staticTargets(peers: string[]): StaticTarget[] {
+  return peers.map((text) => {
+    const url = new URL(peerUrl(text))
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    if (host.includes(':'))
+      throw new UserError(`peer ${text}: discovery probes IPv4 only`, 'name the node by an IPv4 address or a host name')
+    return { text, host, port: Number(url.port) }
+  })
+}
+
+/** Peers from --peer flags, else from DISTW_PEERS (comma- or space-separated). */
+export function peersFrom(flags: string[], env = process.env.DISTW_PEERS): string[] {
+  if (flags.length > 0) return flags
+  return (env ?? '').split(/[\s,]+/).filter((p) => p.length > 0)
+}
