@@ -3,6 +3,7 @@ import { BaseCommand } from '../base-command.js'
 import { discoveryToggles } from '../connection-flags.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { lineLogger } from '../daemon/log.js'
+import { UserError } from '../errors.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
@@ -28,6 +29,9 @@ export default class Daemon extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Daemon)
     const log = lineLogger(process.stderr)
+    // Tags travel comma-separated in the mDNS TXT record, so a tag is one plain word.
+    const badTag = flags.tag.find((tag) => !/^[\w.+-]{1,64}$/.test(tag))
+    if (badTag !== undefined) throw new UserError(`bad tag "${badTag}"`, 'a tag is 1–64 letters, digits, or . _ + -')
     const daemon = await startDaemon({
       port: flags.port,
       host: flags.bind,
