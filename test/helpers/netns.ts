@@ -96,13 +96,20 @@ export function waitForOutput(
 ): { text: () => string; found: Promise<string> } {
   let text = ''
   let done: (t: string) => void = () => {}
+  let timer: NodeJS.Timeout | undefined
   const found = new Promise<string>((resolve, reject) => {
     done = resolve
-    setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms; output so far:\n${text}`)), timeoutMs).unref()
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms; output so far:\n${text}`)), timeoutMs)
+    timer.unref()
   })
+  // A caller that only wants the text never awaits `found`: its timeout must not be an unhandled rejection.
+  found.catch(() => {})
   child.stdout?.on('data', (d: Buffer) => {
     text += d.toString()
-    if (match(text)) done(text)
+    if (match(text)) {
+      clearTimeout(timer)
+      done(text)
+    }
   })
   return { text: () => text, found }
 }
