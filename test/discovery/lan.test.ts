@@ -47,24 +47,26 @@ describe.skipIf(skip !== undefined)('discovery on a namespaced LAN', () => {
     return JSON.parse(out.text()) as { nodes: { name: string; address: string; via: string[]; tags: string[] }[] }
   }
 
-  it('lists both daemons within 2 s via mDNS alone, then via broadcast alone', async () => {
+  it('lists both daemons within 2 s via mDNS alone, and via broadcast alone', async () => {
     const [a, b, c] = lan.hosts as [LanHost, LanHost, LanHost]
-    const mdnsDaemons = await Promise.all([daemon(a, 'alpha', ['--no-broadcast', '--tag', 'gpu']), daemon(b, 'beta', ['--no-broadcast'])])
-    const byMdns = await peersOn(c, ['--no-broadcast'])
-    expect(byMdns.nodes.map((n) => `${n.name}@${n.address} via ${n.via.join('+')}`).sort()).toEqual([
-      `alpha@${a.address} via mdns`,
-      `beta@${b.address} via mdns`,
+    // Two daemons per host at once: mDNS-only ones on port 7420, broadcast-only ones on 7421.
+    await Promise.all([
+      daemon(a, 'alpha', ['--no-broadcast', '--tag', 'gpu']),
+      daemon(b, 'beta', ['--no-broadcast']),
+      daemon(a, 'gamma', ['--no-mdns', '--port', '7421']),
+      daemon(b, 'delta', ['--no-mdns', '--port', '7421']),
     ])
+    const [byMdns, byBroadcast, silentPort] = await Promise.all([
+      peersOn(c, ['--no-broadcast']),
+      peersOn(c, ['--no-mdns', '--probe-port', '7421']),
+      peersOn(c, ['--no-mdns', '--probe-port', '7420']),
+    ])
+    const seen = (r: typeof byMdns) => r.nodes.map((n) => `${n.name}@${n.address} via ${n.via.join('+')}`).sort()
+    expect(seen(byMdns)).toEqual([`alpha@${a.address} via mdns`, `beta@${b.address} via mdns`])
     expect(byMdns.nodes.find((n) => n.name === 'alpha')?.tags).toEqual(['gpu'])
-    for (const d of mdnsDaemons) d.child.kill('SIGTERM')
-    await Promise.all(mdnsDaemons.map((d) => d.child))
-
-    await Promise.all([daemon(a, 'gamma', ['--no-mdns']), daemon(b, 'delta', ['--no-mdns'])])
-    const byBroadcast = await peersOn(c, ['--no-mdns'])
-    expect(byBroadcast.nodes.map((n) => `${n.name}@${n.address} via ${n.via.join('+')}`).sort()).toEqual([
-      `delta@${b.address} via broadcast`,
-      `gamma@${a.address} via broadcast`,
-    ])
+    expect(seen(byBroadcast)).toEqual([`delta@${b.address} via broadcast`, `gamma@${a.address} via broadcast`])
+    // --no-broadcast daemons do not answer probes on their port.
+    expect(seen(silentPort)).toEqual([])
   })
 
   it('drops a daemon killed with SIGKILL from a running watcher within the bound', async () => {
