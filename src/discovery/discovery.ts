@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events'
 import { DEFAULT_PORT } from '../daemon/daemon.js'
 import { decodeDatagram, decodeTxt, encodeDatagram, MDNS_SERVICE_TYPE, type DiscoveryAnswer, type NodeInfo } from '../protocol/index.js'
 import { broadcastAddresses } from './broadcast-addresses.js'
-import { staticTargets, type StaticTarget } from './static-peers.js'
+import { resolveTargets, staticTargets, type StaticTarget } from './static-peers.js'
 
 export type FoundVia = 'mdns' | 'broadcast' | 'static'
 
@@ -60,11 +60,11 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   private constructor(
     private readonly options: Required<Omit<DiscoveryOptions, 'peers'>>,
-    peers: string[],
+    statics: StaticTarget[],
     udp: dgram.Socket,
   ) {
     super()
-    this.statics = staticTargets(peers)
+    this.statics = statics
     this.udp = udp
     udp.on('message', (bytes, from) => this.onDatagram(bytes, from.address))
     udp.on('error', (error) => this.emit('warning', `discovery socket: ${error.message}`))
@@ -75,6 +75,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   /** Starts listening and sends the first probes at once. */
   static async start(options: DiscoveryOptions = {}): Promise<Discovery> {
+    const statics = await resolveTargets(staticTargets(options.peers ?? []))
     const udp = dgram.createSocket({ type: 'udp4' })
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject)
@@ -92,7 +93,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         intervalMs: options.intervalMs ?? 1000,
         staleMs: options.staleMs ?? 3500,
       },
-      options.peers ?? [],
+      statics,
       udp,
     )
     // Listeners attach after start() resolves; the first probe goes out on the next tick.

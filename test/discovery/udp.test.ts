@@ -27,9 +27,9 @@ async function sendRaw(port: number, bytes: Buffer): Promise<void> {
 }
 
 describe('UDP discovery', () => {
-  it('finds a static peer by unicast probe, with its capabilities, once', async () => {
+  it('finds a static peer named by host name by unicast probe, with its capabilities, once', async () => {
     const d = await node(['gpu'])
-    const discovery = await Discovery.start({ mdns: false, broadcast: false, peers: [`127.0.0.1:${d.port}`], intervalMs: 100 })
+    const discovery = await Discovery.start({ mdns: false, broadcast: false, peers: [`localhost:${d.port}`], intervalMs: 100 })
     open.push(discovery)
     const added: string[] = []
     discovery.on('add', (n) => added.push(n.info.id))
