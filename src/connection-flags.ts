@@ -1,10 +1,51 @@
 // Flags shared by every client command (submit, peers, top, status): how to find and reach nodes.
 // Defined once here so the commands cannot drift apart.
 import { Flags } from '@oclif/core'
+import { DEFAULT_PORT } from './daemon/daemon.js'
+import type { DiscoveryOptions } from './discovery/discovery.js'
+import { peersFrom } from './discovery/static-peers.js'
+import { parseDuration } from './tasks/duration.js'
+import { UserError } from './errors.js'
+
+/** The discovery switches; the daemon uses the same two to decide what it announces. */
+export const discoveryToggles = {
+  mdns: Flags.boolean({ description: 'use mDNS (_distw._tcp); --no-mdns: do not', default: true, allowNo: true }),
+  broadcast: Flags.boolean({ description: 'use UDP broadcast probes; --no-broadcast: do not', default: true, allowNo: true }),
+}
 
 export const connectionFlags = {
-  peer: Flags.string({ description: 'node to use, HOST:PORT (repeatable); none: an embedded local node', multiple: true, default: [] }),
   'secret-file': Flags.string({
     description: 'file holding the shared secret the nodes use (default: $DISTW_SECRET); make one with `distw secret new FILE`',
   }),
+  peer: Flags.string({
+    description: 'node to use, HOST:PORT (repeatable; default: $DISTW_PEERS); none: nodes found on the LAN',
+    multiple: true,
+    default: [],
+  }),
+  wait: Flags.string({ description: 'how long to listen for nodes before starting, e.g. 500ms, 2s', env: 'DISTW_WAIT' }),
+  ...discoveryToggles,
+  'probe-port': Flags.integer({ description: 'port that broadcast probes go to', default: DEFAULT_PORT, min: 1, max: 65535 }),
+}
+
+interface ConnectionFlagValues {
+  peer: string[]
+  wait: string | undefined
+  mdns: boolean
+  broadcast: boolean
+  'probe-port': number
+}
+
+/** Parsed connection flags: static peers, the discovery window in ms, and the discovery options. */
+export function connectionOptions(flags: ConnectionFlagValues, defaultWaitMs: number) {
+  let waitMs = defaultWaitMs
+  if (flags.wait !== undefined) {
+    try {
+      waitMs = parseDuration(flags.wait)
+    } catch (error) {
+      throw new UserError(`bad --wait "${flags.wait}": ${(error as Error).message}`, 'write a duration such as 500ms or 2s')
+    }
+  }
+  const peers = peersFrom(flags.peer)
+  const discovery: DiscoveryOptions = { mdns: flags.mdns, broadcast: flags.broadcast, port: flags['probe-port'], peers }
+  return { peers, waitMs, discovery }
 }

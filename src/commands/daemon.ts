@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
+import { discoveryToggles } from '../connection-flags.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { securityFlags } from '../daemon-flags.js'
 import { daemonSecurityOptions } from '../daemon/security-options.js'
@@ -19,6 +20,7 @@ export default class Daemon extends BaseCommand {
     '<%= config.bin %> daemon --cache-dir ~/.cache/distw --cache-size 20G --max-output 100M',
     '<%= config.bin %> daemon --secret-file ~/.config/distw/secret --bind 0.0.0.0 --allow 192.168.1.0/24',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw --max-timeout 2h --max-task-disk 20G',
+    '<%= config.bin %> daemon --bind 0.0.0.0 --name render-box --tag gpu --tag ffmpeg',
   ]
 
   static override flags = {
@@ -37,17 +39,24 @@ export default class Daemon extends BaseCommand {
     'cache-dir': Flags.string({ description: 'folder of the blob cache, kept across restarts (default: WORK-DIR/cache)' }),
     'cache-size': Flags.string({ description: 'cache bound, e.g. 20G; least recently used blobs are evicted', default: '10G' }),
     ...securityFlags,
+    tag: Flags.string({ description: 'a capability tag that tasks can require (repeatable)', multiple: true, default: [] }),
+    ...discoveryToggles,
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Daemon)
     const log = lineLogger(process.stderr)
     const security = await daemonSecurityOptions(flags)
+    // Tags travel comma-separated in the mDNS TXT record, so a tag is one plain word.
+    const badTag = flags.tag.find((tag) => !/^[\w.+-]{1,64}$/.test(tag))
+    if (badTag !== undefined) throw new UserError(`bad tag "${badTag}"`, 'a tag is 1–64 letters, digits, or . _ + -')
     const daemon = await startDaemon({
       port: flags.port,
       host: flags.bind,
       log,
       ...security,
+      tags: flags.tag,
+      announce: { mdns: flags.mdns, broadcast: flags.broadcast },
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),

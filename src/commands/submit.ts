@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
-import { connectionFlags } from '../connection-flags.js'
 import { durationFlag } from '../duration-flag.js'
+import { connectionFlags, connectionOptions } from '../connection-flags.js'
 import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
 import { parseHalt } from '../submit/halt.js'
@@ -12,7 +12,7 @@ import { chooseReporter } from '../ui/choose-reporter.js'
 export default class Submit extends BaseCommand {
   static override summary = 'Run a batch of tasks, one per line, on the nodes of the network.'
   static override description =
-    'Reads task lines from FILE (or standard input with "-"), checks every line before anything is sent, runs the tasks on the nodes given with --peer (or on an embedded local node when none is given), and writes every file a task created or changed back here.'
+    'Reads task lines from FILE (or standard input with "-"), checks every line before anything is sent, runs the tasks on the nodes given with --peer or found on the LAN (mDNS and UDP broadcast; nodes that appear during the batch join it), or on an embedded local node when none is found, and writes every file a task created or changed back here.'
   static override examples = [
     '<%= config.bin %> submit tasks.txt',
     'seq 1 100 | sed "s/.*/gzip -k data\\/&.csv/" | <%= config.bin %> submit -',
@@ -39,6 +39,10 @@ export default class Submit extends BaseCommand {
     heartbeat: durationFlag({
       description: 'interval of connection pings; a node silent for two is lost and its tasks run elsewhere (default 5s)',
     }),
+    local: Flags.boolean({
+      description: 'also run tasks on an embedded local node; --no-local: never (default: only when no node is found)',
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<void> {
@@ -49,6 +53,7 @@ export default class Submit extends BaseCommand {
     const text = file === '-' ? await readStdin() : await readTaskFile(file)
     const secret = await loadSecret({ file: flags['secret-file'] })
 
+    const connection = connectionOptions(flags, 1000)
     const abort = new AbortController()
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
@@ -59,7 +64,10 @@ export default class Submit extends BaseCommand {
       const batch = await submit({
         tasks: text,
         source: file === '-' ? '<stdin>' : file,
-        peers: flags.peer,
+        peers: connection.peers,
+        discovery: connection.discovery,
+        discoveryWaitMs: connection.waitMs,
+        local: flags.local === undefined ? 'auto' : flags.local ? 'also' : 'never',
         observer: reporter,
         signal: abort.signal,
         ...(flags.out === undefined ? {} : { outDir: flags.out }),

@@ -15,6 +15,7 @@ import { VERSION } from '../version.js'
 import { AddressAllowList } from './address-allow.js'
 import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js'
 import { checkBind } from './bind-policy.js'
+import { startAnnouncer } from '../discovery/announcer.js'
 import { BlobStore } from './blob-store.js'
 import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
@@ -53,6 +54,8 @@ export interface DaemonOptions {
   /** How long a lost submitter's tasks keep running before they are killed and their folders removed. */
   submitterGraceMs?: number
   log?: (event: string, fields?: Record<string, unknown>) => void
+  /** Announce the node on the LAN (mDNS, UDP probe answers). Off unless asked: `distw daemon` asks. */
+  announce?: { mdns: boolean; broadcast: boolean }
 }
 
 export interface RunningDaemon {
@@ -160,6 +163,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     auth: options.secret ? 'hmac' : 'none',
   })
   if (bindNote) log(bindNote)
+  const announcer = options.announce
+    ? await startAnnouncer({ ...options.announce, info, host, port, freeSlots: () => node.slots.free, log })
+    : undefined
 
   return {
     info,
@@ -169,6 +175,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     workDir,
     async close() {
       stopping.abort()
+      await announcer?.close()
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -60,8 +60,6 @@ export interface SubmitObserver {
   taskQueued?(task: TaskSpec): void
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
   /** Output of an attempt that counts, delivered once: held until the attempt ends (see attempt-output.ts). */
-  taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void
-  /** A returned promise holds further output (and, through the connection, the task) until it settles. */
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void | Promise<void>
   /** The task printed `::distw::progress PERCENT TEXT` (such lines are not passed to taskOutput). */
   taskProgress?(task: TaskSpec, percent: number, text: string): void

@@ -3,6 +3,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
+import { Discovery, type DiscoveredNode, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
 import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
 import { HashCache } from '../transfer/hash.js'
@@ -23,10 +24,16 @@ export interface SubmitOptions {
   cwd?: string
   /** Write returned files under `outDir/<task name>/` instead of into cwd. */
   outDir?: string
-  /** Nodes to use (`host:port`). None: an embedded local node runs the batch. */
+  /** Nodes to use (`host:port`). None: nodes found by discovery, else an embedded local node. */
   peers?: string[]
   /** The shared secret: nodes must prove they know it, and this side proves it too. */
   secret?: Buffer | undefined
+  /** With no peers, find nodes on the LAN (off unless given: `distw submit` turns it on). */
+  discovery?: DiscoveryOptions
+  /** How long discovery listens before the batch starts (default 1000 ms); it keeps listening after. */
+  discoveryWaitMs?: number
+  /** The embedded local node: only when no node is found ('auto', default), 'never', or 'also'. */
+  local?: 'auto' | 'never' | 'also'
   /** Slots of the embedded node (default: cores − 1). */
   localSlots?: number
   observer?: SubmitObserver
@@ -66,9 +73,18 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
 
   const peers = (options.peers ?? []).map(peerUrl)
   let local: RunningDaemon | undefined
+  let discovery: Discovery | undefined
   const clients: NodeClient[] = []
+  const client = `${os.userInfo().username}@${os.hostname()}`
   try {
-    if (peers.length === 0) {
+    if (peers.length === 0 && options.discovery) {
+      discovery = await Discovery.start(options.discovery)
+      discovery.on('warning', (message) => options.observer?.warning?.(message))
+      const found = await discovery.settle(options.discoveryWaitMs ?? 1000, options.signal)
+      peers.push(...found.map((n) => n.url))
+    }
+    const mode = options.local ?? 'auto'
+    if (mode === 'also' || (peers.length === 0 && mode === 'auto')) {
       local = await startDaemon({
         port: 0,
         host: '127.0.0.1',
@@ -79,17 +95,18 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       peers.push(local.url)
     }
     const client = clientName()
-    const connected = await Promise.allSettled(
-      peers.map((url) => NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs })),
-    )
+    const connect = (url: string) => NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs })
+    if (peers.length === 0 && !discovery) throw new UserError('no node to run on', 'name one with --peer HOST:PORT, or drop --no-local')
+    const connected = await Promise.allSettled(peers.map(connect))
     for (const outcome of connected) {
       if (outcome.status === 'fulfilled') clients.push(outcome.value)
       else options.observer?.warning?.((outcome.reason as Error).message)
     }
-    if (clients.length === 0) {
+    if (clients.length === 0 && !discovery) {
       const first = connected.find((o) => o.status === 'rejected')
       throw first?.reason instanceof Error ? first.reason : new ExternalError('no node could be reached')
     }
+    if (clients.length === 0) options.observer?.warning?.('no node found yet: waiting for one to appear (Ctrl-C to stop)')
     const scheduler = new Scheduler(
       {
         tasks,
@@ -103,9 +120,35 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       observer,
     )
     for (const c of clients) scheduler.addNode(c)
+    // Nodes that appear while the batch runs join it; with none at all yet, the batch waits for the first.
+    let firstJoined: () => void = () => {}
+    const joined = new Promise<void>((resolve) => (firstJoined = resolve))
+    const joining = new Set(clients.map((c) => c.info.id))
+    const joinLate = async (node: DiscoveredNode): Promise<void> => {
+      if (joining.has(node.info.id)) return
+      joining.add(node.info.id)
+      try {
+        const late = await connect(node.url)
+        clients.push(late)
+        if (discovery === undefined) return late.close()
+        scheduler.addNode(late)
+        firstJoined()
+      } catch (error) {
+        joining.delete(node.info.id)
+        options.observer?.warning?.((error as Error).message)
+      }
+    }
+    discovery?.on('add', (node) => void joinLate(node))
+    for (const node of discovery?.nodes() ?? []) void joinLate(node)
+    if (clients.length === 0) {
+      options.signal?.addEventListener('abort', () => firstJoined(), { once: true })
+      await joined
+    }
     const results = await scheduler.run(options.signal)
     return { ok: results.every((r) => r.status === 'succeeded'), results, durationMs: Math.round(performance.now() - started) }
   } finally {
+    await discovery?.close()
+    discovery = undefined
     for (const c of clients) c.close()
     await local?.close()
     await joblog?.close()

@@ -36,7 +36,8 @@ export function distw(args: string[], options: { cwd?: string; input?: string; e
   const child = execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? process.cwd(),
     reject: false,
-    env: { ...options.env, CI: 'true', NO_COLOR: '1' },
+    // DISTW_WAIT=0: a submit without --peer does not wait for LAN discovery before using its local node.
+    env: { DISTW_WAIT: '0', ...options.env, CI: 'true', NO_COLOR: '1' },
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   })
   children.add(child)
