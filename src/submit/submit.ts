@@ -75,7 +75,6 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   let local: RunningDaemon | undefined
   let discovery: Discovery | undefined
   const clients: NodeClient[] = []
-  const client = `${os.userInfo().username}@${os.hostname()}`
   try {
     if (peers.length === 0 && options.discovery) {
       discovery = await Discovery.start(options.discovery)
