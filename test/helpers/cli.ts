@@ -31,9 +31,14 @@ export async function tempDir(prefix = 'distw-test-'): Promise<string> {
   return dir
 }
 
-/** Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). */
-export function distw(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}) {
-  const child = execa(process.execPath, [CLI, ...args], {
+// The command line that starts distw: the built CLI under this Node, or an executable (`bin`).
+function commandLine(args: string[], bin?: string): [string, string[]] {
+  return bin === undefined ? [process.execPath, [CLI, ...args]] : [bin, args]
+}
+
+/** Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). `bin`: a distw executable. */
+export function distw(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string>; bin?: string } = {}) {
+  const child = execa(...commandLine(args, options.bin), {
     cwd: options.cwd ?? process.cwd(),
     reject: false,
     env: { ...options.env, CI: 'true', NO_COLOR: '1' },
@@ -51,10 +56,10 @@ export interface DaemonProcess {
   log: () => string
 }
 
-/** Starts `distw daemon --port 0 …` and resolves once it listens. */
-export async function spawnDaemon(args: string[] = []): Promise<DaemonProcess> {
+/** Starts `distw daemon --port 0 …` and resolves once it listens. `bin`: a distw executable to run instead. */
+export async function spawnDaemon(args: string[] = [], bin?: string): Promise<DaemonProcess> {
   const workDir = await tempDir('distw-node-')
-  const child = execa(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, ...args], {
+  const child = execa(...commandLine(['daemon', '--port', '0', '--work-dir', workDir, ...args], bin), {
     reject: false,
     buffer: false,
     env: { CI: 'true' },
