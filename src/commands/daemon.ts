@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { lineLogger } from '../daemon/log.js'
+import { policyFromFlags } from '../daemon/policy-flags.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
@@ -19,15 +20,25 @@ export default class Daemon extends BaseCommand {
     slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
     'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
     name: Flags.string({ description: 'name shown to submitters (default: host name)' }),
+    // Node policy (issue #8): when new tasks are accepted; running tasks are never stopped by it.
+    hours: Flags.string({ description: 'accept new tasks only in this local-time window, e.g. 19:00-07:00' }),
+    'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
+    'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Daemon)
     const log = lineLogger(process.stderr)
+    const policy = policyFromFlags({
+      hours: flags.hours,
+      maxLoad: flags['max-load'] === undefined ? undefined : Number(flags['max-load']),
+      dailyBudget: flags['daily-budget'],
+    })
     const daemon = await startDaemon({
       port: flags.port,
       host: flags.bind,
       log,
+      policy,
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),

@@ -11,6 +11,7 @@ import { LEASE_TTL_MS, MAX_FRAME_BYTES, type NodeInfo } from '../protocol/index.
 import { Channel } from '../transfer/channel.js'
 import { VERSION } from '../version.js'
 import { BlobStore } from './blob-store.js'
+import { NodePolicy, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './policy.js'
 import { baseEnv } from './env.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
@@ -27,6 +28,10 @@ export interface DaemonOptions {
   maxOutputBytes?: number
   killGraceMs?: number
   log?: (event: string, fields?: Record<string, unknown>) => void
+  /** When new tasks are accepted (hours, load, daily budget); running tasks are never stopped by it. */
+  policy?: PolicyOptions
+  /** Clock and load source for the policy (tests inject them). */
+  policyEnvironment?: PolicyEnvironment
 }
 
 export interface RunningDaemon {
@@ -35,6 +40,8 @@ export interface RunningDaemon {
   port: number
   url: string
   workDir: string
+  /** Whether the node accepts new tasks now, and why not (for `peers`/`top`). */
+  policyState(): PolicyState
   close(): Promise<void>
 }
 
@@ -69,6 +76,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     slots: new SlotTable(info.slots, LEASE_TTL_MS),
     store,
     log,
+    policy: new NodePolicy(options.policy ?? {}, options.policyEnvironment),
     task: {
       store,
       workRoot,
@@ -104,6 +112,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     port,
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
     workDir,
+    policyState: () => node.policy.policyState(),
     async close() {
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))

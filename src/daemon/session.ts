@@ -15,6 +15,7 @@ import type { Channel } from '../transfer/channel.js'
 import { checkWirePath } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
 import type { SlotTable } from './slots.js'
+import type { NodePolicy } from './policy.js'
 import { runTask, type TaskRunContext } from './task-run.js'
 
 export interface NodeContext {
@@ -24,6 +25,7 @@ export interface NodeContext {
   store: BlobStore
   task: TaskRunContext
   log: (event: string, fields?: Record<string, unknown>) => void
+  policy: NodePolicy
 }
 
 type State = { phase: 'hello' } | { phase: 'auth'; clientNonce: Buffer; nodeNonce: Buffer } | { phase: 'ready' }
@@ -116,6 +118,8 @@ export class Session {
   }
 
   private async reserve(message: MessageOf<'reserve'>): Promise<void> {
+    const pause = this.node.policy.pauseReason()
+    if (pause) return void (await this.channel.send({ type: 'refused', id: message.id, reason: pause }))
     const lease = this.node.slots.reserve(this.id, message.slots)
     if (lease) await this.channel.send({ type: 'reserved', id: message.id, lease, ttlMs: this.node.slots.ttlMs })
     else
@@ -144,9 +148,11 @@ export class Session {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name })
+    const budgetEnded = this.node.policy.taskStarted()
     void runTask(message, this.node.task, this.channel, abort.signal)
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
+        budgetEnded()
         this.tasks.delete(message.task)
         this.node.slots.release(message.lease)
         this.node.log('task ended', { session: this.id, task: message.name })

@@ -45,6 +45,8 @@ export class NodeClient {
   /** Blobs this node has, or is being sent: each crosses the wire at most once per connection. */
   private readonly blobs = new Map<string, Promise<number>>()
   lostReason: string | undefined
+  /** Why the node refused the last reservation (e.g. "paused: outside hours 19:00-07:00"). */
+  lastRefusal: string | undefined
 
   private constructor(
     readonly url: string,
@@ -97,6 +99,7 @@ export class NodeClient {
   /** Asks for a lease on `slots` slots: the lease id, or undefined when refused. */
   async reserve(slots: number): Promise<string | undefined> {
     const reply = await this.request({ type: 'reserve', id: this.nextId++, slots })
+    this.lastRefusal = reply.type === 'refused' ? reply.reason : undefined
     return reply.type === 'reserved' ? reply.lease : undefined
   }
 
