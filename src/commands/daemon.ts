@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
-import { lineLogger } from '../daemon/log.js'
+import { openDaemonLog } from '../daemon/log.js'
 import { policyFromFlags } from '../daemon/policy-flags.js'
 
 export default class Daemon extends BaseCommand {
@@ -24,11 +24,15 @@ export default class Daemon extends BaseCommand {
     hours: Flags.string({ description: 'accept new tasks only in this local-time window, e.g. 19:00-07:00' }),
     'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
     'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
+    // Logs (issue #8): one line per event.
+    'log-file': Flags.string({ description: 'append the log to this file instead of standard error' }),
+    'log-json': Flags.boolean({ description: 'write the log as one JSON object per line' }),
+    verbose: Flags.boolean({ description: 'also log frequent events (each refused reservation)' }),
   }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Daemon)
-    const log = lineLogger(process.stderr)
+    const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
     const policy = policyFromFlags({
       hours: flags.hours,
       maxLoad: flags['max-load'] === undefined ? undefined : Number(flags['max-load']),
@@ -50,5 +54,6 @@ export default class Daemon extends BaseCommand {
     })
     log('stopping')
     await daemon.close()
+    await closeLog()
   }
 }

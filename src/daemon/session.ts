@@ -119,6 +119,7 @@ export class Session {
 
   private async reserve(message: MessageOf<'reserve'>): Promise<void> {
     const pause = this.node.policy.pauseReason()
+    if (pause) this.node.log('reservation refused', { session: this.id, reason: pause })
     if (pause) return void (await this.channel.send({ type: 'refused', id: message.id, reason: pause }))
     const lease = this.node.slots.reserve(this.id, message.slots)
     if (lease) await this.channel.send({ type: 'reserved', id: message.id, lease, ttlMs: this.node.slots.ttlMs })
