@@ -1,6 +1,7 @@
 // The command table for oclif's explicit strategy (what makes the CLI bundleable into one file).
 import Daemon from './commands/daemon.js'
 import Submit from './commands/submit.js'
+import ConfigShow from './commands/config/show.js'
 import DaemonInstall from './commands/daemon/install.js'
 import DaemonStatus from './commands/daemon/status.js'
 import DaemonUninstall from './commands/daemon/uninstall.js'
@@ -11,4 +12,5 @@ export const COMMANDS = {
   'daemon:install': DaemonInstall,
   'daemon:uninstall': DaemonUninstall,
   'daemon:status': DaemonStatus,
+  'config:show': ConfigShow,
 }

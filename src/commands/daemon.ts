@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { openDaemonLog } from '../daemon/log.js'
+import { applyConfig, flagsFromDefault } from '../config/load.js'
 import { policyFromFlags } from '../daemon/policy-flags.js'
 
 export default class Daemon extends BaseCommand {
@@ -24,6 +25,7 @@ export default class Daemon extends BaseCommand {
     hours: Flags.string({ description: 'accept new tasks only in this local-time window, e.g. 19:00-07:00' }),
     'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
     'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
+    config: Flags.string({ description: 'config file (default: ~/.config/distw/config.json); flags > DISTW_* env > file' }),
     // Logs (issue #8): one line per event.
     'log-file': Flags.string({ description: 'append the log to this file instead of standard error' }),
     'log-json': Flags.boolean({ description: 'write the log as one JSON object per line' }),
@@ -31,7 +33,12 @@ export default class Daemon extends BaseCommand {
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Daemon)
+    const parsed = await this.parse(Daemon)
+    const flags = applyConfig(parsed.flags, {
+      fromDefault: flagsFromDefault(parsed.metadata),
+      env: process.env,
+      configPath: parsed.flags.config,
+    })
     const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
     const policy = policyFromFlags({
       hours: flags.hours,

@@ -54,6 +54,8 @@ export interface DaemonProcess {
   peer: string
   child: Tracked & { pid?: number | undefined }
   log: () => string
+  /** The line the daemon printed when it started listening. */
+  banner: string
 }
 
 /** Starts `distw daemon --port 0 …` and resolves once it listens. `bin`: a distw executable to run instead. */
@@ -68,14 +70,16 @@ export async function spawnDaemon(args: string[] = [], bin?: string): Promise<Da
   void child.finally(() => children.delete(child))
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  let banner = ''
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      const match = /listening on (ws:\/\/\S+)/.exec(out)
+      const match = /^.*listening on (ws:\/\/\S+).*$/m.exec(out)
+      banner = match?.[0] ?? ''
       if (match?.[1]) resolve(match[1])
     })
     void child.then(() => reject(new Error(`daemon exited before listening:\n${stderr}`)))
   })
-  return { url, peer: url.replace('ws://', ''), child, log: () => stderr }
+  return { url, peer: url.replace('ws://', ''), child, log: () => stderr, banner }
 }
