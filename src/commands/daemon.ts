@@ -25,6 +25,7 @@ export default class Daemon extends BaseCommand {
     hours: Flags.string({ description: 'accept new tasks only in this local-time window, e.g. 19:00-07:00' }),
     'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
     'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
+    evict: Flags.boolean({ description: 'also stop running tasks while the policy says paused (default: they finish)' }),
     config: Flags.string({ description: 'config file (default: ~/.config/distw/config.json); flags > DISTW_* env > file' }),
     // Logs (issue #8): one line per event.
     'log-file': Flags.string({ description: 'append the log to this file instead of standard error' }),
@@ -44,6 +45,7 @@ export default class Daemon extends BaseCommand {
       hours: flags.hours,
       maxLoad: flags['max-load'] === undefined ? undefined : Number(flags['max-load']),
       dailyBudget: flags['daily-budget'],
+      evict: flags.evict,
     })
     const daemon = await startDaemon({
       port: flags.port,

@@ -11,6 +11,7 @@ export const ConfigFile = z.strictObject({
   hours: z.string().optional(),
   'max-load': z.number().positive().optional(),
   'daily-budget': z.string().optional(),
+  evict: z.boolean().optional(),
   'log-file': z.string().min(1).optional(),
   'log-json': z.boolean().optional(),
   verbose: z.boolean().optional(),

@@ -76,7 +76,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     slots: new SlotTable(info.slots, LEASE_TTL_MS),
     store,
     log,
-    policy: new NodePolicy(options.policy ?? {}, options.policyEnvironment),
+    policy: new NodePolicy(options.policy ?? {}, options.policyEnvironment, log),
     task: {
       store,
       workRoot,
@@ -114,6 +114,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     workDir,
     policyState: () => node.policy.policyState(),
     async close() {
+      node.policy.stop()
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -8,6 +8,7 @@ export interface PolicyFlagValues {
   hours?: string | undefined
   maxLoad?: number | undefined
   dailyBudget?: string | undefined
+  evict?: boolean | undefined
 }
 
 // The policy the flags ask for (empty: always accept).
@@ -34,6 +35,11 @@ export function policyFromFlags(values: PolicyFlagValues): PolicyOptions {
     }
     if (ms <= 0 || ms > 86_400_000) throw new UserError(`--daily-budget must be more than 0 and at most 24h, not ${values.dailyBudget}`)
     policy.dailyBudgetMs = ms
+  }
+  if (values.evict) {
+    if (Object.keys(policy).length === 0)
+      throw new UserError('--evict needs a policy to act on', 'add --hours, --max-load or --daily-budget')
+    policy.evict = true
   }
   return policy
 }

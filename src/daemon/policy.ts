@@ -14,6 +14,9 @@ export interface PolicyOptions {
   hours?: HoursWindow
   maxLoad?: number
   dailyBudgetMs?: number
+  /** Stop running tasks while paused (checked every evictCheckMs). Without it, running tasks always finish. */
+  evict?: boolean
+  evictCheckMs?: number
 }
 
 /** The clock and load source; injected by tests. */
@@ -71,12 +74,32 @@ function dayStart(date: Date): number {
 export class NodePolicy {
   private day = ''
   private finishedTodayMs = 0
-  private readonly running = new Set<{ since: number }>()
+  private readonly running = new Set<{ since: number; evict: () => void }>()
+  private evictTimer: NodeJS.Timeout | undefined
 
   constructor(
     readonly options: PolicyOptions,
     private readonly env: PolicyEnvironment = systemEnvironment,
-  ) {}
+    private readonly log: (event: string, fields?: Record<string, unknown>) => void = () => {},
+  ) {
+    if (options.evict) {
+      this.evictTimer = setInterval(() => this.evictIfPaused(), options.evictCheckMs ?? 5_000)
+      this.evictTimer.unref()
+    }
+  }
+
+  /** Stops the eviction timer (the daemon is closing). */
+  stop(): void {
+    clearInterval(this.evictTimer)
+  }
+
+  // With --evict: while paused, every running task is stopped (its submitter sees it cancelled).
+  private evictIfPaused(): void {
+    const reason = this.pauseReason()
+    if (reason === undefined || this.running.size === 0) return
+    this.log('evicting tasks', { reason, tasks: this.running.size })
+    for (const task of this.running) task.evict()
+  }
 
   /** Why new tasks are refused now ("paused: …"), or undefined when they are accepted. */
   pauseReason(): string | undefined {
@@ -92,9 +115,10 @@ export class NodePolicy {
     return undefined
   }
 
-  /** Counts a task's time against the daily budget from now; call the returned function when it ends. */
-  taskStarted(): () => void {
-    const entry = { since: this.env.now().getTime() }
+  /** Counts a task's time against the daily budget from now; call the returned function when it ends.
+   *  `evict` stops the task; it is called only with the evict option, while paused. */
+  taskStarted(evict: () => void = () => {}): () => void {
+    const entry = { since: this.env.now().getTime(), evict }
     this.running.add(entry)
     return () => {
       if (!this.running.delete(entry)) return

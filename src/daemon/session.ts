@@ -149,7 +149,7 @@ export class Session {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name })
-    const budgetEnded = this.node.policy.taskStarted()
+    const budgetEnded = this.node.policy.taskStarted(() => abort.abort())
     void runTask(message, this.node.task, this.channel, abort.signal)
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {

@@ -79,6 +79,7 @@ describe('policy rules (pure)', () => {
     expect(() => policyFromFlags({ maxLoad: -1 })).toThrow(/--max-load must be a positive number/)
     expect(() => policyFromFlags({ dailyBudget: 'lots' })).toThrow(/--daily-budget/)
     expect(() => policyFromFlags({ dailyBudget: '25h' })).toThrow(/at most 24h/)
+    expect(() => policyFromFlags({ evict: true })).toThrow(/--evict needs a policy/)
   })
 })
 
@@ -116,6 +117,25 @@ describe('policy in a running daemon', () => {
     clients.push(client)
     expect(await client.reserve(1)).toBeUndefined()
     expect(client.lastRefusal).toBe('paused: outside hours 19:00-07:00')
+  })
+
+  it('with evict, a running task is stopped once the policy turns to paused', async () => {
+    const { env, state } = fakeEnvironment('2026-03-02T20:00:00')
+    const policy = { hours: parseHours('19:00-07:00'), evict: true, evictCheckMs: 50 }
+    daemon = await startDaemon({ port: 0, slots: 1, policy, policyEnvironment: env, killGraceMs: 200 })
+    const cwd = await tempDir()
+    const marker = path.join(cwd, 'started')
+    const batch = submit({
+      tasks: `{"name":"long","argv":["sh","-c","touch '${marker}'; sleep 30"]}`,
+      cwd,
+      peers: [daemon.url.replace('ws://', '')],
+    })
+    while (!(await fs.stat(marker).catch(() => undefined))) await new Promise((r) => setTimeout(r, 50))
+    state.now = new Date('2026-03-03T09:00:00')
+    const result = await batch
+    expect(result.ok).toBe(false)
+    expect(result.results[0]?.status).not.toBe('succeeded')
+    expect(result.durationMs).toBeLessThan(25_000)
   })
 
   it('distw daemon refuses a bad --hours before listening', async () => {
