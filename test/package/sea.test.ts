@@ -47,6 +47,14 @@ describe('single executable', () => {
     expect(node.log()).not.toMatch(/Warning|Error/)
   })
 
+  it('daemon install from the binary starts the binary itself, by absolute path', async () => {
+    const home = await tempDir('distw-home-')
+    const run = await distw(['daemon', 'install', '--no-start', '--slots', '2'], { bin: exe, env: { HOME: home } })
+    expect(run.exitCode).toBe(0)
+    const unit = await fs.readFile(path.join(home, '.config/systemd/user/distw.service'), 'utf8')
+    expect(unit).toContain(`ExecStart=${exe} daemon --slots 2\n`)
+  })
+
   it('bundles ink (yoga shim, reconciler without top-level await) into CommonJS that renders', async () => {
     const out = path.join(await tempDir(), 'ink-smoke.cjs')
     await bundle(path.join(ROOT, 'test/fixtures/package/ink-smoke.mjs'), out)
