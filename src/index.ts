@@ -5,6 +5,10 @@ import Status from './commands/status.js'
 import Peers from './commands/peers.js'
 import Submit from './commands/submit.js'
 import Top from './commands/top.js'
+import ConfigShow from './commands/config/show.js'
+import DaemonInstall from './commands/daemon/install.js'
+import DaemonStatus from './commands/daemon/status.js'
+import DaemonUninstall from './commands/daemon/uninstall.js'
 
 export const COMMANDS = {
   daemon: Daemon,
@@ -13,4 +17,8 @@ export const COMMANDS = {
   submit: Submit,
   status: Status,
   top: Top,
+  'daemon:install': DaemonInstall,
+  'daemon:uninstall': DaemonUninstall,
+  'daemon:status': DaemonStatus,
+  'config:show': ConfigShow,
 }

@@ -1,6 +1,12 @@
-// The library: `import { submit, startDaemon } from 'distw'`.
+// The library: `import { submit, submitResults, startDaemon } from 'distw'`.
+//
+// - submit(options): runs a batch and resolves to its BatchResult; `observer` callbacks watch it run.
+// - submitResults(options): the same batch as an async iterator of TaskResults, plus `.batch`.
+// - startDaemon(options): a node in this process (port 0 for any free port); `close()` stops it.
 export { startDaemon, type DaemonOptions, type RunningDaemon } from './daemon/daemon.js'
+export { parseHours, type HoursWindow, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './daemon/policy.js'
 export { submit, type SubmitOptions } from './submit/submit.js'
+export { submitResults, type ResultStream } from './submit/results-stream.js'
 export type { BatchResult, SubmitObserver, TaskResult, TaskStatus } from './submit/result.js'
 export { parseTasks, type TaskSpec } from './tasks/index.js'
 export { UserError, ExternalError, BugError, EXIT } from './errors.js'

@@ -4,10 +4,12 @@ import { discoveryToggles } from '../connection-flags.js'
 import { DEFAULT_PORT, defaultSlots, startDaemon } from '../daemon/daemon.js'
 import { securityFlags } from '../daemon-flags.js'
 import { daemonSecurityOptions } from '../daemon/security-options.js'
-import { lineLogger } from '../daemon/log.js'
 import { durationFlag } from '../duration-flag.js'
 import { UserError } from '../errors.js'
 import { parseSize } from '../tasks/index.js'
+import { openDaemonLog } from '../daemon/log.js'
+import { applyConfig, flagsFromDefault } from '../config/load.js'
+import { policyFromFlags } from '../daemon/policy-flags.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
@@ -41,15 +43,36 @@ export default class Daemon extends BaseCommand {
     ...securityFlags,
     tag: Flags.string({ description: 'a capability tag that tasks can require (repeatable)', multiple: true, default: [] }),
     ...discoveryToggles,
+    // Node policy (issue #8): when new tasks are accepted; running tasks are never stopped by it.
+    hours: Flags.string({ description: 'accept new tasks only in this local-time window, e.g. 19:00-07:00' }),
+    'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
+    'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
+    evict: Flags.boolean({ description: 'also stop running tasks while the policy says paused (default: they finish)' }),
+    config: Flags.string({ description: 'config file (default: ~/.config/distw/config.json); flags > DISTW_* env > file' }),
+    // Logs (issue #8): one line per event.
+    'log-file': Flags.string({ description: 'append the log to this file instead of standard error' }),
+    'log-json': Flags.boolean({ description: 'write the log as one JSON object per line' }),
+    verbose: Flags.boolean({ description: 'also log frequent events (each refused reservation)' }),
   }
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Daemon)
-    const log = lineLogger(process.stderr)
+    const parsed = await this.parse(Daemon)
+    const flags = applyConfig(parsed.flags, {
+      fromDefault: flagsFromDefault(parsed.metadata),
+      env: process.env,
+      configPath: parsed.flags.config,
+    })
+    const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
     const security = await daemonSecurityOptions(flags)
     // Tags travel comma-separated in the mDNS TXT record, so a tag is one plain word.
     const badTag = flags.tag.find((tag) => !/^[\w.+-]{1,64}$/.test(tag))
     if (badTag !== undefined) throw new UserError(`bad tag "${badTag}"`, 'a tag is 1–64 letters, digits, or . _ + -')
+    const policy = policyFromFlags({
+      hours: flags.hours,
+      maxLoad: flags['max-load'] === undefined ? undefined : Number(flags['max-load']),
+      dailyBudget: flags['daily-budget'],
+      evict: flags.evict,
+    })
     const daemon = await startDaemon({
       port: flags.port,
       host: flags.bind,
@@ -57,6 +80,7 @@ export default class Daemon extends BaseCommand {
       ...security,
       tags: flags.tag,
       announce: { mdns: flags.mdns, broadcast: flags.broadcast },
+      nodePolicy: policy,
       ...(flags.slots === undefined ? {} : { slots: flags.slots }),
       ...(flags['work-dir'] === undefined ? {} : { workDir: flags['work-dir'] }),
       ...(flags.name === undefined ? {} : { name: flags.name }),
@@ -72,6 +96,7 @@ export default class Daemon extends BaseCommand {
     })
     log('stopping')
     await daemon.close()
+    await closeLog()
   }
 }
 

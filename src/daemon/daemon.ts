@@ -17,6 +17,7 @@ import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js'
 import { checkBind } from './bind-policy.js'
 import { startAnnouncer } from '../discovery/announcer.js'
 import { BlobStore } from './blob-store.js'
+import { NodePolicy, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './policy.js'
 import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
@@ -56,6 +57,10 @@ export interface DaemonOptions {
   log?: (event: string, fields?: Record<string, unknown>) => void
   /** Announce the node on the LAN (mDNS, UDP probe answers). Off unless asked: `distw daemon` asks. */
   announce?: { mdns: boolean; broadcast: boolean }
+  /** When new tasks are accepted (hours, load, daily budget); running tasks are never stopped by it. */
+  nodePolicy?: PolicyOptions
+  /** Clock and load source for the policy (tests inject them). */
+  policyEnvironment?: PolicyEnvironment
 }
 
 export interface RunningDaemon {
@@ -64,6 +69,8 @@ export interface RunningDaemon {
   port: number
   url: string
   workDir: string
+  /** Whether the node accepts new tasks now, and why not (for `peers`/`top`). */
+  policyState(): PolicyState
   close(): Promise<void>
 }
 
@@ -114,6 +121,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     log,
     submitterGraceMs: options.submitterGraceMs ?? DEFAULT_SUBMITTER_GRACE_MS,
     stopping: stopping.signal,
+    policy: new NodePolicy(options.nodePolicy ?? {}, options.policyEnvironment, log),
     task: {
       store,
       workRoot,
@@ -173,9 +181,11 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     port,
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
     workDir,
+    policyState: () => node.policy.policyState(),
     async close() {
       stopping.abort()
       await announcer?.close()
+      node.policy.stop()
       for (const client of wss.clients) client.terminate()
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))

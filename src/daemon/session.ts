@@ -18,6 +18,7 @@ import type { BlobStore } from './blob-store.js'
 import { answerProbe } from './probe.js'
 import type { SlotTable } from './slots.js'
 import type { NodeState } from './node-state.js'
+import type { NodePolicy } from './policy.js'
 import { runTask, type TaskRunContext } from './task-run.js'
 import { WatchStream } from './watch.js'
 
@@ -34,6 +35,7 @@ export interface NodeContext {
   submitterGraceMs?: number
   /** Aborted when the node shuts down: lost sessions' tasks are then killed at once, not after the grace. */
   stopping?: AbortSignal
+  policy: NodePolicy
 }
 
 type State = { phase: 'hello' } | { phase: 'auth'; clientNonce: Buffer; nodeNonce: Buffer } | { phase: 'ready' }
@@ -182,6 +184,13 @@ export class Session {
   }
 
   private async reserve(message: MessageOf<'reserve'>): Promise<void> {
+    const pause = this.node.policy.pauseReason()
+    if (pause) {
+      this.node.log('reservation refused', { session: this.id, reason: pause })
+      this.wantsFree = true
+      await this.channel.send({ type: 'refused', id: message.id, reason: pause })
+      return
+    }
     const lease = this.node.slots.reserve(this.id, message.slots, message.lock)
     if (lease) {
       await this.channel.send({ type: 'reserved', id: message.id, lease, ttlMs: this.node.slots.ttlMs })
@@ -231,6 +240,7 @@ export class Session {
       command,
       cancel: () => abort.abort(),
     })
+    const budgetEnded = this.node.policy.taskStarted(() => abort.abort())
     const release = (): void => {
       this.tasks.delete(message.task)
       this.node.slots.release(message.lease)
@@ -240,6 +250,7 @@ export class Session {
       .then((o) => (outcome = o))
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
+        budgetEnded()
         watched.ended(outcome)
         release()
         this.node.log('task ended', { session: this.id, task: message.name })

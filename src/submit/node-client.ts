@@ -40,6 +40,8 @@ export class NodeClient {
   lostReason: string | undefined
   private readonly lostListeners: ((reason: string) => void)[] = []
   private readonly freeListeners: (() => void)[] = []
+  /** Why the node refused the last reservation (e.g. "paused: outside hours 19:00-07:00"). */
+  lastRefusal: string | undefined
 
   private constructor(
     readonly url: string,
@@ -77,6 +79,7 @@ export class NodeClient {
   /** Asks for a lease on `slots` slots (holding `lock`, if given): the lease id, or undefined when refused. */
   async reserve(slots: number, lock?: string): Promise<string | undefined> {
     const reply = await this.request({ type: 'reserve', id: this.nextId++, slots, ...(lock === undefined ? {} : { lock }) })
+    this.lastRefusal = reply.type === 'refused' ? reply.reason : undefined
     return reply.type === 'reserved' ? reply.lease : undefined
   }
 

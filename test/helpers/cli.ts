@@ -31,9 +31,14 @@ export async function tempDir(prefix = 'distw-test-'): Promise<string> {
   return dir
 }
 
-/** Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). */
-export function distw(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}) {
-  const child = execa(process.execPath, [CLI, ...args], {
+// The command line that starts distw: the built CLI under this Node, or an executable (`bin`).
+function commandLine(args: string[], bin?: string): [string, string[]] {
+  return bin === undefined ? [process.execPath, [CLI, ...args]] : [bin, args]
+}
+
+/** Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). `bin`: a distw executable. */
+export function distw(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string>; bin?: string } = {}) {
+  const child = execa(...commandLine(args, options.bin), {
     cwd: options.cwd ?? process.cwd(),
     reject: false,
     // DISTW_WAIT=0: a submit without --peer does not wait for LAN discovery before using its local node.
@@ -50,12 +55,18 @@ export interface DaemonProcess {
   peer: string
   child: Tracked & { pid?: number | undefined }
   log: () => string
+  /** The line the daemon printed when it started listening. */
+  banner: string
 }
 
-/** Starts `distw daemon --port 0 …` and resolves once it listens. */
-export async function spawnDaemon(args: string[] = [], options: { env?: Record<string, string> } = {}): Promise<DaemonProcess> {
+/** Starts `distw daemon --port 0 …` and resolves once it listens. `bin`: a distw executable to run instead. */
+export async function spawnDaemon(
+  args: string[] = [],
+  options: { env?: Record<string, string>; bin?: string } = {},
+): Promise<DaemonProcess> {
   const workDir = await tempDir('distw-node-')
-  const child = execa(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, '--allow-root', ...args], {
+  // Tests run as root in CI; --allow-root says that is meant.
+  const child = execa(...commandLine(['daemon', '--port', '0', '--work-dir', workDir, '--allow-root', ...args], options.bin), {
     reject: false,
     buffer: false,
     env: { ...options.env, CI: 'true' },
@@ -64,14 +75,16 @@ export async function spawnDaemon(args: string[] = [], options: { env?: Record<s
   void child.finally(() => children.delete(child))
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  let banner = ''
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      const match = /listening on (ws:\/\/\S+)/.exec(out)
+      const match = /^.*listening on (ws:\/\/\S+).*$/m.exec(out)
+      banner = match?.[0] ?? ''
       if (match?.[1]) resolve(match[1])
     })
     void child.then(() => reject(new Error(`daemon exited before listening:\n${stderr}`)))
   })
-  return { url, peer: url.replace('ws://', ''), child, log: () => stderr }
+  return { url, peer: url.replace('ws://', ''), child, log: () => stderr, banner }
 }

@@ -1,0 +1,42 @@
+import { Flags, Parser } from '@oclif/core'
+import { BaseCommand } from '../../base-command.js'
+import { installService, currentContext } from '../../daemon/service/manager.js'
+import { daemonServiceSpec } from '../../daemon/service/spec.js'
+import { UserError } from '../../errors.js'
+import Daemon from '../daemon.js'
+
+export default class DaemonInstall extends BaseCommand {
+  static override summary = 'Start the daemon at login for this user, with the flags given.'
+  static override description =
+    'Writes a systemd user unit (Linux: ~/.config/systemd/user/distw.service), a LaunchAgent (macOS) or a Task Scheduler task (Windows) that runs `distw daemon` with the daemon flags given here, then enables and starts it. On Linux, `loginctl enable-linger "$USER"` makes it start at boot without a login.'
+  static override examples = [
+    '<%= config.bin %> daemon install --slots 4 --tag gpu',
+    '<%= config.bin %> daemon install --no-start --port 7421',
+  ]
+
+  // Every daemon flag is accepted (and checked) here; the service gets them exactly as typed.
+  static override flags = {
+    ...Daemon.flags,
+    'no-start': Flags.boolean({ description: 'write the service file only; do not enable or start it' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(DaemonInstall)
+    const daemonFlags = this.argv.filter((arg) => arg !== '--no-start')
+    await checkDaemonFlags(daemonFlags)
+    const report = await installService(currentContext(), daemonServiceSpec(daemonFlags), !flags['no-start'])
+    for (const line of report.lines) this.log(line)
+  }
+}
+
+// Refuses flags that `distw daemon` would refuse, now rather than at the next login.
+async function checkDaemonFlags(daemonFlags: string[]): Promise<void> {
+  try {
+    await Parser.parse(daemonFlags, { flags: Daemon.flags, strict: true })
+  } catch (error) {
+    throw new UserError(
+      `these are not valid daemon flags: ${daemonFlags.join(' ')}`,
+      `${(error as Error).message.split('\n')[0]} (see distw daemon --help)`,
+    )
+  }
+}

@@ -1,0 +1,165 @@
+// Node policy for machines people also use (NetDist's idle windows, HTCondor's desktop policy): accept
+// new tasks only within --hours, not above --max-load, not past --daily-budget of task time. A policy
+// only refuses new reservations; running tasks are left alone (eviction is a separate, explicit choice).
+import os from 'node:os'
+
+export interface HoursWindow {
+  /** Minutes after local midnight; a window with start > end wraps past midnight (19:00-07:00). */
+  start: number
+  end: number
+  text: string
+}
+
+export interface PolicyOptions {
+  hours?: HoursWindow
+  maxLoad?: number
+  dailyBudgetMs?: number
+  /** Stop running tasks while paused (checked every evictCheckMs). Without it, running tasks always finish. */
+  evict?: boolean
+  evictCheckMs?: number
+}
+
+/** The clock and load source; injected by tests. */
+export interface PolicyEnvironment {
+  now(): Date
+  /** The 1-minute load average divided by nothing: what `uptime` shows. */
+  load(): number
+}
+
+export interface PolicyState {
+  paused: boolean
+  /** e.g. "paused: outside hours 19:00-07:00"; absent when accepting. */
+  reason?: string
+  /** Task time used today (local day), running tasks included. */
+  budgetUsedMs: number
+  budgetMs?: number
+  load: number
+  maxLoad?: number
+  hours?: string
+}
+
+export const systemEnvironment: PolicyEnvironment = { now: () => new Date(), load: () => os.loadavg()[0] ?? 0 }
+
+// Parses "HH:MM-HH:MM" (24-hour clock, local time); throws an Error saying the expected form.
+export function parseHours(text: string): HoursWindow {
+  const match = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(text)
+  const minutes = (h: string | undefined, m: string | undefined) => {
+    const hh = Number(h)
+    const mm = Number(m)
+    return hh <= 24 && mm < 60 && hh * 60 + mm <= 24 * 60 ? hh * 60 + mm : Number.NaN
+  }
+  const start = minutes(match?.[1], match?.[2])
+  const end = minutes(match?.[3], match?.[4])
+  if (!match || Number.isNaN(start) || Number.isNaN(end) || start === end)
+    throw new Error(`"${text}" is not an hours window: write START-END on the 24-hour clock, e.g. 19:00-07:00`)
+  return { start, end, text: text.trim() }
+}
+
+// True when `date` (local time) falls within the window.
+export function withinHours(window: HoursWindow, date: Date): boolean {
+  const minute = date.getHours() * 60 + date.getMinutes()
+  return window.start < window.end ? minute >= window.start && minute < window.end : minute >= window.start || minute < window.end
+}
+
+// The local calendar day of `date`, as a key.
+function dayKey(date: Date): string {
+  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`
+}
+
+// Local midnight before `date`, in ms since the epoch.
+function dayStart(date: Date): number {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime()
+}
+
+export class NodePolicy {
+  private day = ''
+  private finishedTodayMs = 0
+  private readonly running = new Set<{ since: number; evict: () => void }>()
+  private evictTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    readonly options: PolicyOptions,
+    private readonly env: PolicyEnvironment = systemEnvironment,
+    private readonly log: (event: string, fields?: Record<string, unknown>) => void = () => {},
+  ) {
+    if (options.evict) {
+      this.evictTimer = setInterval(() => this.evictIfPaused(), options.evictCheckMs ?? 5_000)
+      this.evictTimer.unref()
+    }
+  }
+
+  /** Stops the eviction timer (the daemon is closing). */
+  stop(): void {
+    clearInterval(this.evictTimer)
+  }
+
+  // With --evict: while paused, every running task is stopped (its submitter sees it cancelled).
+  private evictIfPaused(): void {
+    const reason = this.pauseReason()
+    if (reason === undefined || this.running.size === 0) return
+    this.log('evicting tasks', { reason, tasks: this.running.size })
+    for (const task of this.running) task.evict()
+  }
+
+  /** Why new tasks are refused now ("paused: …"), or undefined when they are accepted. */
+  pauseReason(): string | undefined {
+    const { hours, maxLoad, dailyBudgetMs } = this.options
+    const now = this.env.now()
+    if (hours && !withinHours(hours, now)) return `paused: outside hours ${hours.text}`
+    if (maxLoad !== undefined) {
+      const load = this.env.load()
+      if (load > maxLoad) return `paused: load ${load.toFixed(2)} above ${maxLoad}`
+    }
+    if (dailyBudgetMs !== undefined && this.budgetUsedMs(now) >= dailyBudgetMs)
+      return `paused: daily budget ${formatHours(dailyBudgetMs)} used`
+    return undefined
+  }
+
+  /** Counts a task's time against the daily budget from now; call the returned function when it ends.
+   *  `evict` stops the task; it is called only with the evict option, while paused. */
+  taskStarted(evict: () => void = () => {}): () => void {
+    const entry = { since: this.env.now().getTime(), evict }
+    this.running.add(entry)
+    return () => {
+      if (!this.running.delete(entry)) return
+      const now = this.env.now()
+      this.rollDay(now)
+      this.finishedTodayMs += now.getTime() - Math.max(entry.since, dayStart(now))
+    }
+  }
+
+  /** Task time used on the current local day, running tasks included. */
+  budgetUsedMs(now = this.env.now()): number {
+    this.rollDay(now)
+    let used = this.finishedTodayMs
+    for (const task of this.running) used += now.getTime() - Math.max(task.since, dayStart(now))
+    return used
+  }
+
+  /** What `peers`/`top` show about this node's policy. */
+  policyState(): PolicyState {
+    const reason = this.pauseReason()
+    return {
+      paused: reason !== undefined,
+      ...(reason === undefined ? {} : { reason }),
+      budgetUsedMs: this.budgetUsedMs(),
+      ...(this.options.dailyBudgetMs === undefined ? {} : { budgetMs: this.options.dailyBudgetMs }),
+      load: this.env.load(),
+      ...(this.options.maxLoad === undefined ? {} : { maxLoad: this.options.maxLoad }),
+      ...(this.options.hours === undefined ? {} : { hours: this.options.hours.text }),
+    }
+  }
+
+  // A new local day starts the budget again.
+  private rollDay(now: Date): void {
+    const key = dayKey(now)
+    if (key === this.day) return
+    this.day = key
+    this.finishedTodayMs = 0
+  }
+}
+
+// "4h", "1.5h", "30m" for messages.
+function formatHours(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`
+}

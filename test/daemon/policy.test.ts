@@ -1,0 +1,146 @@
+// Node policy with an injected clock and load source: no new task outside hours, above max load or over
+// the daily budget; a running task is not stopped when the policy turns to "paused".
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
+import { NodePolicy, parseHours, withinHours, type PolicyEnvironment } from '../../src/daemon/policy.js'
+import { policyFromFlags } from '../../src/daemon/policy-flags.js'
+import { NodeClient } from '../../src/submit/node-client.js'
+import { submit } from '../../src/submit/submit.js'
+import { distw, tempDir } from '../helpers/cli.js'
+
+// A clock set by the test (local time) and a load the test sets.
+function fakeEnvironment(start: string) {
+  const state = { now: new Date(start), load: 0.1 }
+  const env: PolicyEnvironment = { now: () => new Date(state.now), load: () => state.load }
+  return { state, env, advance: (ms: number) => (state.now = new Date(state.now.getTime() + ms)) }
+}
+
+let daemon: RunningDaemon | undefined
+const clients: NodeClient[] = []
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close()
+  await daemon?.close()
+  daemon = undefined
+})
+
+describe('policy rules (pure)', () => {
+  it('an hours window that wraps past midnight', () => {
+    const night = parseHours('19:00-07:00')
+    expect(withinHours(night, new Date('2026-03-02T18:59:00'))).toBe(false)
+    expect(withinHours(night, new Date('2026-03-02T19:00:00'))).toBe(true)
+    expect(withinHours(night, new Date('2026-03-03T06:59:00'))).toBe(true)
+    expect(withinHours(night, new Date('2026-03-03T07:00:00'))).toBe(false)
+    const day = parseHours('09:30-17:00')
+    expect(withinHours(day, new Date('2026-03-02T12:00:00'))).toBe(true)
+    expect(withinHours(day, new Date('2026-03-02T09:29:00'))).toBe(false)
+    for (const bad of ['7-19', '25:00-07:00', '19:00-19:00', '19:60-07:00', ''])
+      expect(() => parseHours(bad)).toThrow(/24-hour clock, e.g. 19:00-07:00/)
+  })
+
+  it('refuses outside hours, above max load, and over the daily budget; the budget restarts at midnight', () => {
+    const { state, env, advance } = fakeEnvironment('2026-03-02T18:00:00')
+    const policy = new NodePolicy({ hours: parseHours('19:00-07:00'), maxLoad: 2, dailyBudgetMs: 4 * 3_600_000 }, env)
+    expect(policy.pauseReason()).toBe('paused: outside hours 19:00-07:00')
+    advance(3_600_000) // 19:00
+    expect(policy.pauseReason()).toBeUndefined()
+    state.load = 3.5
+    expect(policy.pauseReason()).toBe('paused: load 3.50 above 2')
+    state.load = 0.5
+    const first = policy.taskStarted()
+    const second = policy.taskStarted()
+    advance(90 * 60_000) // two tasks, 1.5 h each: 3 h used
+    first()
+    expect(policy.budgetUsedMs()).toBe(3 * 3_600_000)
+    expect(policy.pauseReason()).toBeUndefined()
+    advance(60 * 60_000) // 21:30, the second task still runs: 4 h used
+    expect(policy.pauseReason()).toBe('paused: daily budget 4h used')
+    expect(policy.policyState()).toMatchObject({
+      paused: true,
+      reason: 'paused: daily budget 4h used',
+      budgetMs: 4 * 3_600_000,
+      hours: '19:00-07:00',
+      maxLoad: 2,
+    })
+    advance(3 * 3_600_000) // 00:30 next day: only the half hour since midnight counts
+    expect(policy.budgetUsedMs()).toBe(30 * 60_000)
+    expect(policy.pauseReason()).toBeUndefined()
+    second()
+    expect(policy.budgetUsedMs()).toBe(30 * 60_000)
+  })
+
+  it('flag values become a policy, bad ones a UserError naming the flag', () => {
+    expect(policyFromFlags({ hours: '19:00-07:00', maxLoad: 1.5, dailyBudget: '4h' })).toMatchObject({
+      maxLoad: 1.5,
+      dailyBudgetMs: 14_400_000,
+    })
+    expect(() => policyFromFlags({ hours: 'nights' })).toThrow(/--hours: "nights" is not an hours window/)
+    expect(() => policyFromFlags({ maxLoad: -1 })).toThrow(/--max-load must be a positive number/)
+    expect(() => policyFromFlags({ dailyBudget: 'lots' })).toThrow(/--daily-budget/)
+    expect(() => policyFromFlags({ dailyBudget: '25h' })).toThrow(/at most 24h/)
+    expect(() => policyFromFlags({ evict: true })).toThrow(/--evict needs a policy/)
+  })
+})
+
+describe('policy in a running daemon', () => {
+  it('refuses reservations with the reason while paused, and accepts again when the window opens', async () => {
+    const { env, advance } = fakeEnvironment('2026-03-02T12:00:00')
+    daemon = await startDaemon({ port: 0, slots: 2, nodePolicy: { hours: parseHours('19:00-07:00') }, policyEnvironment: env })
+    const client = await NodeClient.connect(daemon.url, { client: 'policy-test' })
+    clients.push(client)
+    expect(await client.reserve(1)).toBeUndefined()
+    expect(client.lastRefusal).toBe('paused: outside hours 19:00-07:00')
+    expect(daemon.policyState()).toMatchObject({ paused: true, reason: 'paused: outside hours 19:00-07:00' })
+    advance(8 * 3_600_000)
+    expect(await client.reserve(1)).toEqual(expect.any(String))
+    expect(daemon.policyState().paused).toBe(false)
+  })
+
+  it('a running task survives the policy turning to paused, and then no new task is accepted', async () => {
+    const { env, state } = fakeEnvironment('2026-03-02T20:00:00')
+    daemon = await startDaemon({ port: 0, slots: 1, nodePolicy: { hours: parseHours('19:00-07:00'), maxLoad: 4 }, policyEnvironment: env })
+    const cwd = await tempDir()
+    const marker = path.join(cwd, 'started')
+    const batch = submit({
+      tasks: `{"name":"long","argv":["sh","-c","touch '${marker}'; sleep 1.5; echo finished > done.txt"]}`,
+      cwd,
+      peers: [daemon.url.replace('ws://', '')],
+    })
+    while (!(await fs.stat(marker).catch(() => undefined))) await new Promise((r) => setTimeout(r, 50))
+    state.now = new Date('2026-03-03T09:00:00') // the window closes while the task runs
+    state.load = 9
+    const result = await batch
+    expect(result.ok).toBe(true)
+    expect(await fs.readFile(path.join(cwd, 'done.txt'), 'utf8')).toBe('finished\n')
+    const client = await NodeClient.connect(daemon.url, { client: 'policy-test' })
+    clients.push(client)
+    expect(await client.reserve(1)).toBeUndefined()
+    expect(client.lastRefusal).toBe('paused: outside hours 19:00-07:00')
+  })
+
+  it('with evict, a running task is stopped once the policy turns to paused', async () => {
+    const { env, state } = fakeEnvironment('2026-03-02T20:00:00')
+    const policy = { hours: parseHours('19:00-07:00'), evict: true, evictCheckMs: 50 }
+    daemon = await startDaemon({ port: 0, slots: 1, nodePolicy: policy, policyEnvironment: env, killGraceMs: 200 })
+    const cwd = await tempDir()
+    const marker = path.join(cwd, 'started')
+    const batch = submit({
+      tasks: `{"name":"long","argv":["sh","-c","touch '${marker}'; sleep 30"]}`,
+      cwd,
+      peers: [daemon.url.replace('ws://', '')],
+    })
+    while (!(await fs.stat(marker).catch(() => undefined))) await new Promise((r) => setTimeout(r, 50))
+    state.now = new Date('2026-03-03T09:00:00')
+    const result = await batch
+    expect(result.ok).toBe(false)
+    expect(result.results[0]?.status).not.toBe('succeeded')
+    expect(result.durationMs).toBeLessThan(25_000)
+  })
+
+  it('distw daemon refuses a bad --hours before listening', async () => {
+    const run = await distw(['daemon', '--port', '0', '--hours', '7pm-7am'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('--hours: "7pm-7am" is not an hours window')
+  })
+})
