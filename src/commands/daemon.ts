@@ -62,8 +62,6 @@ export default class Daemon extends BaseCommand {
       env: process.env,
       configPath: parsed.flags.config,
     })
-    const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
-    const security = await daemonSecurityOptions(flags)
     // Tags travel comma-separated in the mDNS TXT record, so a tag is one plain word.
     const badTag = flags.tag.find((tag) => !/^[\w.+-]{1,64}$/.test(tag))
     if (badTag !== undefined) throw new UserError(`bad tag "${badTag}"`, 'a tag is 1–64 letters, digits, or . _ + -')
@@ -73,6 +71,10 @@ export default class Daemon extends BaseCommand {
       dailyBudget: flags['daily-budget'],
       evict: flags.evict,
     })
+    const cacheBytes = sizeFlag('cache-size', flags['cache-size'])
+    // Every flag value is checked before the root refusal (in daemonSecurityOptions), so a typo is a usage error.
+    const security = await daemonSecurityOptions(flags)
+    const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
     const daemon = await startDaemon({
       port: flags.port,
       host: flags.bind,
@@ -87,7 +89,7 @@ export default class Daemon extends BaseCommand {
       ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
       ...(flags['submitter-grace'] === undefined ? {} : { submitterGraceMs: flags['submitter-grace'] }),
       ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
-      cacheBytes: sizeFlag('cache-size', flags['cache-size']),
+      cacheBytes,
     })
     process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
     await new Promise<void>((resolve) => {

@@ -25,12 +25,6 @@ export type SecurityOptions = Pick<DaemonOptions, 'secret' | 'insecure' | 'allow
 
 /** Checks the flags and turns them into daemon options; reads and then forgets DISTW_SECRET. */
 export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = process.getuid?.()): Promise<SecurityOptions> {
-  if (uid === 0 && !flags['allow-root']) {
-    throw new UserError(
-      'refusing to run as root: every task would run as root',
-      'run the daemon as an ordinary user (or a dedicated one); add --allow-root only if you really mean it',
-    )
-  }
   const secret = await loadSecret({ file: flags['secret-file'] })
   // Tasks never inherit the daemon's environment, but a child of the daemon should not see it either.
   delete process.env.DISTW_SECRET
@@ -50,12 +44,21 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
   const defaultTimeoutMs =
     flags['default-timeout'] === undefined ? undefined : parse('--default-timeout', flags['default-timeout'], parseDuration)
   const maxTaskDisk = flags['max-task-disk']
+  const maxOutputBytes = parse('--max-output', flags['max-output'], parseSize)
+  const maxTaskDiskBytes = maxTaskDisk === undefined ? undefined : parse('--max-task-disk', maxTaskDisk, parseSize)
+  // Refused after every flag value was checked: a mistyped flag is a usage error (exit 2) even as root.
+  if (uid === 0 && !flags['allow-root']) {
+    throw new UserError(
+      'refusing to run as root: every task would run as root',
+      'run the daemon as an ordinary user (or a dedicated one); add --allow-root only if you really mean it',
+    )
+  }
   return {
     secret,
     insecure: flags.insecure,
     allow: flags.allow ?? [],
-    maxOutputBytes: parse('--max-output', flags['max-output'], parseSize),
-    ...(maxTaskDisk === undefined ? {} : { maxTaskDiskBytes: parse('--max-task-disk', maxTaskDisk, parseSize) }),
+    maxOutputBytes,
+    ...(maxTaskDiskBytes === undefined ? {} : { maxTaskDiskBytes }),
     policy: {
       allowEnv: flags['allow-env'] ?? [],
       allowExe: digests,
