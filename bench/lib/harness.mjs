@@ -30,10 +30,13 @@ export async function memoryOf(pid) {
   return { rss: kib('VmRSS'), peak: kib('VmHWM') }
 }
 
+/** `--allow-root` when this runs as root (as CI and these machines do): the daemon refuses root otherwise. */
+export const ROOT_FLAGS = process.getuid?.() === 0 ? ['--allow-root'] : []
+
 /** Starts `distw daemon` from the built CLI on a free loopback port. */
 export async function startDaemon(args = []) {
   const workDir = await tempDir('distw-bench-node-')
-  const child = spawn(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, ...args], {
+  const child = spawn(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, ...ROOT_FLAGS, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let log = ''
