@@ -47,12 +47,9 @@ export class Session {
   /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
   private readonly pinned = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
-  /** Set when a reservation was refused: the next freed slot is announced to this submitter. */
-  private wantsFree = false
+  /** A submitter refused a reservation is told of the next freed slot (SlotTable's waiters). */
   private readonly onFreed = (free: number): void => {
-    if (!this.wantsFree) return
-    this.wantsFree = false
-    void this.channel.send({ type: 'free', slots: free })
+    if (this.node.slots.takeWaiter(this.id)) void this.channel.send({ type: 'free', slots: free })
   }
   private hello: MessageOf<'hello'> | undefined
   private watch: WatchStream | undefined
@@ -187,7 +184,7 @@ export class Session {
     const pause = this.node.policy.pauseReason()
     if (pause) {
       this.node.log('reservation refused', { session: this.id, reason: pause })
-      this.wantsFree = true
+      this.node.slots.addWaiter(this.id)
       await this.channel.send({ type: 'refused', id: message.id, reason: pause })
       return
     }
@@ -196,7 +193,7 @@ export class Session {
       await this.channel.send({ type: 'reserved', id: message.id, lease, ttlMs: this.node.slots.ttlMs })
       return
     }
-    this.wantsFree = true
+    this.node.slots.addWaiter(this.id)
     await this.channel.send({ type: 'refused', id: message.id, reason: this.node.slots.whyRefused(message.slots, message.lock) })
   }
 
@@ -241,18 +238,21 @@ export class Session {
       cancel: () => abort.abort(),
     })
     const budgetEnded = this.node.policy.taskStarted(() => abort.abort())
-    const release = (): void => {
-      this.tasks.delete(message.task)
-      this.node.slots.release(message.lease)
+    // Kept (claim reuse) only when asked, for a task that was not stopped, while the node takes new work.
+    const finish = (): boolean => {
+      if (!this.tasks.delete(message.task)) return false
+      const keep = message.keep === true && !abort.signal.aborted && this.node.policy.pauseReason() === undefined
+      return this.node.slots.finish(message.lease, keep)
     }
     let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
-    void runTask(message, this.node.task, this.channel, abort.signal, release, watched.watcher)
+    void runTask(message, this.node.task, this.channel, abort.signal, finish, watched.watcher)
       .then((o) => (outcome = o))
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
         budgetEnded()
         watched.ended(outcome)
-        release()
+        // Normally runTask has finished the lease already; after an unexpected error nobody is told it was kept.
+        if (this.tasks.delete(message.task)) this.node.slots.release(message.lease)
         this.node.log('task ended', { session: this.id, task: message.name })
       })
   }

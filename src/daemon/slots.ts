@@ -21,6 +21,8 @@ export class SlotTable extends EventEmitter<SlotEvents> {
   private readonly leases = new Map<string, Lease>()
   private used = 0
   private readonly locks = new Set<string>()
+  /** Owners refused since slots last came free: told when they do; no lease is kept while one waits. */
+  private readonly waiters = new Set<string>()
 
   constructor(
     readonly total: number,
@@ -45,8 +47,7 @@ export class SlotTable extends EventEmitter<SlotEvents> {
     if (slots > this.free || (lock !== undefined && this.locks.has(lock))) return undefined
     const lease: Lease = { id: randomUUID(), owner, slots, inUse: false, lock, expiry: undefined }
     if (lock !== undefined) this.locks.add(lock)
-    lease.expiry = setTimeout(() => this.release(lease.id), this.ttlMs)
-    lease.expiry.unref()
+    this.arm(lease)
     this.leases.set(lease.id, lease)
     this.used += slots
     return lease.id
@@ -61,9 +62,41 @@ export class SlotTable extends EventEmitter<SlotEvents> {
     return true
   }
 
+  /**
+   * Ends a task's use of its lease. With `keep`, and while no other owner waits for a slot, the lease
+   * stays its owner's (unused, expiring like a fresh one) so that the next task skips a reservation
+   * round trip; otherwise it is released. True when kept.
+   */
+  finish(leaseId: string, keep: boolean): boolean {
+    const lease = this.leases.get(leaseId)
+    if (!lease) return false
+    const othersWait = [...this.waiters].some((owner) => owner !== lease.owner)
+    if (!keep || othersWait) {
+      this.release(leaseId)
+      return false
+    }
+    lease.inUse = false
+    this.arm(lease)
+    return true
+  }
+
+  /** `owner` was refused: it is told when slots come free (see `takeWaiter`), and leases are not kept meanwhile. */
+  addWaiter(owner: string): void {
+    this.waiters.add(owner)
+  }
+
+  /** True (once) if `owner` was waiting for free slots. */
+  takeWaiter(owner: string): boolean {
+    return this.waiters.delete(owner)
+  }
+
+  /**
+   * Frees a lease. With `owner` (a `release` from the wire) only that owner's lease, and only while it
+   * runs no task: a running task frees its own lease when it ends, so a client cannot oversubscribe.
+   */
   release(leaseId: string, owner?: string): void {
     const lease = this.leases.get(leaseId)
-    if (!lease || (owner !== undefined && lease.owner !== owner)) return
+    if (!lease || (owner !== undefined && (lease.owner !== owner || lease.inUse))) return
     clearTimeout(lease.expiry)
     this.leases.delete(leaseId)
     if (lease.lock !== undefined) this.locks.delete(lease.lock)
@@ -73,6 +106,14 @@ export class SlotTable extends EventEmitter<SlotEvents> {
 
   /** Takes back an owner's leases that run no task (a running task frees its own lease when it ends). */
   releaseUnused(owner: string): void {
+    this.waiters.delete(owner)
     for (const lease of [...this.leases.values()]) if (lease.owner === owner && !lease.inUse) this.release(lease.id)
+  }
+
+  // An unused lease is taken back after the TTL.
+  private arm(lease: Lease): void {
+    clearTimeout(lease.expiry)
+    lease.expiry = setTimeout(() => this.release(lease.id), this.ttlMs)
+    lease.expiry.unref()
   }
 }

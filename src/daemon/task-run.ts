@@ -41,15 +41,16 @@ export interface TaskWatcher {
 }
 
 /**
- * Runs one task and reports its exit. `release` frees its slot just before the exit is sent, after the
- * folder is gone: a submitter that reserves again on seeing the exit finds the slot free.
+ * Runs one task and reports its exit. `finish` frees (or keeps, for the submitter's next task) its slot
+ * just before the exit is sent, after the folder is gone: a submitter that reserves again on seeing the
+ * exit finds the slot free. It returns true when the lease was kept.
  */
 export async function runTask(
   run: MessageOf<'run'>,
   ctx: TaskRunContext,
   channel: Channel,
   signal: AbortSignal,
-  release: () => void,
+  finish: () => boolean,
   watcher?: TaskWatcher,
 ): Promise<TaskOutcome> {
   let dir: string | undefined
@@ -96,10 +97,9 @@ export async function runTask(
   } catch (error) {
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
     result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: describeSetupError(error) }
-  } finally {
-    if (dir !== undefined) await removeTaskDir(dir)
-    release()
   }
+  if (dir !== undefined) await removeTaskDir(dir)
+  const kept = finish()
   await channel.send({
     type: 'exit',
     task: run.task,
@@ -110,6 +110,7 @@ export async function runTask(
     deleted: changes.deleted,
     skipped: changes.skipped,
     ...(result.startError === undefined ? {} : { error: result.startError }),
+    ...(kept ? { kept } : {}),
   })
   const ok = result.exitCode === 0 && !result.timedOut && result.startError === undefined && !signal.aborted
   return { ok, exitCode: result.exitCode, durationMs: result.durationMs }

@@ -85,6 +85,8 @@ export const Run = message('run', {
   files: z.array(InputFile).max(MAX_FILES_PER_TASK),
   outputs: z.array(wirePath).max(1024),
   timeoutMs: count.optional(),
+  // Claim reuse (HTCondor's): keep the lease when this task ends, for the submitter's next task.
+  keep: z.boolean().optional(),
 })
 export const Cancel = message('cancel', { task: taskId })
 
@@ -108,6 +110,8 @@ export const Exit = message('exit', {
   deleted: z.array(wirePath).max(MAX_FILES_PER_TASK),
   skipped: z.array(Skipped).max(MAX_FILES_PER_TASK),
   error: text.optional(),
+  // The lease asked to be kept still holds its slots (unused, expiring as a fresh one): run on it or release it.
+  kept: z.boolean().optional(),
 })
 
 // A task's own progress report (a `::distw::progress 45 encoding` line on its stdout, not forwarded).

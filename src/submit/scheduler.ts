@@ -47,6 +47,14 @@ interface NodeState {
   locks: Set<string>
   /** Undefined until the node has answered the probe. */
   probed: ProbeAnswers | undefined
+  /** Leases the node kept for us after a task ended (claim reuse): the next pump uses or releases them. */
+  kept: KeptLease[]
+}
+
+interface KeptLease {
+  lease: string
+  slots: number
+  lock: string | undefined
 }
 
 interface Running {
@@ -91,7 +99,7 @@ export class Scheduler {
 
   /** Adds a node, also mid-batch (discovery). Its loss is handled here: its tasks are re-queued. */
   addNode(client: NodeClient): void {
-    const node: NodeState = { client, inflight: 0, refused: false, freeNotices: 0, locks: new Set(), probed: undefined }
+    const node: NodeState = { client, inflight: 0, refused: false, freeNotices: 0, locks: new Set(), probed: undefined, kept: [] }
     this.nodes.push(node)
     this.observer.nodeAdded?.(client.info, client.url)
     client.onFree(() => {
@@ -156,7 +164,7 @@ export class Scheduler {
     const live = this.nodes.filter((n) => n.client.connected)
     const ready = live.filter((n) => n.probed !== undefined)
     const probing = live.length > ready.length
-    const open = (n: NodeState): boolean => !n.refused && n.inflight < n.client.info.slots
+    const open = (n: NodeState): boolean => !n.refused && (freeSlots(n) > 0 || n.kept.length > 0)
     for (let i = 0; i < this.waiting.length; i++) {
       // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
       if (!probing && !ready.some(open)) break
@@ -177,13 +185,18 @@ export class Scheduler {
         continue
       }
       const tried = this.tried.get(task.name)
+      const fits = (n: NodeState): boolean =>
+        keptFor(n, task) >= 0 || (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock)))
       const node = fitting
-        .filter((n) => !n.refused && n.client.info.slots - n.inflight >= task.slots && (task.lock === undefined || !n.locks.has(task.lock)))
+        .filter(fits)
         .sort((a, b) => Number(tried?.has(a.client) ?? false) - Number(tried?.has(b.client) ?? false) || load(a) - load(b))[0]
       if (!node) continue
       this.waiting.splice(i--, 1)
-      void this.launch(task, node)
+      const k = keptFor(node, task)
+      void this.launch(task, node, k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined)
     }
+    // A kept lease no ready task could use goes back to the node at once: others may be waiting for it.
+    for (const n of this.nodes) for (const { lease } of n.kept.splice(0)) if (n.client.connected) n.client.release(lease)
     if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0) {
       for (const task of this.waiting.splice(0)) this.record(task, { status: 'failed', reason: 'no node left to run it' })
     }
@@ -207,7 +220,8 @@ export class Scheduler {
     return undefined
   }
 
-  private async launch(task: TaskSpec, node: NodeState): Promise<void> {
+  /** Runs one attempt of `task` on `node`, on a lease the node kept for us or on a new reservation. */
+  private async launch(task: TaskSpec, node: NodeState, keptLease?: string): Promise<void> {
     const { client } = node
     const token = `${task.line}-${randomBytes(6).toString('hex')}`
     const attempt = (this.attempts.get(task.name) ?? 0) + 1
@@ -220,16 +234,19 @@ export class Scheduler {
     const startedAt = Date.now()
     let outcome: Outcome | 'requeue'
     let ran = false
+    let kept: KeptLease | undefined
     try {
       const notices = node.freeNotices
-      const lease = await client.reserve(task.slots, task.lock)
+      const lease = keptLease ?? (await client.reserve(task.slots, task.lock))
       if (lease === undefined) {
         if (client.connected && node.freeNotices === notices) node.refused = true
         outcome = 'requeue'
       } else {
         this.attempts.set(task.name, attempt)
         ran = true
-        outcome = await this.attempt(task, client, lease, token, sink, attempt, output)
+        const ended = await this.attempt(task, client, lease, token, sink, attempt, output)
+        outcome = ended.outcome
+        if (ended.kept) kept = { lease, slots: task.slots, lock: task.lock }
       }
     } catch (error) {
       await sink.abort()
@@ -239,6 +256,7 @@ export class Scheduler {
     }
     node.inflight -= task.slots
     if (task.lock !== undefined) node.locks.delete(task.lock)
+    if (kept && client.connected) node.kept.push(kept)
     if (this.running.get(task.name)?.token === token) this.running.delete(task.name)
     if (ran) {
       this.observer.attemptFinished?.(attemptRecord(task, client.info, attempt, startedAt, outcome, sink.bytes))
@@ -269,7 +287,7 @@ export class Scheduler {
     sink: FileSink,
     attempt: number,
     output: AttemptOutput,
-  ): Promise<Outcome> {
+  ): Promise<{ outcome: Outcome; kept: boolean }> {
     const inputs = this.plan.inputs.get(task.name) ?? []
     const blobs = await Promise.all(
       inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input.absPath, input.size, input.mtimeMs) })),
@@ -287,6 +305,8 @@ export class Scheduler {
         files: blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
         outputs: task.outputs,
         ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
+        // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
+        keep: this.waiting.length > 0,
       },
       {
         onStarted: () => current() && this.observer.taskStarted?.(task, info, attempt),
@@ -311,7 +331,7 @@ export class Scheduler {
           : ok
             ? undefined
             : `exit code ${exit.exitCode}`)
-    return {
+    const outcome: Outcome = {
       status: this.cancelled && !ok ? 'cancelled' : ok ? 'succeeded' : 'failed',
       exitCode: exit.exitCode,
       signal: exit.signal,
@@ -323,6 +343,7 @@ export class Scheduler {
       bytesUp,
       ...(reason === undefined ? {} : { reason }),
     }
+    return { outcome, kept: exit.kept === true }
   }
 
   private countFailure(): void {
@@ -360,6 +381,16 @@ export class Scheduler {
 
 function load(n: NodeState): number {
   return n.inflight / n.client.info.slots
+}
+
+/** Slots we could still reserve on `n`: its total less what runs there and what it keeps for us. */
+function freeSlots(n: NodeState): number {
+  return n.client.info.slots - n.inflight - n.kept.reduce((sum, k) => sum + k.slots, 0)
+}
+
+/** Index of a lease `n` kept that fits `task` exactly (same slots, same lock), or -1. */
+function keptFor(n: NodeState, task: TaskSpec): number {
+  return n.kept.findIndex((k) => k.slots === task.slots && k.lock === task.lock)
 }
 
 function attemptRecord(

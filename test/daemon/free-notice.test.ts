@@ -1,10 +1,21 @@
 // Reservations between submitters on a real in-process daemon: a refused submitter is told when
-// slots come free (no polling), a lock is exclusive, and a probe answers for the task environment.
+// slots come free (no polling), a lock is exclusive, a lease is kept for its submitter's next task only
+// while nobody else waits, and a probe answers for the task environment.
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { NodeClient } from '../../src/submit/node-client.js'
 
 let daemon: RunningDaemon | undefined
+let tokens = 0
+
+// Runs `shell` under `lease` and resolves with its exit message.
+function runOn(client: NodeClient, lease: string, shell: string, keep: boolean) {
+  const task = `t-${++tokens}`
+  return client.run(
+    { lease, task, name: task, command: { shell }, env: {}, files: [], outputs: [], keep },
+    { onOutput: () => {}, onFile: async () => {} },
+  )
+}
 const clients: NodeClient[] = []
 afterEach(async () => {
   clients.splice(0).forEach((c) => c.close())
@@ -56,5 +67,35 @@ describe('slot notices', () => {
     const a = await connect()
     const answer = await a.probe(['sh', 'no-such-tool-xyz', '/bin/sh'], ['PATH', 'DISTW_NODE=probed-node', 'DISTW_NODE=other', 'NOPE_VAR'])
     expect(answer).toEqual({ tools: [true, false, false], env: [true, true, false, false] })
+  })
+
+  it('keeps a lease for the next task while nobody else waits, and gives it up when someone does', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1 })
+    const [a, b] = [await connect(), await connect()]
+    const lease = (await a.reserve(1))!
+    const first = await runOn(a, lease, 'true', true)
+    expect(first.kept).toBe(true)
+    // The kept lease runs the next task with no reservation, and still holds the only slot.
+    const second = runOn(a, lease, 'sleep 0.3', true)
+    let told = false
+    b.onFree(() => (told = true))
+    expect(await b.reserve(1)).toBeUndefined()
+    // b now waits: the lease is released at the end of a's task, and b is told.
+    expect((await second).kept).toBeUndefined()
+    await b.probe([], [])
+    expect(told).toBe(true)
+    expect(await b.reserve(1)).toBeDefined()
+  })
+
+  it('does not free the slot of a lease whose task is still running when that lease is released', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1 })
+    const [a, b] = [await connect(), await connect()]
+    const lease = (await a.reserve(1))!
+    const running = runOn(a, lease, 'sleep 0.5', false)
+    a.release(lease)
+    await a.probe([], [])
+    expect(await b.reserve(1)).toBeUndefined()
+    expect((await running).exitCode).toBe(0)
+    expect(await b.reserve(1)).toBeDefined()
   })
 })
