@@ -1,6 +1,8 @@
 import { BaseCommand } from '../base-command.js'
-import { connectionFlags } from '../connection-flags.js'
-import { EXIT, UserError } from '../errors.js'
+import { connectionFlags, connectionOptions } from '../connection-flags.js'
+import { findPeers } from '../discovery/peers.js'
+import { EXIT, ExternalError } from '../errors.js'
+import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
 import { statusText } from '../ui/status-text.js'
 import { snapshotNodes, type NodeSnapshot } from '../watch/snapshot.js'
@@ -8,8 +10,9 @@ import { snapshotNodes, type NodeSnapshot } from '../watch/snapshot.js'
 export default class Status extends BaseCommand {
   static override summary = 'Show what each node is doing right now: slots, load, running tasks.'
   static override description =
-    'Connects to every node given with --peer as a monitor, prints one snapshot of each (slots in use, load, running tasks with their submitter, elapsed time and progress) and exits. An unreachable node is listed as such and makes the exit code 3.'
+    'Connects as a monitor to every node given with --peer (or DISTW_PEERS), else to every node found on the LAN within --wait (default 1s), prints one snapshot of each (slots in use, load, running tasks with their submitter, elapsed time and progress) and exits. An unreachable node is listed as such and makes the exit code 3.'
   static override examples = [
+    '<%= config.bin %> status',
     '<%= config.bin %> status --peer 192.168.1.20:7420 --peer 192.168.1.21',
     '<%= config.bin %> status --peer 192.168.1.20 --json',
   ]
@@ -19,8 +22,15 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<NodeSnapshot[]> {
     const { flags } = await this.parse(Status)
-    if (flags.peer.length === 0) throw new UserError('no node given', 'name the nodes to look at: distw status --peer HOST:PORT')
-    const nodes = await snapshotNodes(flags.peer, { client: clientName() })
+    const connection = connectionOptions(flags, 1000)
+    const secret = await loadSecret({ file: flags['secret-file'] })
+    const peers = connection.peers.length > 0 ? connection.peers : await findPeers(connection.discovery, connection.waitMs)
+    if (peers.length === 0)
+      throw new ExternalError(
+        `no distw node found in ${connection.waitMs} ms`,
+        'is `distw daemon --bind 0.0.0.0` running on the LAN? try --wait 5s, or name a node with --peer HOST:PORT',
+      )
+    const nodes = await snapshotNodes(peers, { client: clientName(), secret })
     if (!this.jsonEnabled()) process.stdout.write(statusText(nodes))
     if (nodes.some((n) => !n.reachable)) process.exitCode = EXIT.EXTERNAL
     return nodes

@@ -1,21 +1,26 @@
 import { BaseCommand } from '../base-command.js'
-import { connectionFlags } from '../connection-flags.js'
-import { UserError } from '../errors.js'
+import { connectionFlags, connectionOptions } from '../connection-flags.js'
+import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
-import { staticPeers } from '../ui/top/node-source.js'
+import { discoveredNodes, staticPeers } from '../ui/top/node-source.js'
 import { runTop } from '../ui/top/run-top.js'
 
 export default class Top extends BaseCommand {
   static override summary = 'Watch the nodes and their running tasks live.'
   static override description =
-    'A live terminal view of every node given with --peer: slots, load and state of each node, and every running task with its node, elapsed time and progress. Keys: q quit, tab switch pane, ↑↓ select, enter details (full command, output tail), c cancel the selected task when you submitted it.'
-  static override examples = ['<%= config.bin %> top --peer 192.168.1.20:7420 --peer 192.168.1.21']
+    'A live terminal view of every node given with --peer (or DISTW_PEERS), else of every node found on the LAN (mDNS, UDP broadcast; nodes come and go as they are found and lost): slots, load and state of each node, and every running task with its node, elapsed time and progress. Keys: q quit, tab switch pane, ↑↓ select, enter details (full command, output tail), c cancel the selected task when you submitted it.'
+  static override examples = [
+    '<%= config.bin %> top',
+    '<%= config.bin %> top --peer 192.168.1.20:7420 --peer 192.168.1.21',
+    '<%= config.bin %> top --secret-file ~/.config/distw/secret',
+  ]
 
   static override flags = { ...connectionFlags }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Top)
-    if (flags.peer.length === 0) throw new UserError('no node given', 'name the nodes to watch: distw top --peer HOST:PORT')
-    await runTop(staticPeers(flags.peer), { client: clientName() })
+    const { peers, discovery } = connectionOptions(flags, 0)
+    const secret = await loadSecret({ file: flags['secret-file'] })
+    await runTop(peers.length > 0 ? staticPeers(peers) : discoveredNodes(discovery), { client: clientName(), secret })
   }
 }

@@ -54,6 +54,16 @@ export async function listPeers(options: DiscoveryOptions, waitMs: number) {
   }
 }
 
+/** Listens for `waitMs` and returns the `host:port` of every node that answered (for `distw status`). */
+export async function findPeers(options: DiscoveryOptions, waitMs: number): Promise<string[]> {
+  const discovery = await Discovery.start(options)
+  try {
+    return (await discovery.settle(waitMs)).map((node) => `${node.address}:${node.port}`)
+  } finally {
+    await discovery.close()
+  }
+}
+
 /** Prints a line for every add, update and remove until aborted. */
 export async function watchPeers(options: DiscoveryOptions, io: { json: boolean; write: (text: string) => void; signal: AbortSignal }) {
   const discovery = await Discovery.start(options)

@@ -1,4 +1,7 @@
-// `distw status` against real daemon processes, one of them running a real task.
+// `distw status` against real daemon processes: one running a real task, one found by broadcast, one
+// guarded by a shared secret.
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { snapshotNodes } from '../../src/watch/snapshot.js'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
@@ -32,12 +35,34 @@ describe('distw status', () => {
     // Several CLI processes start on a shared 2-core machine: generous, not a performance claim.
   }, 120_000)
 
-  it('lists an unreachable node and exits 3; no --peer is a usage error', async () => {
+  it('lists an unreachable node and exits 3; with no --peer and nothing found it says so and exits 3', async () => {
     const down = await distw(['status', '--peer', '127.0.0.1:1'])
     expect(down.exitCode).toBe(3)
     expect(down.stdout).toContain('127.0.0.1:1  unreachable')
-    const none = await distw(['status'])
-    expect(none.exitCode).toBe(2)
+    const none = await distw(['status', '--no-mdns', '--no-broadcast', '--wait', '200ms'], { env: { DISTW_PEERS: '' } })
+    expect(none.exitCode).toBe(3)
+    expect(none.stderr).toContain('no distw node found in 200 ms')
     expect(none.stderr).toContain('--peer')
+  }, 60_000)
+
+  it('finds a node by UDP broadcast when no --peer is given', async () => {
+    const found = await spawnDaemon(['--slots', '1', '--name', 'found-by-probe'])
+    const port = found.peer.split(':').at(-1) as string
+    const run = await distw(['status', '--no-mdns', '--probe-port', port, '--wait', '1s'], { env: { DISTW_PEERS: '' } })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/found-by-probe .* idle {2}slots 0\/1/)
+  }, 60_000)
+
+  it('watches a node that has a shared secret only with that secret', async () => {
+    const dir = await tempDir()
+    const secretFile = path.join(dir, 'secret')
+    await fs.writeFile(secretFile, 'a shared secret of enough bytes for distw', { mode: 0o600 })
+    const guarded = await spawnDaemon(['--slots', '1', '--name', 'guarded', '--secret-file', secretFile])
+    const withSecret = await distw(['status', '--peer', guarded.peer, '--secret-file', secretFile])
+    expect(withSecret.exitCode).toBe(0)
+    expect(withSecret.stdout).toMatch(/guarded .* idle/)
+    const without = await distw(['status', '--peer', guarded.peer], { env: { DISTW_SECRET: '' } })
+    expect(without.exitCode).toBe(3)
+    expect(without.stdout).toContain('requires a shared secret')
   }, 60_000)
 })

@@ -1,10 +1,10 @@
 // TopApp with its data hook against a real in-process daemon: the node appears, its task's progress
-// appears, and when the daemon goes away the node is shown as lost.
+// appears, and when the daemon goes away the node is shown as lost; with no --peer, discovery finds nodes.
 import { render } from 'ink-testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { NodeClient } from '../../src/submit/node-client.js'
-import { staticPeers } from '../../src/ui/top/node-source.js'
+import { discoveredNodes, staticPeers } from '../../src/ui/top/node-source.js'
 import { TopApp } from '../../src/ui/top/TopApp.js'
 
 const strip = (text: string | undefined) => (text ?? '').replace(/\x1b\[[0-9;]*m/g, '')
@@ -61,5 +61,17 @@ describe('TopApp', () => {
     expect(lost).toMatch(/app-node .*lost/)
     expect(lost).toContain('nodes 0/1 up')
     expect(lost).toContain('no task running')
+  })
+
+  it('with no --peer, shows the nodes discovery finds and drops one that goes silent', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1, name: 'found-node', announce: { mdns: false, broadcast: true } })
+    // Broadcast probes only, to this test's own daemon port: nothing else on the machine answers.
+    const source = discoveredNodes({ mdns: false, broadcast: true, port: daemon.port, intervalMs: 200, staleMs: 800 })
+    const app = render(<TopApp source={source} options={{ client: 'me@here', intervalMs: 50, retryMs: 200 }} />)
+    cleanups.push(() => app.unmount())
+    expect(await frameUntil(app.lastFrame, (f) => /found-node .*idle/.test(f))).toMatch(/found-node .*0\/1 .*idle/)
+    await daemon.close()
+    daemon = undefined
+    expect(await frameUntil(app.lastFrame, (f) => !f.includes('found-node'))).not.toContain('found-node')
   })
 })
