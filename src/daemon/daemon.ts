@@ -22,6 +22,7 @@ import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
+import { TaskFolders } from './task-folders.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
 
@@ -92,9 +93,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const limiter = new AuthLimiter(log, options.authLimits)
   const ownsWorkDir = options.workDir === undefined
   const workDir = options.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'distw-node-')))
-  const workRoot = path.join(workDir, 'tasks')
-  await fs.rm(workRoot, { recursive: true, force: true }) // folders of a previous, crashed run
-  await fs.mkdir(workRoot, { recursive: true })
+  const folders = await TaskFolders.open(workDir)
   const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), {
     maxBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
   })
@@ -124,7 +123,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     policy: new NodePolicy(options.nodePolicy ?? {}, options.policyEnvironment, log),
     task: {
       store,
-      workRoot,
+      folders,
       killGraceMs: options.killGraceMs ?? 2000,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       baseEnv: baseEnv(info.name),
@@ -132,6 +131,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       maxTaskDiskBytes: options.maxTaskDiskBytes,
     },
   }
+  // A pause that ends frees no slot, so the submitters it refused are told here, not after their fallback.
+  node.policy.on('open', () => slots.announceFree())
 
   const server: Server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('distw node: connect with a WebSocket client (distw submit)\n')
@@ -190,7 +191,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))
       // Let the tasks killed by the terminated sessions remove their folders.
-      await waitForEmpty(workRoot, 5000)
+      await waitForEmpty(folders.root, 5000)
+      await folders.close()
       if (ownsWorkDir) await fs.rm(workDir, { recursive: true, force: true })
     },
   }

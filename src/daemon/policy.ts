@@ -1,6 +1,7 @@
 // Node policy for machines people also use (NetDist's idle windows, HTCondor's desktop policy): accept
 // new tasks only within --hours, not above --max-load, not past --daily-budget of task time. A policy
 // only refuses new reservations; running tasks are left alone (eviction is a separate, explicit choice).
+import { EventEmitter } from 'node:events'
 import os from 'node:os'
 
 export interface HoursWindow {
@@ -17,6 +18,13 @@ export interface PolicyOptions {
   /** Stop running tasks while paused (checked every evictCheckMs). Without it, running tasks always finish. */
   evict?: boolean
   evictCheckMs?: number
+  /** Once a pause is seen, how often to check whether the policy accepts again (default 1000 ms). */
+  openCheckMs?: number
+}
+
+interface PolicyEvents {
+  /** The policy accepts new tasks again after a pause was seen (hours window opened, load fell, new day). */
+  open: []
 }
 
 /** The clock and load source; injected by tests. */
@@ -71,26 +79,32 @@ function dayStart(date: Date): number {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime()
 }
 
-export class NodePolicy {
+export class NodePolicy extends EventEmitter<PolicyEvents> {
   private day = ''
   private finishedTodayMs = 0
   private readonly running = new Set<{ since: number; evict: () => void }>()
   private evictTimer: NodeJS.Timeout | undefined
+  /** Runs from the first pause seen until the policy accepts again. */
+  private openTimer: NodeJS.Timeout | undefined
+  private stopped = false
 
   constructor(
     readonly options: PolicyOptions,
     private readonly env: PolicyEnvironment = systemEnvironment,
     private readonly log: (event: string, fields?: Record<string, unknown>) => void = () => {},
   ) {
+    super()
     if (options.evict) {
       this.evictTimer = setInterval(() => this.evictIfPaused(), options.evictCheckMs ?? 5_000)
       this.evictTimer.unref()
     }
   }
 
-  /** Stops the eviction timer (the daemon is closing). */
+  /** Stops the timers (the daemon is closing). */
   stop(): void {
+    this.stopped = true
     clearInterval(this.evictTimer)
+    clearInterval(this.openTimer)
   }
 
   // With --evict: while paused, every running task is stopped (its submitter sees it cancelled).
@@ -101,8 +115,32 @@ export class NodePolicy {
     for (const task of this.running) task.evict()
   }
 
-  /** Why new tasks are refused now ("paused: …"), or undefined when they are accepted. */
+  /** Why new tasks are refused now ("paused: …"), or undefined when they are accepted. A pause seen
+   *  here is followed by one `open` event when it ends. */
   pauseReason(): string | undefined {
+    const reason = this.evaluate()
+    if (reason !== undefined) this.watchForOpen(reason)
+    return reason
+  }
+
+  // The clock and the load change with no event of their own, so the end of a pause is found by
+  // polling, and only while paused: a pause frees no slot, and submitters refused during it wait for a
+  // `free` notice (the daemon sends it on `open`). A pause shorter than one check is still seen: it was
+  // seen when it refused someone, and the next check finds it over.
+  private watchForOpen(reason: string): void {
+    if (this.openTimer !== undefined || this.stopped) return
+    this.log('policy paused', { reason })
+    this.openTimer = setInterval(() => {
+      if (this.evaluate() !== undefined) return
+      clearInterval(this.openTimer)
+      this.openTimer = undefined
+      this.log('policy open')
+      this.emit('open')
+    }, this.options.openCheckMs ?? 1_000)
+    this.openTimer.unref()
+  }
+
+  private evaluate(): string | undefined {
     const { hours, maxLoad, dailyBudgetMs } = this.options
     const now = this.env.now()
     if (hours && !withinHours(hours, now)) return `paused: outside hours ${hours.text}`

@@ -47,8 +47,10 @@ export class Session {
   /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
   private readonly pinned = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
-  /** A submitter refused a reservation is told of the next freed slot (SlotTable's waiters). */
+  /** A submitter refused a reservation is told of the next freed slot (SlotTable's waiters), but not
+   *  while the policy pauses the node: it would only be refused again. It is told when the pause ends. */
   private readonly onFreed = (free: number): void => {
+    if (this.node.policy.pauseReason() !== undefined) return
     if (this.node.slots.takeWaiter(this.id)) void this.channel.send({ type: 'free', slots: free })
   }
   private hello: MessageOf<'hello'> | undefined

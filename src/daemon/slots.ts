@@ -13,7 +13,7 @@ interface Lease {
 }
 
 interface SlotEvents {
-  /** Slots became free (a lease ended or expired). */
+  /** Slots became free (a lease ended or expired), or are free when the node takes work again. */
   freed: [free: number]
 }
 
@@ -88,6 +88,12 @@ export class SlotTable extends EventEmitter<SlotEvents> {
   /** True (once) if `owner` was waiting for free slots. */
   takeWaiter(owner: string): boolean {
     return this.waiters.delete(owner)
+  }
+
+  /** Tells waiting owners about the slots free now, as if they had just come free (a policy pause
+   *  ended). With none free, nothing: they are told when a lease ends. */
+  announceFree(): void {
+    if (this.free > 0) this.emit('freed', this.free)
   }
 
   /**

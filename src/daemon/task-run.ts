@@ -14,11 +14,12 @@ import { execute, type ExecResult } from './executor.js'
 import type { TaskPolicy } from './task-policy.js'
 import { describeSetupError, diskFullNote } from './task-failure.js'
 import { ProgressSplitter, type Progress } from './progress-lines.js'
-import { diff, makeTaskDir, removeTaskDir, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
+import type { TaskFolders } from './task-folders.js'
+import { diff, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
   store: BlobStore
-  workRoot: string
+  folders: TaskFolders
   killGraceMs: number
   maxOutputBytes: number
   baseEnv: Record<string, string>
@@ -57,7 +58,7 @@ export async function runTask(
   let result: ExecResult
   let changes: Diff = { changed: [], deleted: [], skipped: [] }
   try {
-    dir = makeTaskDir(ctx.workRoot)
+    dir = ctx.folders.take()
     await materialize(run, dir, ctx.store)
     // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
@@ -98,7 +99,7 @@ export async function runTask(
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
     result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: describeSetupError(error) }
   }
-  if (dir !== undefined) await removeTaskDir(dir)
+  if (dir !== undefined) await ctx.folders.give(dir)
   const kept = finish()
   await channel.send({
     type: 'exit',

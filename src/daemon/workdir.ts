@@ -61,25 +61,11 @@ export function diff(before: Snapshot, after: Snapshot, wanted: (path: string) =
   return result
 }
 
-// Fast paths for the common trivial task (no inputs, no outputs): a synchronous syscall costs
+// A fast path for the common trivial task (no inputs, no outputs): a synchronous readdir costs
 // microseconds, while each trip through libuv's thread pool costs a scheduling delay that, on a
 // loaded 2-core machine, was milliseconds a task (bench/spawn-overhead.mjs).
-
-/** A fresh task folder under `root`. */
-export function makeTaskDir(root: string): string {
-  return fsSync.mkdtempSync(path.join(root, 'task-'))
-}
 
 /** Snapshot of a folder, answered without a walk when it is empty. */
 export async function snapshotQuick(root: string): Promise<Snapshot> {
   return fsSync.readdirSync(root).length === 0 ? new Map() : snapshot(root)
-}
-
-/** Removes a task folder: one rmdir when it is empty, else a recursive removal. */
-export async function removeTaskDir(dir: string): Promise<void> {
-  try {
-    fsSync.rmdirSync(dir)
-  } catch {
-    await fs.rm(dir, { recursive: true, force: true })
-  }
 }

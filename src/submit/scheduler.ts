@@ -47,6 +47,8 @@ interface NodeState {
   locks: Set<string>
   /** Undefined until the node has answered the probe. */
   probed: ProbeAnswers | undefined
+  /** Discovery stopped hearing it: no new task until it answers over its connection (see suspectNode). */
+  suspect: boolean
   /** Leases the node kept for us after a task ended (claim reuse): the next pump uses or releases them. */
   kept: KeptLease[]
 }
@@ -99,7 +101,16 @@ export class Scheduler {
 
   /** Adds a node, also mid-batch (discovery). Its loss is handled here: its tasks are re-queued. */
   addNode(client: NodeClient): void {
-    const node: NodeState = { client, inflight: 0, refused: false, freeNotices: 0, locks: new Set(), probed: undefined, kept: [] }
+    const node: NodeState = {
+      client,
+      inflight: 0,
+      refused: false,
+      freeNotices: 0,
+      locks: new Set(),
+      probed: undefined,
+      suspect: false,
+      kept: [],
+    }
     this.nodes.push(node)
     this.observer.nodeAdded?.(client.info, client.url)
     client.onFree(() => {
@@ -115,9 +126,24 @@ export class Scheduler {
     void this.probe(node)
   }
 
-  /** Stops using a node (discovery saw it go): running tasks there are re-queued as for a lost node. */
-  removeNode(client: NodeClient, reason = 'removed'): void {
-    client.drop(reason)
+  /**
+   * Discovery stopped hearing `client`'s node. Discovery is a hint (one missed answer is enough), so
+   * the node is not dropped: its running tasks carry on over their connection, which (with its
+   * heartbeat) alone decides whether the node is lost. It only gets no new task until it answers a
+   * probe over that connection: at once if it is merely quiet on UDP, never if it has vanished (its
+   * heartbeat then ends it), so no new task is sent to a node that is gone.
+   */
+  suspectNode(client: NodeClient): void {
+    const node = this.nodes.find((n) => n.client === client)
+    if (!node || !client.connected) return
+    node.suspect = true
+    client.probe([], []).then(
+      () => {
+        node.suspect = false
+        this.pump()
+      },
+      () => {}, // lost: its onLost has handled it
+    )
   }
 
   async run(signal?: AbortSignal): Promise<TaskResult[]> {
@@ -164,7 +190,7 @@ export class Scheduler {
     const live = this.nodes.filter((n) => n.client.connected)
     const ready = live.filter((n) => n.probed !== undefined)
     const probing = live.length > ready.length
-    const open = (n: NodeState): boolean => !n.refused && (freeSlots(n) > 0 || n.kept.length > 0)
+    const open = (n: NodeState): boolean => !n.suspect && !n.refused && (freeSlots(n) > 0 || n.kept.length > 0)
     for (let i = 0; i < this.waiting.length; i++) {
       // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
       if (!probing && !ready.some(open)) break
@@ -186,7 +212,8 @@ export class Scheduler {
       }
       const tried = this.tried.get(task.name)
       const fits = (n: NodeState): boolean =>
-        keptFor(n, task) >= 0 || (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock)))
+        !n.suspect &&
+        (keptFor(n, task) >= 0 || (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
       const node = fitting
         .filter(fits)
         .sort((a, b) => Number(tried?.has(a.client) ?? false) - Number(tried?.has(b.client) ?? false) || load(a) - load(b))[0]
@@ -310,9 +337,8 @@ export class Scheduler {
       },
       {
         onStarted: () => current() && this.observer.taskStarted?.(task, info, attempt),
-        onOutput: (stream, data) => {
-          if (current()) output.push(stream, data)
-        },
+        // Returns the observer's wait, if any: NodeClient then reads nothing more from this node.
+        onOutput: (stream, data) => (current() ? output.push(stream, data) : undefined),
         onProgress: (percent, text) => {
           if (current()) this.observer.taskProgress?.(task, percent, text)
         },

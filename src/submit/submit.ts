@@ -138,6 +138,11 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       }
     }
     discovery?.on('add', (node) => void joinLate(node))
+    // Discovery is a hint: a node it stops hearing keeps its running tasks and gets new ones again as
+    // soon as it answers over its connection (Scheduler.suspectNode); only the connection drops it.
+    discovery?.on('remove', (node) => {
+      for (const c of clients) if (c.info.id === node.info.id) scheduler.suspectNode(c)
+    })
     for (const node of discovery?.nodes() ?? []) void joinLate(node)
     if (clients.length === 0) {
       options.signal?.addEventListener('abort', () => firstJoined(), { once: true })

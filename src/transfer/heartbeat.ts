@@ -1,6 +1,9 @@
 // Liveness of a connection, from WebSocket ping/pong control frames: a peer that answers no ping for
 // `missesAllowed` intervals is treated as gone and the socket is terminated (which fires 'close').
 // A machine that vanishes without closing TCP (power loss, cable) is noticed within a bounded delay.
+// Backpressure is not silence: while this side has paused reading (its handlers are behind, e.g. a
+// slow terminal), the peer's answers wait unread in the socket, so misses are not counted; and this
+// side's own pings, which the peer still reads, keep it alive there.
 import type { WebSocket } from 'ws'
 
 /** Default interval between pings; overridable per daemon and per submitter. */
@@ -14,9 +17,12 @@ export function keepAlive(ws: WebSocket, intervalMs: number = DEFAULT_HEARTBEAT_
     missed = 0
   }
   ws.on('pong', onPong)
-  // Any frame from the peer proves it is alive too: a peer busy sending file chunks may answer pings late.
+  // Any frame from the peer proves it is alive too: a peer busy sending file chunks may answer pings
+  // late, and a peer that has paused reading cannot answer ours but still sends its own pings.
   ws.on('message', onPong)
+  ws.on('ping', onPong)
   const timer = setInterval(() => {
+    if (ws.isPaused) missed = 0
     if (missed >= MISSES_ALLOWED) {
       stop()
       ws.terminate()
@@ -34,6 +40,7 @@ export function keepAlive(ws: WebSocket, intervalMs: number = DEFAULT_HEARTBEAT_
     clearInterval(timer)
     ws.off('pong', onPong)
     ws.off('message', onPong)
+    ws.off('ping', onPong)
   }
   ws.once('close', stop)
   return stop

@@ -18,7 +18,10 @@ export type BatchReporter = Omit<Reporter, 'summary'> & { finish(results: TaskRe
 
 export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process, options: { json?: boolean } = {}): BatchReporter {
   if (options.json) {
-    const json = jsonReporter((t) => void stdout.write(t))
+    const json = jsonReporter(
+      (t) => stdout.write(t),
+      () => once(stdout, 'drain').then(() => {}),
+    )
     return { ...json, close: () => {}, finish: (results, durationMs, exitCode) => json.finished(results, durationMs, exitCode) }
   }
   const streams = { out: (t: string) => void stdout.write(t), err: (t: string) => void stderr.write(t) }

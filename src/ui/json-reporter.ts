@@ -2,10 +2,15 @@
 // scripts (`jq`-friendly). Output bytes are given as UTF-8 text (invalid sequences replaced).
 import type { SubmitObserver, TaskResult } from '../submit/result.js'
 
+/**
+ * `write` returns false when the reader is behind (like stream.write); task output then waits for
+ * `drained`, which holds the connection and so the task (a slow `jq` slows the batch, not memory).
+ */
 export function jsonReporter(
-  write: (line: string) => void,
+  write: (line: string) => boolean | void,
+  drained?: () => Promise<void>,
 ): SubmitObserver & { finished(results: TaskResult[], durationMs: number, exitCode: number): void } {
-  const emit = (event: string, fields: Record<string, unknown>): void =>
+  const emit = (event: string, fields: Record<string, unknown>): boolean | void =>
     write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`)
   return {
     warning: (message) => emit('warning', { message }),
@@ -13,7 +18,9 @@ export function jsonReporter(
     nodeLost: (node, reason) => emit('node-lost', { node: node.name, id: node.id, reason }),
     taskQueued: (task) => emit('task-queued', { task: task.name, line: task.line }),
     taskStarted: (task, node, attempt) => emit('task-started', { task: task.name, node: node.name, attempt }),
-    taskOutput: (task, stream, data) => emit('task-output', { task: task.name, stream, data: data.toString('utf8') }),
+    taskOutput: (task, stream, data) => {
+      if (emit('task-output', { task: task.name, stream, data: data.toString('utf8') }) === false && drained) return drained()
+    },
     taskFinished: (result) => emit('task-finished', { task: result.name, ...result }),
     finished: (results, durationMs, exitCode) => {
       const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length

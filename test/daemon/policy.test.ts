@@ -17,6 +17,13 @@ function fakeEnvironment(start: string) {
   return { state, env, advance: (ms: number) => (state.now = new Date(state.now.getTime() + ms)) }
 }
 
+// Resolves with `promise`, or rejects saying what did not happen within `ms`.
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)))
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
 let daemon: RunningDaemon | undefined
 const clients: NodeClient[] = []
 afterEach(async () => {
@@ -70,6 +77,29 @@ describe('policy rules (pure)', () => {
     expect(policy.budgetUsedMs()).toBe(30 * 60_000)
   })
 
+  it('says once when a pause it saw ends: the load falls, a new day restores the budget', async () => {
+    const { state, env, advance } = fakeEnvironment('2026-03-02T20:00:00')
+    const policy = new NodePolicy({ maxLoad: 2, dailyBudgetMs: 3_600_000, openCheckMs: 10 }, env)
+    let opened = 0
+    policy.on('open', () => opened++)
+    try {
+      state.load = 3
+      expect(policy.pauseReason()).toBe('paused: load 3.00 above 2')
+      state.load = 0.5
+      await within(new Promise<void>((resolve) => policy.once('open', () => resolve())), 1000, 'open event after the load fell')
+      const task = policy.taskStarted()
+      advance(3_600_000)
+      expect(policy.pauseReason()).toBe('paused: daily budget 1h used')
+      task()
+      advance(4 * 3_600_000) // 01:00 next day
+      await within(new Promise<void>((resolve) => policy.once('open', () => resolve())), 1000, 'open event on a new day')
+      await new Promise((resolve) => setTimeout(resolve, 50)) // several checks: still one event per pause
+      expect(opened).toBe(2)
+    } finally {
+      policy.stop()
+    }
+  })
+
   it('flag values become a policy, bad ones a UserError naming the flag', () => {
     expect(policyFromFlags({ hours: '19:00-07:00', maxLoad: 1.5, dailyBudget: '4h' })).toMatchObject({
       maxLoad: 1.5,
@@ -95,6 +125,45 @@ describe('policy in a running daemon', () => {
     advance(8 * 3_600_000)
     expect(await client.reserve(1)).toEqual(expect.any(String))
     expect(daemon.policyState().paused).toBe(false)
+  })
+
+  it('tells a submitter it refused when the hours window opens, well before the 5 s fallback', async () => {
+    const { env, state } = fakeEnvironment('2026-03-02T12:00:00')
+    const nodePolicy = { hours: parseHours('19:00-07:00'), openCheckMs: 50 }
+    daemon = await startDaemon({ port: 0, slots: 2, nodePolicy, policyEnvironment: env })
+    const client = await NodeClient.connect(daemon.url, { client: 'policy-test' })
+    clients.push(client)
+    const notice = new Promise<number>((resolve) => client.onFree(() => resolve(Date.now())))
+    expect(await client.reserve(1)).toBeUndefined()
+    expect(client.lastRefusal).toBe('paused: outside hours 19:00-07:00')
+    const opened = Date.now()
+    state.now = new Date('2026-03-02T19:00:00')
+    expect(await within(notice, 2000, 'free notice after the window opened')).toBeLessThan(opened + 1000)
+    expect(await client.reserve(1)).toEqual(expect.any(String))
+  })
+
+  it('a slot freed while paused tells no one; the end of the pause does', async () => {
+    const { env, state } = fakeEnvironment('2026-03-02T20:00:00')
+    const nodePolicy = { hours: parseHours('19:00-07:00'), openCheckMs: 50 }
+    daemon = await startDaemon({ port: 0, slots: 1, nodePolicy, policyEnvironment: env })
+    const [a, b] = [await NodeClient.connect(daemon.url, { client: 'holder' }), await NodeClient.connect(daemon.url, { client: 'waiter' })]
+    clients.push(a, b)
+    let told = 0
+    const notice = new Promise<void>((resolve) => b.onFree(() => (told++, resolve())))
+    const lease = await a.reserve(1)
+    expect(lease).toEqual(expect.any(String))
+    state.now = new Date('2026-03-03T09:00:00') // paused
+    expect(await b.reserve(1)).toBeUndefined()
+    expect(b.lastRefusal).toBe('paused: outside hours 19:00-07:00')
+    a.release(lease!)
+    // A round trip on a proves the release was handled; one on b that any notice sent has arrived.
+    await a.probe([], [])
+    await b.probe([], [])
+    expect(told).toBe(0)
+    state.now = new Date('2026-03-03T19:30:00')
+    await within(notice, 2000, 'free notice after the window opened')
+    expect(told).toBe(1)
+    expect(await b.reserve(1)).toEqual(expect.any(String))
   })
 
   it('a running task survives the policy turning to paused, and then no new task is accepted', async () => {

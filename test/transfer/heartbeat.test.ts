@@ -1,4 +1,5 @@
-// The heartbeat over a real WebSocket: a peer that stops reading (as a vanished machine would) is cut.
+// The heartbeat over a real WebSocket: a peer that stops reading (as a vanished machine would) is cut;
+// a side that paused reading itself (backpressure) keeps the connection on both ends.
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
@@ -35,5 +36,22 @@ describe('keepAlive', () => {
     const closed = new Promise<number>((resolve) => server.once('close', (code) => resolve(code)))
     keepAlive(server, 30)
     expect(await closed).toBe(1006)
+  })
+
+  it('keeps a connection whose one side paused reading (backpressure), on both sides', async () => {
+    const { server, client } = await pair()
+    let closed = false
+    server.on('close', () => (closed = true))
+    client.on('close', () => (closed = true))
+    keepAlive(server, 50)
+    keepAlive(client, 50)
+    // The client holds back reading, as a submitter does while its terminal is slow: it cannot see the
+    // server's pongs or pings for many intervals, but it still pings.
+    client.pause()
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(closed).toBe(false)
+    client.resume()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(closed).toBe(false)
   })
 })
