@@ -3,7 +3,6 @@ import { connectionFlags, connectionOptions } from '../connection-flags.js'
 import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
 import { discoveredNodes, staticPeers } from '../ui/top/node-source.js'
-import { runTop } from '../ui/top/run-top.js'
 
 export default class Top extends BaseCommand {
   static override summary = 'Watch the nodes and their running tasks live.'
@@ -21,6 +20,9 @@ export default class Top extends BaseCommand {
     const { flags } = await this.parse(Top)
     const { peers, discovery } = connectionOptions(flags, 0)
     const secret = await loadSecret({ file: flags['secret-file'] })
+    // Loaded here, not at the top: ink (with yoga's wasm) is ~50 MB of resident memory that every other
+    // command, the always-on daemon above all, would carry (and each task's fork would copy) for nothing.
+    const { runTop } = await import('../ui/top/run-top.js')
     await runTop(peers.length > 0 ? staticPeers(peers) : discoveredNodes(discovery), { client: clientName(), secret })
   }
 }

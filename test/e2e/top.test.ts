@@ -1,4 +1,5 @@
-// `distw top` in a real terminal (tmux) against real daemon processes running a real batch.
+// `distw top` in a real terminal (tmux) against real daemon processes running a real batch, and with no
+// terminal on stdin (no keys: a signal ends it).
 import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -78,4 +79,16 @@ describe('distw top in a terminal', () => {
     }
     // Four Node processes start on a shared 2-core machine: generous, not a performance claim.
   }, 120_000)
+
+  it('runs without a terminal on stdin (no raw mode to ask for) and ends cleanly on SIGINT', async () => {
+    const node = await spawnDaemon(['--slots', '1', '--name', 'no-tty-node'])
+    const top = distw(['top', '--peer', node.peer])
+    // Under CI=true Ink draws only the final frame, at exit: give it time to connect first.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    top.kill('SIGINT')
+    const run = await top
+    expect(run.stderr).not.toContain('Raw mode')
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/no-tty-node .*idle/)
+  }, 60_000)
 })

@@ -39,7 +39,8 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
       const task = data.view.tasks[clamp(selectedTask, taskCount)]
       if (input === 'c' && pane === 'tasks' && task) data.cancel(task)
     },
-    { isActive: isRawModeSupported },
+    // isTTY is undefined, not false, on a pipe or /dev/null: only a real terminal gets key handling.
+    { isActive: isRawModeSupported === true },
   )
 
   return (
