@@ -82,7 +82,7 @@ function dayStart(date: Date): number {
 export class NodePolicy extends EventEmitter<PolicyEvents> {
   private day = ''
   private finishedTodayMs = 0
-  private readonly running = new Set<{ since: number; evict: () => void }>()
+  private readonly running = new Set<{ since: number; evict: (reason: string) => void }>()
   private evictTimer: NodeJS.Timeout | undefined
   /** Runs from the first pause seen until the policy accepts again. */
   private openTimer: NodeJS.Timeout | undefined
@@ -107,12 +107,12 @@ export class NodePolicy extends EventEmitter<PolicyEvents> {
     clearInterval(this.openTimer)
   }
 
-  // With --evict: while paused, every running task is stopped (its submitter sees it cancelled).
+  // With --evict: while paused, every running task is stopped (its submitter runs it again elsewhere or later).
   private evictIfPaused(): void {
     const reason = this.pauseReason()
     if (reason === undefined || this.running.size === 0) return
     this.log('evicting tasks', { reason, tasks: this.running.size })
-    for (const task of this.running) task.evict()
+    for (const task of this.running) task.evict(reason)
   }
 
   /** Why new tasks are refused now ("paused: …"), or undefined when they are accepted. A pause seen
@@ -154,8 +154,8 @@ export class NodePolicy extends EventEmitter<PolicyEvents> {
   }
 
   /** Counts a task's time against the daily budget from now; call the returned function when it ends.
-   *  `evict` stops the task; it is called only with the evict option, while paused. */
-  taskStarted(evict: () => void = () => {}): () => void {
+   *  `evict` stops the task, with the pause as the reason; it is called only with the evict option. */
+  taskStarted(evict: (reason: string) => void = () => {}): () => void {
     const entry = { since: this.env.now().getTime(), evict }
     this.running.add(entry)
     return () => {

@@ -19,7 +19,7 @@ import { answerProbe } from './probe.js'
 import type { SlotTable } from './slots.js'
 import type { NodeState } from './node-state.js'
 import type { NodePolicy } from './policy.js'
-import { runTask, type TaskRunContext } from './task-run.js'
+import { runTask, TaskEvicted, type TaskRunContext } from './task-run.js'
 import { WatchStream } from './watch.js'
 
 export interface NodeContext {
@@ -239,7 +239,8 @@ export class Session {
       command,
       cancel: () => abort.abort(),
     })
-    const budgetEnded = this.node.policy.taskStarted(() => abort.abort())
+    // An eviction is the node's doing, not the task's: runTask reports it as such (exit.evicted).
+    const budgetEnded = this.node.policy.taskStarted((reason) => abort.abort(new TaskEvicted(reason)))
     // Kept (claim reuse) only when asked, for a task that was not stopped, while the node takes new work.
     const finish = (): boolean => {
       if (!this.tasks.delete(message.task)) return false

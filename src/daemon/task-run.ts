@@ -35,6 +35,11 @@ export interface TaskOutcome {
   durationMs: number
 }
 
+/** The abort reason of a task stopped by the node's policy (--evict): reported as evicted, not failed. */
+export class TaskEvicted {
+  constructor(readonly reason: string) {}
+}
+
 /** What the node's watch state learns of a running task (see node-state.ts). */
 export interface TaskWatcher {
   progress(progress: Progress): void
@@ -101,6 +106,8 @@ export async function runTask(
   }
   if (dir !== undefined) await ctx.folders.give(dir)
   const kept = finish()
+  const evicted = signal.reason instanceof TaskEvicted ? signal.reason : undefined
+  if (evicted) result = { ...result, startError: `stopped by the node's policy (${evicted.reason})` }
   await channel.send({
     type: 'exit',
     task: run.task,
@@ -112,6 +119,7 @@ export async function runTask(
     skipped: changes.skipped,
     ...(result.startError === undefined ? {} : { error: result.startError }),
     ...(kept ? { kept } : {}),
+    ...(evicted ? { evicted: true } : {}),
   })
   const ok = result.exitCode === 0 && !result.timedOut && result.startError === undefined && !signal.aborted
   return { ok, exitCode: result.exitCode, durationMs: result.durationMs }

@@ -112,6 +112,8 @@ export const Exit = message('exit', {
   error: text.optional(),
   // The lease asked to be kept still holds its slots (unused, expiring as a fresh one): run on it or release it.
   kept: z.boolean().optional(),
+  // Stopped by the node's policy (--evict), not by its own failure: the submitter runs it again.
+  evicted: z.boolean().optional(),
 })
 
 // A task's own progress report (a `::distw::progress 45 encoding` line on its stdout, not forwarded).

@@ -274,6 +274,12 @@ export class Scheduler {
         const ended = await this.attempt(task, client, lease, token, sink, attempt, output)
         outcome = ended.outcome
         if (ended.kept) kept = { lease, slots: task.slots, lock: task.lock }
+        if (ended.evicted && outcome.status !== 'cancelled') {
+          // The node's owner wants it back (--evict): like a lost node, not the task's fault.
+          this.observer.warning?.(`${task.name} was stopped by ${client.info.name}'s policy; it goes back to the queue`)
+          outcome = 'requeue'
+          this.attempts.set(task.name, attempt - 1)
+        }
       }
     } catch (error) {
       await sink.abort()
@@ -314,7 +320,7 @@ export class Scheduler {
     sink: FileSink,
     attempt: number,
     output: AttemptOutput,
-  ): Promise<{ outcome: Outcome; kept: boolean }> {
+  ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean }> {
     const inputs = this.plan.inputs.get(task.name) ?? []
     const blobs = await Promise.all(
       inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input.absPath, input.size, input.mtimeMs) })),
@@ -369,7 +375,7 @@ export class Scheduler {
       bytesUp,
       ...(reason === undefined ? {} : { reason }),
     }
-    return { outcome, kept: exit.kept === true }
+    return { outcome, kept: exit.kept === true, evicted: exit.evicted === true }
   }
 
   private countFailure(): void {

@@ -188,23 +188,37 @@ describe('policy in a running daemon', () => {
     expect(client.lastRefusal).toBe('paused: outside hours 19:00-07:00')
   })
 
-  it('with evict, a running task is stopped once the policy turns to paused', async () => {
+  it('with evict, a running task is stopped once the policy turns to paused, and runs again when it opens', async () => {
     const { env, state } = fakeEnvironment('2026-03-02T20:00:00')
-    const policy = { hours: parseHours('19:00-07:00'), evict: true, evictCheckMs: 50 }
+    const policy = { hours: parseHours('19:00-07:00'), evict: true, evictCheckMs: 50, openCheckMs: 50 }
     daemon = await startDaemon({ port: 0, slots: 1, nodePolicy: policy, policyEnvironment: env, killGraceMs: 200 })
     const cwd = await tempDir()
-    const marker = path.join(cwd, 'started')
+    const runs = path.join(cwd, 'runs')
+    const warnings: string[] = []
+    // The first run waits to be evicted; the second (after the window opens again) finishes at once.
+    const script = `echo run >> '${runs}'; [ "$(wc -l < '${runs}')" -ge 2 ] || sleep 30`
     const batch = submit({
-      tasks: `{"name":"long","argv":["sh","-c","touch '${marker}'; sleep 30"]}`,
+      tasks: JSON.stringify({ name: 'long', argv: ['sh', '-c', script] }),
       cwd,
       peers: [daemon.url.replace('ws://', '')],
+      observer: { warning: (message) => warnings.push(message) },
     })
-    while (!(await fs.stat(marker).catch(() => undefined))) await new Promise((r) => setTimeout(r, 50))
+    while (!(await fs.stat(runs).catch(() => undefined))) await new Promise((r) => setTimeout(r, 50))
     state.now = new Date('2026-03-03T09:00:00')
-    const result = await batch
-    expect(result.ok).toBe(false)
-    expect(result.results[0]?.status).not.toBe('succeeded')
-    expect(result.durationMs).toBeLessThan(25_000)
+    await within(
+      (async () => {
+        while (warnings.length === 0) await new Promise((r) => setTimeout(r, 50))
+      })(),
+      10_000,
+      'eviction warning',
+    )
+    expect(warnings[0]).toMatch(/long was stopped by .*'s policy; it goes back to the queue/)
+    // Back inside the hours: the node announces free slots and the task runs again, as its first attempt.
+    state.now = new Date('2026-03-03T20:00:00')
+    const result = await within(batch, 20_000, 'the batch')
+    expect(result.ok).toBe(true)
+    expect(result.results[0]?.attempts).toBe(1)
+    expect((await fs.readFile(runs, 'utf8')).trim().split('\n')).toEqual(['run', 'run'])
   })
 
   it('distw daemon refuses a bad --hours before listening', async () => {
