@@ -1,64 +1,79 @@
-// 10,000 trivial tasks over two daemons: does the batch complete, how fast, and how much memory does
-// the submitter need? The daemons and the submitter are separate processes (the built CLI and the
-// built library), so the figure is the submitter's own peak RSS. Run: npm run build && node bench/many-tasks.mjs [N]
-import { execa } from 'execa'
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+// Many trivial tasks (10,000 × `true` by default) over two daemons: does the batch complete, how fast,
+// and how much memory does the submitter need? Daemons and submitter are separate processes (the
+// built CLI and the built library), so each peak RSS is the process's own. Baselines, same run: for
+// memory, a bare `node -e` doing nothing; for throughput, the bare Node spawn loop of benchmark 1
+// with as many at a time as the two daemons have slots.
+// Goal (issue): the batch completes with the submitter's memory bounded — all tasks succeed and its
+// peak RSS stays under 300 MiB (the bound the task-file benchmark uses for 100,000 lines).
+import { mib, MiB, ratio, run as exec, runChild, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const cli = path.join(root, 'bin/run.js')
-const count = Number(process.argv[2] ?? 10_000)
-const slots = Number(process.env.SLOTS ?? 2)
+export const section = 'many-tasks'
+export const title = '10,000-task batch: trivial tasks over two daemons, submitter memory'
 
-async function daemon(workDir) {
-  const child = execa(process.execPath, [cli, 'daemon', '--port', '0', '--slots', String(slots), '--work-dir', workDir], {
-    reject: false,
-    buffer: false,
-  })
-  const url = await new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      const m = /listening on ws:\/\/(\S+)/.exec(out)
-      if (m) resolve(m[1])
-    })
-    void child.then(() => reject(new Error('daemon exited')))
-  })
-  return { child, peer: url }
-}
+const COUNT = Number(process.env.DISTW_BENCH_MANY ?? 10_000)
+const DAEMONS = 2
+const SLOTS = 2
+const BOUND = 300 * MiB
 
-// The submitter: the library in its own process, sampling its heap, reporting peak RSS at the end.
-const submitter = `
-import { submit } from ${JSON.stringify(path.join(root, 'dist/lib.js'))}
-let peakHeap = 0
-const sample = setInterval(() => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed) }, 100)
-const peers = process.argv.slice(2)
-const text = Array.from({ length: ${count} }, () => 'true').join('\\n')
-const started = performance.now()
-const batch = await submit({ tasks: text, peers })
-clearInterval(sample)
-const seconds = (performance.now() - started) / 1000
-const ok = batch.results.filter((r) => r.status === 'succeeded').length
-console.log(JSON.stringify({ ok, total: batch.results.length, seconds, maxRssKiB: process.resourceUsage().maxRSS, peakHeap }))
-`
+// A Node process that does nothing but report its own peak RSS and heap: the memory floor of any submitter.
+const IDLE =
+  'process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024, heapBytes: process.memoryUsage().heapUsed }) + "\\n")'
 
-const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-bench-'))
-const nodes = []
-try {
-  nodes.push(await daemon(path.join(tmp, 'a')), await daemon(path.join(tmp, 'b')))
-  const script = path.join(tmp, 'submitter.mjs')
-  await fs.writeFile(script, submitter)
-  const run = await execa(process.execPath, [script, ...nodes.map((n) => n.peer)], { cwd: tmp })
-  const r = JSON.parse(run.stdout.trim().split('\n').at(-1))
-  console.log(
-    `${r.ok}/${r.total} tasks succeeded over 2 daemons × ${slots} slots in ${r.seconds.toFixed(1)} s (${Math.round(r.total / r.seconds)} tasks/s)`,
+export async function run() {
+  const idle = (await exec(process.execPath, ['-e', IDLE])).report
+  const loop = await runChild('spawn-loop.mjs', { count: COUNT, parallel: DAEMONS * SLOTS, command: ['true'] })
+
+  const dir = await tempDir()
+  const daemons = []
+  let submitter
+  let daemonPeaks
+  try {
+    for (let i = 0; i < DAEMONS; i++) daemons.push(await startDaemon(['--slots', String(SLOTS)]))
+    submitter = await runChild('many-child.mjs', { count: COUNT, cwd: dir, peers: daemons.map((d) => d.peer) })
+    daemonPeaks = await Promise.all(daemons.map(async (d) => (await d.memory()).peak))
+  } finally {
+    await Promise.allSettled(daemons.map((d) => d.stop()))
+  }
+
+  const rate = (ms) => Math.round(COUNT / (ms / 1000))
+  const throughput = table(
+    ['runner', 'time', 'tasks/s', 'vs Node loop'],
+    [
+      [`bare Node spawn loop, ${DAEMONS * SLOTS} at a time (baseline)`, secs(loop.durationMs), rate(loop.durationMs), '1.00'],
+      [
+        `distw submit → ${DAEMONS} daemons × ${SLOTS} slots (loopback)`,
+        secs(submitter.durationMs),
+        rate(submitter.durationMs),
+        (loop.durationMs / submitter.durationMs).toFixed(2),
+      ],
+    ],
   )
-  console.log(`submitter peak RSS ${(r.maxRssKiB / 1024).toFixed(0)} MiB, peak heap used ${(r.peakHeap / 1024 ** 2).toFixed(0)} MiB`)
-  if (r.ok !== count) process.exitCode = 1
-} finally {
-  for (const n of nodes) n.child.kill('SIGTERM')
-  await Promise.allSettled(nodes.map((n) => n.child))
-  await fs.rm(tmp, { recursive: true, force: true })
+  const memory = table(
+    ['process', 'peak RSS', 'vs bare Node', 'peak heap used'],
+    [
+      ['bare `node -e` doing nothing (baseline)', mib(idle.maxRssBytes), ratio(1), mib(idle.heapBytes)],
+      [
+        `submitter (${COUNT.toLocaleString('en')} tasks)`,
+        mib(submitter.maxRssBytes),
+        ratio(submitter.maxRssBytes / idle.maxRssBytes),
+        mib(submitter.peakHeapBytes),
+      ],
+      ...daemonPeaks.map((peak, i) => [`daemon ${i + 1}`, mib(peak), ratio(peak / idle.maxRssBytes), '—']),
+    ],
+  )
+  const met = submitter.ok === COUNT && submitter.maxRssBytes < BOUND
+  const peak = `${mib(submitter.maxRssBytes)} (${ratio(submitter.maxRssBytes / idle.maxRssBytes)} a bare Node process)`
+  return `${throughput}
+
+${memory}
+
+${COUNT.toLocaleString('en')} × \`true\` (each a \`/bin/sh -c true\` on a daemon) from one submitter process over ${DAEMONS} daemons
+with ${SLOTS} slots each, all on this machine; the Node loop runs \`true\` directly. Submitter heap sampled every 100 ms;
+daemon peaks are VmHWM at the end of the batch.
+
+Goal: a 10,000-task batch of trivial commands completes over two daemons with the submitter's memory bounded
+(all tasks succeed and the submitter's peak RSS stays under 300 MiB, the task-file benchmark's bound):
+**${submitter.ok.toLocaleString('en')} / ${COUNT.toLocaleString('en')} succeeded, peak RSS ${peak}, ${verdict(met)}**.${
+    submitter.ok === COUNT ? '' : `\nFirst failure: ${submitter.firstFailure}.`
+  }`
 }

@@ -7,6 +7,8 @@
 //   npm run bench -- transfer task-file only these (file names without .mjs)
 //   DISTW_BENCH_SIZE=64M npm run bench  smaller transfers for a quick check (the record uses 1G)
 //   DISTW_BENCH_DRY=1 npm run bench     print the sections, leave BENCHMARKS.md alone
+//   DISTW_BENCH_MANY=300 npm run bench -- many-tasks   a smaller batch (the record uses 10,000)
+//   DISTW_BENCH_ROUNDS=2 npm run bench -- discovery    fewer rounds (default 5; needs root and iproute2)
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'
@@ -28,23 +30,14 @@ if (unknown.length)
 
 const target = path.join(ROOT, 'BENCHMARKS.md')
 let document = await fs.readFile(target, 'utf8').catch(() => HEADER)
-const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS']
+const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS', 'DISTW_BENCH_MANY']
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)
   .join('')
 for (const file of chosen) {
   const name = file.replace(/\.mjs$/, '')
-  const source = await fs.readFile(path.join(ROOT, 'bench', file), 'utf8')
-  if (!/export\s+(const|let)\s+section\b/.test(source)) {
-    // A standalone benchmark script (it writes its own section): run it as it is.
-    process.stderr.write(`bench: ${name} (standalone)…\n`)
-    const { spawnSync } = await import('node:child_process')
-    const result = spawnSync(process.execPath, [path.join(ROOT, 'bench', file)], { stdio: 'inherit' })
-    if (result.status !== 0) throw new Error(`bench/${file} exited ${result.status}`)
-    document = await fs.readFile(target, 'utf8').catch(() => document)
-    continue
-  }
   const bench = await import(path.join(ROOT, 'bench', file))
+  if (typeof bench.run !== 'function' || !bench.section) throw new Error(`bench/${file} exports no section and run()`)
   process.stderr.write(`bench: ${name}…\n`)
   const before = machine()
   let body
