@@ -5,6 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CLI, distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { until } from '../helpers/wait.js'
 
 const tmux = (...args: string[]) => execa('tmux', args, { reject: false })
 const pane = async (session: string) => (await tmux('capture-pane', '-p', '-t', session)).stdout
@@ -83,8 +84,10 @@ describe('distw top in a terminal', () => {
   it('runs without a terminal on stdin (no raw mode to ask for) and ends cleanly on SIGINT', async () => {
     const node = await spawnDaemon(['--slots', '1', '--name', 'no-tty-node'])
     const top = distw(['top', '--peer', node.peer])
-    // Under CI=true Ink draws only the final frame, at exit: give it time to connect first.
-    await new Promise((resolve) => setTimeout(resolve, 3000))
+    // Under CI=true Ink draws only the final frame, at exit: wait until top has connected as a monitor
+    // (the node logs it), then for its first state and a redraw (every 250 ms).
+    await until(() => node.log().includes('client connected'), 'top to connect to the node', 30_000)
+    await new Promise((resolve) => setTimeout(resolve, 2500))
     top.kill('SIGINT')
     const run = await top
     expect(run.stderr).not.toContain('Raw mode')
