@@ -29,7 +29,13 @@ describe.skipIf(skip !== undefined)('discovery on a namespaced LAN', () => {
 
   // Starts a daemon on a host and resolves once it listens.
   async function daemon(host: LanHost, name: string, extra: string[] = []) {
-    const child = lan.distw(host, ['daemon', '--bind', '0.0.0.0', '--insecure', '--allow-root', '--name', name, '--slots', '1', ...extra])
+    // Its own --work-dir, removed after the test even when the daemon is SIGKILLed on purpose.
+    const workDir = await tempDir('distw-node-')
+    const child = lan.distw(host, [
+      'daemon',
+      ...['--bind', '0.0.0.0', '--insecure', '--allow-root', '--work-dir', workDir, '--name', name, '--slots', '1'],
+      ...extra,
+    ])
     let err = ''
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
     await waitForOutput(child, (t) => t.includes('listening on'), 20_000).found.catch((e: Error) => {

@@ -6,19 +6,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
+import { stopAll, type Stoppable } from './stop.js'
 
 export const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
-interface Tracked {
-  kill(signal: NodeJS.Signals): boolean
-  finally(f: () => void): Promise<unknown>
-}
+type Tracked = Stoppable
 const children = new Set<Tracked>()
 const folders = new Set<string>()
 
 afterEach(async () => {
-  for (const child of children) child.kill('SIGKILL')
-  await Promise.allSettled([...children].map((c) => c.finally(() => {})))
+  await stopAll(children)
   children.clear()
   for (const folder of folders) await fs.rm(folder, { recursive: true, force: true })
   folders.clear()

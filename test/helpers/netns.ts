@@ -4,6 +4,7 @@
 import { execa } from 'execa'
 import { execFileSync } from 'node:child_process'
 import { CLI } from './cli.js'
+import { stopAll, type Stoppable } from './stop.js'
 
 export interface LanHost {
   ns: string
@@ -31,11 +32,10 @@ export async function makeLan(hostCount: number) {
   const prefix = `dw${process.pid}x${counter++}`
   const bridgeNs = `${prefix}br`
   const hosts: LanHost[] = []
-  const children = new Set<{ kill(signal: NodeJS.Signals): boolean; finally(f: () => void): Promise<unknown> }>()
+  const children = new Set<Stoppable>()
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' })
   const destroy = async () => {
-    for (const child of children) child.kill('SIGKILL')
-    await Promise.allSettled([...children].map((c) => c.finally(() => {})))
+    await stopAll(children)
     for (const ns of [...hosts.map((h) => h.ns), bridgeNs]) {
       try {
         ip('netns', 'del', ns)
@@ -64,7 +64,7 @@ export async function makeLan(hostCount: number) {
     await destroy()
     throw error
   }
-  const track = <T extends { kill(signal: NodeJS.Signals): boolean; finally(f: () => void): Promise<unknown> }>(child: T): T => {
+  const track = <T extends Stoppable>(child: T): T => {
     children.add(child)
     void child.finally(() => children.delete(child))
     return child
