@@ -90,12 +90,6 @@ export class NodeClient {
     return { tools: reply.tools, env: reply.env }
   }
 
-  /** Gives up on this node (e.g. discovery saw it leave): everything in flight fails as lost. */
-  drop(reason: string): void {
-    this.lost(reason)
-    this.channel.close(1001, reason)
-  }
-
   release(lease: string): void {
     void this.channel.send({ type: 'release', lease })
   }

@@ -9,19 +9,13 @@ import { policyFromFlags } from '../../src/daemon/policy-flags.js'
 import { NodeClient } from '../../src/submit/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { distw, tempDir } from '../helpers/cli.js'
+import { within } from '../helpers/wait.js'
 
 // A clock set by the test (local time) and a load the test sets.
 function fakeEnvironment(start: string) {
   const state = { now: new Date(start), load: 0.1 }
   const env: PolicyEnvironment = { now: () => new Date(state.now), load: () => state.load }
   return { state, env, advance: (ms: number) => (state.now = new Date(state.now.getTime() + ms)) }
-}
-
-// Resolves with `promise`, or rejects saying what did not happen within `ms`.
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)))
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 let daemon: RunningDaemon | undefined

@@ -5,47 +5,51 @@
 import os from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { Discovery } from '../../src/discovery/discovery.js'
-import { submit } from '../../src/submit/submit.js'
-import type { BatchResult } from '../../src/submit/result.js'
-import { spawnDaemon, tempDir } from '../helpers/cli.js'
+import { submit, type SubmitOptions } from '../../src/submit/submit.js'
+import type { BatchResult, SubmitObserver } from '../../src/submit/result.js'
+import { spawnDaemon, tempDir, type DaemonProcess } from '../helpers/cli.js'
+import { within } from '../helpers/wait.js'
 
 const fastDiscovery = (port: number) => ({ mdns: false, broadcast: true, port, intervalMs: 200, staleMs: 600 })
 const json = (task: object) => JSON.stringify(task)
 
-// Resolves with `promise`, or rejects saying what did not happen within `ms`.
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms)))
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+// Starts the batch both tests run: discovery by broadcast on the node's port only, and a heartbeat too
+// long to matter, so only discovery's `remove` can change the outcome. The node is frozen (SIGSTOP) as
+// soon as the task `freezeOn` starts.
+async function batchFreezingOn(
+  node: DaemonProcess,
+  freezeOn: string,
+  options: Pick<SubmitOptions, 'tasks' | 'local' | 'localSlots'> & { observer?: SubmitObserver },
+) {
+  let frozen = false
+  const batch = submit({
+    ...options,
+    cwd: await tempDir(),
+    discovery: fastDiscovery(Number(new URL(node.url).port)),
+    discoveryWaitMs: 500,
+    heartbeatMs: 60_000,
+    observer: {
+      ...options.observer,
+      taskStarted: (task) => {
+        if (task.name !== freezeOn || frozen) return
+        frozen = true
+        node.child.kill('SIGSTOP')
+      },
+    },
+  })
+  return { batch, frozen: () => frozen }
 }
 
 describe('a node discovery stops hearing', () => {
   it('gets no new task while it does not answer over its connection: they run elsewhere', async () => {
     const node = await spawnDaemon(['--slots', '2', '--name', 'vanishing', '--no-mdns'])
-    const port = Number(new URL(node.url).port)
     const local = `${os.hostname()} (local)`
     // first runs on the embedded node; the others wait for it, so they are handed out after the freeze.
     const tasks = [
       json({ name: 'first', run: 'sleep 2; echo first', requires: { avoid: ['vanishing'] } }),
       ...[1, 2, 3].map((i) => json({ name: `then${i}`, run: 'echo "$DISTW_NODE"', after: ['first'] })),
     ].join('\n')
-    let frozen = false
-    const batch = submit({
-      tasks,
-      cwd: await tempDir(),
-      discovery: fastDiscovery(port),
-      discoveryWaitMs: 500,
-      local: 'also',
-      localSlots: 1,
-      heartbeatMs: 60_000,
-      observer: {
-        taskStarted: (task) => {
-          if (task.name !== 'first' || frozen) return
-          frozen = true
-          node.child.kill('SIGSTOP')
-        },
-      },
-    })
+    const { batch, frozen } = await batchFreezingOn(node, 'first', { tasks, local: 'also', localSlots: 1 })
     let result: BatchResult | undefined
     try {
       result = await within(batch, 15_000, 'the batch on the other node')
@@ -54,7 +58,7 @@ describe('a node discovery stops hearing', () => {
       node.child.kill('SIGKILL')
       await batch.catch(() => {})
     }
-    expect(frozen).toBe(true)
+    expect(frozen()).toBe(true)
     expect(result.ok).toBe(true)
     expect(result.results.map((r) => [r.name, r.node, r.attempts])).toEqual([
       ['first', local, 1],
@@ -72,22 +76,10 @@ describe('a node discovery stops hearing', () => {
     const removed = new Promise<void>((resolve) => watcher.on('remove', () => resolve()))
     const tasks = [json({ name: 'long', run: 'sleep 1; echo long' }), json({ name: 'next', run: 'echo next', after: ['long'] })].join('\n')
     const output: string[] = []
-    let frozen = false
-    const batch = submit({
+    const { batch } = await batchFreezingOn(node, 'long', {
       tasks,
-      cwd: await tempDir(),
-      discovery: fastDiscovery(port),
-      discoveryWaitMs: 500,
       local: 'never',
-      heartbeatMs: 60_000,
-      observer: {
-        taskStarted: (task) => {
-          if (task.name !== 'long' || frozen) return
-          frozen = true
-          node.child.kill('SIGSTOP')
-        },
-        taskOutput: (_task, _stream, data) => void output.push(data.toString().trim()),
-      },
+      observer: { taskOutput: (_task, _stream, data) => void output.push(data.toString().trim()) },
     })
     try {
       await within(removed, 10_000, 'discovery dropping the frozen node')

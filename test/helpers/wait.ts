@@ -16,6 +16,15 @@ export async function until<T>(
   }
 }
 
+/** Resolves with `promise`, or rejects saying what did not happen within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)),
+  )
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
