@@ -336,7 +336,7 @@ export class Scheduler {
         command: task.command,
         env: task.env,
         files: blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
-        outputs: task.outputs,
+        outputs: [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
         ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
         // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
         keep: this.waiting.length > 0,

@@ -2,7 +2,19 @@
 import type { z } from 'zod'
 import { defaultTaskName } from './names.js'
 import { checkLineValues } from './line-checks.js'
-import { EXPECTED, REQUIRES_FIELDS, TASK_FIELDS, TaskLineSchema, type Requirements, type TaskLine, type TaskSpec } from './spec.js'
+import { matchesTaskLine } from './line-shape.js'
+import {
+  EXPECTED,
+  NO_ENV,
+  NO_REQUIREMENTS,
+  NO_STRINGS,
+  REQUIRES_FIELDS,
+  TASK_FIELDS,
+  TaskLineSchema,
+  type Requirements,
+  type TaskLine,
+  type TaskSpec,
+} from './spec.js'
 
 export type JsonLineResult =
   | { ok: true; task: TaskSpec }
@@ -34,27 +46,33 @@ export function parseJsonLine(text: string, line: number, indent = 0): JsonLineR
   if (hasRun && hasArgv) problems.push('use either "run" (a shell command) or "argv" (a list of strings), not both')
   if (!hasRun && !hasArgv) problems.push('missing "run" (a shell command) or "argv" (a list of strings)')
 
-  const parsed = TaskLineSchema.safeParse(obj)
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      for (const message of describeIssue(issue, obj)) if (!problems.includes(message)) problems.push(message)
+  // The common line skips zod: its shape is checked by matchesTaskLine, and JSON.parse's object is used as
+  // it is (TaskLineSchema has no transforms, so zod's output would be an equal copy).
+  let t: TaskLine | undefined
+  if (matchesTaskLine(obj)) t = obj as TaskLine
+  else {
+    const parsed = TaskLineSchema.safeParse(obj)
+    if (parsed.success) t = parsed.data
+    else {
+      for (const issue of parsed.error.issues) {
+        for (const message of describeIssue(issue, obj)) if (!problems.includes(message)) problems.push(message)
+      }
     }
   }
   const converted = checkLineValues(obj, (path, message) => problems.push(`${fieldLabel(path)}: ${message}`))
   const name = typeof obj['name'] === 'string' ? obj['name'] : fallbackName
-  if (!parsed.success || problems.length > 0) return { ok: false, problems, name }
+  if (t === undefined || problems.length > 0) return { ok: false, problems, name }
 
-  const t = parsed.data
   const task: TaskSpec = {
     line,
     name: t.name ?? fallbackName,
     command: t.argv !== undefined ? { argv: t.argv } : { shell: (t.run ?? '').trim() },
     inputs: asList(t.inputs),
     outputs: asList(t.outputs),
-    env: t.env ?? {},
-    requires: t.requires ? requirements(t.requires, converted.memory) : {},
+    env: t.env ?? NO_ENV,
+    requires: t.requires ? requirements(t.requires, converted.memory) : NO_REQUIREMENTS,
     retries: t.retries ?? 0,
-    after: t.after === undefined ? [] : typeof t.after === 'string' ? [t.after] : [...new Set(t.after)],
+    after: t.after === undefined ? NO_STRINGS : typeof t.after === 'string' ? [t.after] : [...new Set(t.after)],
     priority: t.priority ?? 0,
     slots: t.slots ?? 1,
   }
@@ -63,7 +81,7 @@ export function parseJsonLine(text: string, line: number, indent = 0): JsonLineR
   return { ok: true, task }
 }
 
-const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : v)
+const asList = (v: string | string[] | undefined): readonly string[] => (v === undefined ? NO_STRINGS : typeof v === 'string' ? [v] : v)
 
 // zod's output has `key?: T | undefined`; a Requirements has only the keys that were given.
 function requirements(r: NonNullable<TaskLine['requires']>, memory: number | undefined): Requirements {

@@ -6,6 +6,8 @@ export const MAX_NAME_BYTES = 255
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+// Short ASCII names, which need none of the checks below (not "." or "..", ≤ 200 bytes): the usual case.
+const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+@:-]{0,199}$/
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
@@ -16,6 +18,7 @@ export function defaultTaskName(line: number): string {
 
 /** Returns what is wrong with a task name, or undefined when it can be used as a folder name. */
 export function taskNameProblem(name: string): string | undefined {
+  if (PLAIN_NAME.test(name)) return undefined
   if (name === '') return 'must not be empty'
   if (name === '.' || name === '..') return 'cannot be "." or ".." (names become folder names)'
   if (name.includes('/') || name.includes('\\')) return 'cannot contain "/" or "\\" (names become folder names)'

@@ -3,7 +3,7 @@
 import { analyseGraph } from './graph.js'
 import { parseJsonLine } from './json-line.js'
 import { defaultTaskName } from './names.js'
-import type { TaskSpec } from './spec.js'
+import { NO_ENV, NO_REQUIREMENTS, NO_STRINGS, type TaskSpec } from './spec.js'
 import { TaskFileError, type TaskProblem } from './task-file-error.js'
 
 const BOM = 0xfeff
@@ -94,12 +94,12 @@ function shellTask(shell: string, line: number): TaskSpec {
     line,
     name: defaultTaskName(line),
     command: { shell },
-    inputs: [],
-    outputs: [],
-    env: {},
-    requires: {},
+    inputs: NO_STRINGS,
+    outputs: NO_STRINGS,
+    env: NO_ENV,
+    requires: NO_REQUIREMENTS,
     retries: 0,
-    after: [],
+    after: NO_STRINGS,
     priority: 0,
     slots: 1,
   }

@@ -26,21 +26,27 @@ export interface TaskSpec {
   name: string
   command: { shell: string } | { argv: string[] }
   /** Paths and globs as written, relative to the submit folder. */
-  inputs: string[]
+  inputs: readonly string[]
   /** Globs relative to the working folder; [] means every file created or changed. */
-  outputs: string[]
-  env: Record<string, string>
-  requires: Requirements
+  outputs: readonly string[]
+  env: Readonly<Record<string, string>>
+  requires: Readonly<Requirements>
   timeoutMs?: number
   retries: number
   /** Names of tasks that must succeed first. */
-  after: string[]
+  after: readonly string[]
   /** Higher runs first. */
   priority: number
   slots: number
   /** At most one task holding the same lock runs per node at once. */
   lock?: string
 }
+
+// Shared by every task that has none, so a 100,000-line file does not allocate half a million empty
+// lists and objects (which the garbage collector then copies twice). Frozen: nothing may add to them.
+export const NO_STRINGS: readonly string[] = Object.freeze([])
+export const NO_ENV: Readonly<Record<string, string>> = Object.freeze({})
+export const NO_REQUIREMENTS: Readonly<Requirements> = Object.freeze({})
 
 export const MAX_RETRIES = 100
 export const MAX_SLOTS = 1024
