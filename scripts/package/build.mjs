@@ -17,7 +17,7 @@ export function defaultOutput() {
 }
 
 // Builds the executable at `output` unless one built from the same sources is already there.
-export async function buildExecutable(output = defaultOutput(), log = (line) => process.stderr.write(line + '\n')) {
+export async function buildExecutable(output = defaultOutput(), log = (line) => void process.stderr.write(line + '\n')) {
   const hash = sourceHash(ROOT)
   const stamp = `${output}.source-hash`
   if (fs.existsSync(output) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) {

@@ -6,9 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
-// @ts-expect-error -- build scripts are plain .mjs without types
 import { buildExecutable } from '../../scripts/package/build.mjs'
-// @ts-expect-error -- build scripts are plain .mjs without types
 import { bundle } from '../../scripts/package/bundle.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))

@@ -1,8 +1,8 @@
 // What a login service starts: the program and its arguments, taken from the running distw (the single
 // executable itself, or this Node with bin/run.js) plus the daemon flags the user gave to `install`.
-import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import path from 'node:path'
+import { runningAsSingleExecutable } from '../../single-executable.js'
 
 export interface ServiceSpec {
   /** Absolute path of the executable to start. */
@@ -15,15 +15,6 @@ export interface ServiceSpec {
 
 export const SERVICE_NAME = 'distw'
 export const LAUNCHD_LABEL = 'org.distw.daemon'
-
-// True inside the single executable (node:sea is missing before Node 20.12: then it cannot be one).
-function runningAsSingleExecutable(): boolean {
-  try {
-    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea()
-  } catch {
-    return false
-  }
-}
 
 // The program and leading arguments that start this same distw again, as absolute paths.
 export function currentInvocation(argv: readonly string[] = process.argv, execPath = process.execPath): string[] {

@@ -1,0 +1,151 @@
+// The daemon's side of the spawn helper (spawn-helper.mjs says why there is one, and its messages): one
+// helper process for this whole process, started with the first task and started again if it dies.
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { runningAsSingleExecutable } from '../single-executable.js'
+import { signalGroup } from './process-group.js'
+
+export interface LaunchRequest {
+  file: string
+  args: string[]
+  cwd: string
+  env: Record<string, string>
+}
+
+export type LaunchEnd =
+  | { code: number | null; signal: string | null }
+  /**
+   * `refused`: spawn refused the arguments themselves; `failed`: the program could not be started
+   * (`code` is the errno name, ENOENT…); `lost`: the helper died, and the task with it.
+   */
+  | { error: string; kind: 'refused' | 'failed' | 'lost'; code?: string }
+
+export interface Launched {
+  /** The task's pid (also its process group) once it runs; undefined when it never started. */
+  readonly started: Promise<number | undefined>
+  /** After the process and its output have ended, with every `onOutput` call made. */
+  readonly ended: Promise<LaunchEnd>
+}
+
+/** Receives output as it comes; a returned promise holds that stream back until it settles. */
+export type OnOutput = (stream: 'stdout' | 'stderr', data: Buffer) => Promise<void> | undefined
+
+interface Pending {
+  onOutput: OnOutput
+  pid?: number
+  started(pid: number | undefined): void
+  ended(end: LaunchEnd): void
+}
+
+// What the helper sends (spawn-helper.mjs). It is this daemon's own child, not the network.
+type HelperMessage =
+  | { op: 'started'; id: number; pid: number }
+  | { op: 'out'; id: number; stream: 'stdout' | 'stderr'; data: Buffer }
+  | { op: 'close'; id: number; code: number | null; signal: string | null }
+  | { op: 'error'; id: number; message: string; code?: string; early: boolean }
+
+class SpawnHelper {
+  private child: ChildProcess | undefined
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+
+  launch(request: LaunchRequest, onOutput: OnOutput): Launched {
+    const child = this.child ?? this.start()
+    const id = this.nextId++
+    let started!: (pid: number | undefined) => void
+    let ended!: (end: LaunchEnd) => void
+    const launched: Launched = {
+      started: new Promise((resolve) => (started = resolve)),
+      ended: new Promise((resolve) => (ended = resolve)),
+    }
+    this.pending.set(id, { onOutput, started, ended })
+    this.hold(true)
+    this.send(child, { op: 'spawn', id, ...request })
+    return launched
+  }
+
+  private start(): ChildProcess {
+    // Inside the single executable there is no script to run: the binary itself becomes the helper.
+    const script = runningAsSingleExecutable() ? process.execPath : fileURLToPath(new URL('./spawn-helper-main.mjs', import.meta.url))
+    const child = fork(script, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [], // not the daemon's own flags (a profiler, a test runner's loader)
+      env: { ...process.env, DISTW_SPAWN_HELPER: '1' },
+    })
+    child.on('message', (m: HelperMessage) => this.receive(child, m))
+    child.once('exit', (code, signal) => this.lost(child, `the spawn helper exited (${signal ?? `code ${code}`})`))
+    child.on('error', (error) => this.lost(child, `the spawn helper failed: ${error.message}`))
+    this.child = child
+    return child
+  }
+
+  private receive(child: ChildProcess, m: HelperMessage): void {
+    const p = this.pending.get(m.id)
+    if (!p) return
+    switch (m.op) {
+      case 'started':
+        p.pid = m.pid
+        p.started(m.pid)
+        break
+      case 'out': {
+        const ack = (): void => this.send(child, { op: 'ack', id: m.id, stream: m.stream })
+        const wait = p.onOutput(m.stream, m.data)
+        if (wait) wait.then(ack, ack)
+        else ack()
+        break
+      }
+      case 'close':
+        this.end(m.id, { code: m.code, signal: m.signal })
+        break
+      case 'error':
+        this.end(m.id, { error: m.message, kind: m.early ? 'refused' : 'failed', ...(m.code === undefined ? {} : { code: m.code }) })
+        break
+    }
+  }
+
+  private end(id: number, end: LaunchEnd): void {
+    const p = this.pending.get(id)
+    if (!p) return
+    this.pending.delete(id)
+    p.started(p.pid)
+    p.ended(end)
+    if (this.pending.size === 0) this.hold(false)
+  }
+
+  // The helper is gone: its tasks' output pipes went with it, so they are ended and reported as lost.
+  private lost(child: ChildProcess, reason: string): void {
+    if (this.child !== child) return
+    this.child = undefined
+    for (const [id, p] of this.pending) {
+      signalGroup(p.pid, 'SIGKILL')
+      this.end(id, { error: reason, kind: 'lost' })
+    }
+  }
+
+  private send(child: ChildProcess, message: object): void {
+    if (child.connected) child.send(message)
+  }
+
+  // While no task runs, the helper must not keep this process alive (a library user's script, a test).
+  private hold(busy: boolean): void {
+    const child = this.child
+    if (!child) return
+    const channel = child.channel as { ref(): void; unref(): void } | null | undefined
+    if (busy) {
+      child.ref()
+      channel?.ref()
+    } else {
+      child.unref()
+      channel?.unref()
+    }
+  }
+}
+
+// One for the whole process: a second one measured no faster here (2 cores), the forks are cheap now.
+const helper = new SpawnHelper()
+
+/** Starts a task's process through the spawn helper. */
+export function launch(request: LaunchRequest, onOutput: OnOutput): Launched {
+  return helper.launch(request, onOutput)
+}

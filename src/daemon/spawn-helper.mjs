@@ -1,0 +1,99 @@
+// @ts-check
+// The spawn helper: a small Node process, started by the daemon, that starts the daemon's tasks.
+//
+// Why: fork() copies the page tables of the process that calls it and write-protects its memory, and
+// Node's spawn() blocks the calling thread until the child has exec'd. In the daemon (60–70 MB of heap
+// after a busy batch, against 6 MB for a bare `node`) each spawn cost more and held up everything else
+// the daemon does. Here the fork is of a process that holds nothing, and the daemon's thread is free.
+//
+// It is JavaScript, not TypeScript, because Node runs it as it is (spawn-helper-main.mjs): from dist/
+// once built, and from src/ in the tests. It imports nothing but Node itself, so it stays small. Inside
+// the single executable the binary runs it instead of the CLI when DISTW_SPAWN_HELPER=1
+// (scripts/package/sea-entry.mjs).
+//
+// Messages (Node IPC, `advanced` serialization so Buffers pass as they are; the daemon is the only peer):
+//   daemon → helper  { op: 'spawn', id, file, args, cwd, env }   start a task, in a process group of its own
+//                    { op: 'ack', id, stream }                   one `out` chunk was handled
+//   helper → daemon  { op: 'started', id, pid }
+//                    { op: 'out', id, stream, data }             at most WINDOW unacknowledged per stream
+//                    { op: 'close', id, code, signal }           process and output ended
+//                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
+import { spawn } from 'node:child_process'
+
+/** Chunks (64 KiB each from a pipe) a stream may have in flight before it is paused: the backpressure. */
+export const WINDOW = 4
+
+/** Runs the helper on this process's IPC channel until the daemon goes away. */
+export function runSpawnHelper() {
+  const channel = process.send?.bind(process)
+  if (!channel) throw new Error('the spawn helper must be started by the daemon (no IPC channel)')
+  const send = (/** @type {object} */ message) => void channel(message)
+  /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
+  /** @type {Map<number, { pid: number | undefined, flows: Map<string, Flow> }>} */
+  const tasks = new Map()
+
+  process.on('message', (/** @type {any} */ m) => {
+    if (m.op === 'spawn') start(m)
+    else if (m.op === 'ack') {
+      const flow = tasks.get(m.id)?.flows.get(m.stream)
+      if (flow && --flow.unacked < WINDOW) flow.stream.resume()
+    }
+  })
+  // The daemon exited or crashed: nothing must outlive it.
+  process.on('disconnect', () => {
+    for (const task of tasks.values()) killGroup(task.pid)
+    // eslint-disable-next-line no-restricted-properties -- not the CLI: a helper with nothing left to do
+    process.exit(0)
+  })
+
+  /** @param {{ id: number, file: string, args: string[], cwd: string, env: Record<string, string> }} m */
+  function start(m) {
+    let child
+    try {
+      child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    } catch (error) {
+      // Arguments spawn refuses outright (a NUL byte in argv).
+      send({ op: 'error', id: m.id, message: /** @type {Error} */ (error).message, early: true })
+      return
+    }
+    const task = { pid: child.pid, flows: new Map() }
+    tasks.set(m.id, task)
+    let done = false
+    const finish = (/** @type {object} */ message) => {
+      if (done) return
+      done = true
+      tasks.delete(m.id)
+      send({ ...message, id: m.id })
+    }
+    child.once('error', (error) => finish({ op: 'error', message: error.message, code: /** @type {any} */ (error).code, early: false }))
+    if (child.pid === undefined) return // 'error' follows
+    send({ op: 'started', id: m.id, pid: child.pid })
+    for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
+      const flow = { stream: child[name], unacked: 0 }
+      task.flows.set(name, flow)
+      flow.stream.on('data', (data) => {
+        send({ op: 'out', id: m.id, stream: name, data })
+        if (++flow.unacked >= WINDOW) flow.stream.pause()
+      })
+    }
+    // When the task's own process ends, whatever it left in its group is ended too: otherwise a
+    // background child holding stdout keeps the task open forever.
+    child.once('exit', () => killGroup(child.pid))
+    child.once('close', (code, signal) => finish({ op: 'close', code, signal }))
+  }
+}
+
+/** @param {number | undefined} pid */
+function killGroup(pid) {
+  if (pid === undefined) return
+  // After a task's exit its group is usually gone already; the ESRCH error's stack is not wanted.
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // ESRCH: the group is gone.
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}

@@ -1,0 +1,104 @@
+// The spawn helper starts every task (src/daemon/spawn-helper.mjs). Its failures must cost only what
+// they touch: a dead helper ends its running tasks, reported as such, and the next task gets a new one;
+// a dead daemon takes its helper and tasks with it. Real processes throughout.
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { execute, type ExecOptions } from '../../src/daemon/executor.js'
+import { WINDOW } from '../../src/daemon/spawn-helper.mjs'
+import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { alive, pidIn, until, within } from '../helpers/wait.js'
+
+const run = promisify(execFile)
+async function options(command: ExecOptions['command'], more: Partial<ExecOptions> = {}): Promise<ExecOptions> {
+  return {
+    command,
+    cwd: await tempDir(),
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    killGraceMs: 500,
+    signal: new AbortController().signal,
+    onOutput: () => undefined,
+    ...more,
+  }
+}
+
+// The helpers this test process has started (its children running spawn-helper-main.mjs).
+async function helperPids(): Promise<number[]> {
+  const { stdout } = await run('pgrep', ['-P', String(process.pid), '-f', 'spawn-helper-main']).catch(() => ({ stdout: '' }))
+  return stdout.split('\n').filter(Boolean).map(Number)
+}
+
+describe('spawn helper', () => {
+  it('reports a program that does not exist, and one that does', async () => {
+    const missing = await execute(await options({ argv: ['./no-such-program'] }))
+    expect(missing.startError).toBe('could not start ./no-such-program: ENOENT')
+    const ok = await execute(await options({ shell: 'exit 3' }))
+    expect(ok).toMatchObject({ exitCode: 3, signal: null })
+    expect(ok.startError).toBeUndefined()
+  })
+
+  it('holds a stream back while its reader is slow, and loses nothing', async () => {
+    let pending = 0
+    let mostPending = 0
+    const received: Buffer[] = []
+    const result = await execute(
+      await options(
+        // 4 MiB of numbered lines, so a lost or reordered chunk changes the text.
+        { shell: 'seq 1 600000' },
+        {
+          onOutput: (_stream, data) => {
+            received.push(data)
+            pending++
+            mostPending = Math.max(mostPending, pending)
+            return new Promise((resolve) => setTimeout(resolve, 2)).then(() => void pending--)
+          },
+        },
+      ),
+    )
+    expect(result.exitCode).toBe(0)
+    const { stdout } = await run('seq', ['1', '600000'], { maxBuffer: 64 * 1024 * 1024 })
+    expect(Buffer.concat(received).toString()).toBe(stdout)
+    // The helper stops reading the task's pipe once WINDOW chunks wait for this side.
+    expect(mostPending).toBeGreaterThan(1)
+    expect(mostPending).toBeLessThanOrEqual(WINDOW)
+  })
+
+  it('a helper that dies ends its running task, says so, and the next task gets a new helper', async () => {
+    const dir = await tempDir()
+    const pidFile = path.join(dir, 'pid')
+    const running = execute(await options({ shell: `echo $$ > ${pidFile}; exec sleep 300` }))
+    const taskPid = await pidIn(pidFile)
+    const [helper] = await helperPids()
+    expect(helper).toBeDefined()
+    process.kill(helper as number, 'SIGKILL')
+    const result = await within(running, 10_000, 'the task to be reported after its helper died')
+    expect(result.startError).toMatch(/^the spawn helper exited \(SIGKILL\); the task was stopped$/)
+    await until(() => !alive(taskPid), 'the task of the dead helper to be gone', 5000)
+
+    const next = await execute(await options({ shell: 'echo again' }))
+    expect(next.exitCode).toBe(0)
+    expect(await helperPids()).not.toContain(helper)
+  })
+
+  it('does not keep a process alive once its tasks are done', async () => {
+    // A library user's script: it runs a task and must then exit by itself.
+    const executor = new URL('../../dist/daemon/executor.js', import.meta.url).href
+    const script = `const { execute } = await import(${JSON.stringify(executor)})
+      const r = await execute({ command: { shell: 'true' }, cwd: '/', env: {}, killGraceMs: 100, signal: new AbortController().signal, onOutput: () => undefined })
+      console.log('exit', r.exitCode)`
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 15_000 })
+    expect(stdout).toBe('exit 0\n')
+  })
+
+  it('a daemon killed outright takes its helper and its tasks with it', async () => {
+    const cwd = await tempDir()
+    const pidFile = path.join(cwd, 'pid')
+    const node = await spawnDaemon()
+    const batch = distw(['submit', '-', '--peer', node.peer], { cwd, input: `echo $$ > ${pidFile}; exec sleep 300\n` })
+    const taskPid = await pidIn(pidFile)
+    node.child.kill('SIGKILL')
+    await until(() => !alive(taskPid), 'the task of a SIGKILLed daemon to be gone', 10_000)
+    await batch
+  })
+})
