@@ -22,6 +22,7 @@ import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
+import { warmUpSpawnHelper } from './spawn-helper-client.js'
 import { TaskFolders } from './task-folders.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
@@ -162,6 +163,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     })
   })
   const port = (server.address() as AddressInfo).port
+  warmUpSpawnHelper()
   log('listening', {
     host,
     port,
