@@ -1,10 +1,12 @@
 // The one place a task's process is started, through the spawn helper (spawn-helper.mjs: forking from
 // the daemon itself cost more, and blocked it, as its heap grew). The task runs in its own process group
 // so that a timeout or a cancel can end everything it started: signalling only the direct child would
-// leave a grandchild holding stdout, keeping the task "running" (shared STACK-NOTES). Plain
-// node:child_process rather than execa: this is the per-task hot path, and execa cost 2–6 ms a spawn.
+// leave a grandchild holding stdout, keeping the task "running" (shared STACK-NOTES). A shell line
+// without shell syntax runs without /bin/sh (shell-words.ts). Plain node:child_process rather than
+// execa: this is the per-task hot path, and execa cost 2–6 ms a spawn.
 import type { Command } from '../protocol/index.js'
 import { signalGroup } from './process-group.js'
+import { directArgv } from './shell-words.js'
 import { launch, type OnOutput } from './spawn-helper-client.js'
 
 export interface ExecOptions {
@@ -31,9 +33,28 @@ export interface ExecResult {
 
 export async function execute(options: ExecOptions): Promise<ExecResult> {
   const started = performance.now()
-  const [file, args] = 'shell' in options.command ? ['/bin/sh', ['-c', options.command.shell]] : splitArgv(options.command.argv)
+  const { command } = options
+  if ('argv' in command) return (await run(options, splitArgv(command.argv), options.env, started)).result
+  const direct = directArgv(command.shell)
+  if (direct) {
+    // PWD as sh sets it for what it starts.
+    const attempt = await run(options, splitArgv(direct), { ...options.env, PWD: options.cwd }, started)
+    // Not found, not executable, not a binary: nothing ran, so the shell gets the line and says so in
+    // its own words and exit status (127, 126), or runs a script that has no #! line.
+    if (!attempt.notStarted || options.signal.aborted) return attempt.result
+  }
+  return (await run(options, ['/bin/sh', ['-c', command.shell]], options.env, started)).result
+}
+
+// One process: `notStarted` when the program could not be started at all.
+async function run(
+  options: ExecOptions,
+  [file, args]: [string, string[]],
+  env: Record<string, string>,
+  started: number,
+): Promise<{ result: ExecResult; notStarted: boolean }> {
   const elapsed = () => Math.round(performance.now() - started)
-  const child = launch({ file, args, cwd: options.cwd, env: options.env }, options.onOutput)
+  const child = launch({ file, args, cwd: options.cwd, env }, options.onOutput)
 
   let pid: number | undefined
   let timedOut = false
@@ -79,9 +100,9 @@ export async function execute(options: ExecOptions): Promise<ExecResult> {
         : outcome.kind === 'lost'
           ? `${outcome.error}; the task was stopped`
           : outcome.error
-    return { ...base, exitCode: null, signal: null, startError }
+    return { result: { ...base, exitCode: null, signal: null, startError }, notStarted: outcome.kind === 'failed' }
   }
-  return { ...base, exitCode: outcome.code, signal: outcome.signal }
+  return { result: { ...base, exitCode: outcome.code, signal: outcome.signal }, notStarted: false }
 }
 
 // Process groups of running tasks, killed if the daemon itself exits (a crash must not leave them behind).

@@ -12,18 +12,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from '../protocol/index.js'
 import { hashFile } from '../transfer/hash.js'
-
-const PLAIN_LINE = /^[A-Za-z0-9_./,:@+=\s-]+$/
-
-/** The words of a shell line that has no shell syntax at all; undefined when it has any. */
-export function plainShellWords(line: string): string[] | undefined {
-  if (!PLAIN_LINE.test(line)) return undefined
-  const words = line.trim().split(/\s+/)
-  const first = words[0]
-  // `NAME=value cmd` sets the environment for cmd: shell syntax, refused.
-  if (first === undefined || first === '' || first.includes('=')) return undefined
-  return words
-}
+import { plainShellWords } from './shell-words.js'
 
 /** Where the system would find `name`: relative to `cwd` when it has a slash, else the first hit on PATH. */
 export async function resolveExecutable(name: string, cwd: string, pathVar: string): Promise<string | undefined> {
