@@ -55,11 +55,12 @@ export async function run() {
   const upTasks = await batch(dir, 'up', { name: 'up', run: 'true', inputs: ['in.bin'] })
   let daemon = await startDaemon(['--slots', '1'])
   const bufferutil = /bufferutil=true/.test(daemon.log())
-  let up, again, upDaemon
+  let up, again, upDaemon, upHelper
   try {
     up = await runChild('submit-child.mjs', { tasksFile: upTasks, cwd: dir, peers: [daemon.peer] })
     again = await runChild('submit-child.mjs', { tasksFile: upTasks, cwd: dir, peers: [daemon.peer] })
     upDaemon = await daemon.memory()
+    upHelper = await daemon.helperMemory()
   } finally {
     await daemon.stop()
   }
@@ -68,10 +69,11 @@ export async function run() {
   // Down, on a fresh daemon so its peak is this direction's alone.
   const downTasks = await batch(dir, 'down', { name: 'down', run: `head -c ${SIZE} /dev/zero > out.bin` })
   daemon = await startDaemon(['--slots', '1'])
-  let down, downDaemon
+  let down, downDaemon, downHelper
   try {
     down = await runChild('submit-child.mjs', { tasksFile: downTasks, cwd: dir, peers: [daemon.peer] })
     downDaemon = await daemon.memory()
+    downHelper = await daemon.helperMemory()
   } finally {
     await daemon.stop()
   }
@@ -122,5 +124,7 @@ Size: ${mib(SIZE)}. ws native bufferutil loaded in the daemon: ${bufferutil ? 'y
   (\`head -c … /dev/zero > out.bin\`) and the node diffing its folder.
 - Peak RSS goal ≤ 200 MiB for daemon and submitter: **${verdict(peaks.every((p) => p <= RSS_GOAL))}** (largest ${mib(Math.max(...peaks))}).
 - Resubmission goal 0 payload bytes: **${again.bytesUp} bytes, ${verdict(again.bytesUp === 0)}**.
+- The daemon's spawn helper (a process of its own that starts the tasks and relays their output) peaked
+  at ${mib(upHelper.peak)} (upload) and ${mib(downHelper.peak)} (return).
 - The raw copy's processes peaked at ${mib(raw.sendRss)} (sender) and ${mib(raw.recvRss)} (receiver).`
 }

@@ -57,6 +57,12 @@ export async function startDaemon(args = []) {
     workDir,
     log: () => log,
     memory: () => memoryOf(child.pid),
+    /** The daemon's spawn helper (src/daemon/spawn-helper.mjs): its one child once no task runs. */
+    async helperMemory() {
+      const children = await fs.readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+      const [helper] = children.trim().split(/\s+/).filter(Boolean)
+      return helper ? memoryOf(helper) : { rss: NaN, peak: NaN }
+    },
     async stop() {
       const exited = new Promise((r) => child.once('exit', r))
       child.kill('SIGTERM')
