@@ -6,6 +6,7 @@
 export { startDaemon, type DaemonOptions, type RunningDaemon } from './daemon/daemon.js'
 export { parseHours, type HoursWindow, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './daemon/policy.js'
 export { submit, type SubmitOptions } from './submit/submit.js'
+export { defaultDigestStorePath } from './transfer/digest-store.js'
 export { submitResults, type ResultStream } from './submit/results-stream.js'
 export type { BatchResult, SubmitObserver, TaskResult, TaskStatus } from './submit/result.js'
 export { parseTasks, type TaskSpec } from './tasks/index.js'

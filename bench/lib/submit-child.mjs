@@ -12,6 +12,7 @@ const batch = await submit({
   cwd: config.cwd,
   peers: config.peers,
   observer: { taskOutput: (_task, _stream, data) => void (outputBytes += data.length) },
+  ...(config.digestStore ? { digestStore: config.digestStore } : {}),
 })
 const durationMs = performance.now() - started
 const failed = batch.results.filter((r) => r.status !== 'succeeded')

@@ -7,6 +7,7 @@ import { EXIT, UserError } from '../errors.js'
 import { submit } from '../submit/submit.js'
 import { parseHalt } from '../submit/halt.js'
 import { loadSecret } from '../secret.js'
+import { defaultDigestStorePath } from '../transfer/digest-store.js'
 import { chooseReporter } from '../ui/choose-reporter.js'
 
 export default class Submit extends BaseCommand {
@@ -43,6 +44,12 @@ export default class Submit extends BaseCommand {
       description: 'also run tasks on an embedded local node; --no-local: never (default: only when no node is found)',
       allowNo: true,
     }),
+    'digest-cache': Flags.boolean({
+      description:
+        'remember input digests across runs in ~/.cache/distw/digests.json (or $XDG_CACHE_HOME); --no-digest-cache: hash every input anew',
+      allowNo: true,
+      default: true,
+    }),
   }
 
   async run(): Promise<void> {
@@ -76,6 +83,7 @@ export default class Submit extends BaseCommand {
         ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
         ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),
         ...(halt === undefined ? {} : { halt }),
+        ...(flags['digest-cache'] ? { digestStore: defaultDigestStorePath() } : {}),
       })
       const exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
       reporter.finish(batch.results, batch.durationMs, exitCode)

@@ -322,9 +322,7 @@ export class Scheduler {
     output: AttemptOutput,
   ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean }> {
     const inputs = this.plan.inputs.get(task.name) ?? []
-    const blobs = await Promise.all(
-      inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input.absPath, input.size, input.mtimeMs) })),
-    )
+    const blobs = await Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
     const bytesUp = await client.ensureBlobs(blobs)
     const info: NodeInfo = client.info
     const current = (): boolean => this.running.get(task.name)?.token === token

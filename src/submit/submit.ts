@@ -6,6 +6,7 @@ import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
 import { Discovery, type DiscoveredNode, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
 import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
+import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
 import { clientName } from './client-name.js'
 import { JobLog, succeededDigests } from './joblog.js'
@@ -47,6 +48,11 @@ export interface SubmitOptions {
   joblog?: string
   /** Skip tasks that the job log records as succeeded (same command, inputs' content and env). */
   resume?: boolean
+  /**
+   * A file that remembers input digests across runs (`distw submit` uses defaultDigestStorePath()), so
+   * unchanged inputs are not hashed again. None: digests live for this batch only.
+   */
+  digestStore?: string
 }
 
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
@@ -58,7 +64,8 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const inputs = await resolveAllInputs(tasks, cwd, source)
   if (options.resume && options.joblog === undefined)
     throw new UserError('--resume needs --joblog FILE', 'name the job log of the earlier run')
-  const hashes = new HashCache()
+  const store = options.digestStore === undefined ? undefined : await DigestStore.open(options.digestStore)
+  const hashes = new HashCache(store)
   const digests = options.joblog === undefined ? undefined : await taskDigests(tasks, inputs, hashes)
   const finished = options.resume && options.joblog !== undefined ? await succeededDigests(options.joblog) : new Set<string>()
   const done = new Set(tasks.filter((t) => finished.has(digests?.get(t.name) ?? '')).map((t) => t.name))
@@ -156,5 +163,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     for (const c of clients) c.close()
     await local?.close()
     await joblog?.close()
+    // A cache that cannot be written costs the next run its hashing, not this batch its result.
+    await store?.save().catch((error: Error) => options.observer?.warning?.(`digest cache not saved: ${error.message}`))
   }
 }

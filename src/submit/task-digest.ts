@@ -5,9 +5,7 @@ import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
 import type { HashCache } from '../transfer/hash.js'
 
 export async function taskDigest(task: TaskSpec, inputs: readonly ResolvedInput[], hashes: HashCache): Promise<string> {
-  const files = await Promise.all(
-    inputs.map(async (i) => [i.path, i.mode & 0o777, await hashes.digest(i.absPath, i.size, i.mtimeMs)] as const),
-  )
+  const files = await Promise.all(inputs.map(async (i) => [i.path, i.mode & 0o777, await hashes.digest(i)] as const))
   files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   const env = Object.entries(task.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   return createHash('sha256')

@@ -17,8 +17,10 @@ export interface ResolvedInput {
   size: number
   /** Permission bits only (mode & 0o777). */
   mode: number
-  /** Lets a hash cache skip files that have not changed. */
+  /** mtime, ctime and inode, with size, let a hash cache skip files that have not changed. */
   mtimeMs: number
+  ctimeMs: number
+  ino: number
 }
 
 const HINT =
@@ -325,7 +327,7 @@ const globFs: FileSystemAdapter = {
 }
 
 function resolved(rel: string, absPath: string, st: Stats): ResolvedInput {
-  return { path: rel, absPath, size: st.size, mode: st.mode & 0o777, mtimeMs: st.mtimeMs }
+  return { path: rel, absPath, size: st.size, mode: st.mode & 0o777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }
 }
 
 // "./a//b/" → "a/b"; "." stays "."; backslashes are left alone (a legal file-name character on posix).

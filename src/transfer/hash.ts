@@ -1,6 +1,7 @@
 // SHA-256 content addresses. Files are hashed by streaming, never read whole into memory.
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import type { DigestStore, FileStamp } from './digest-store.js'
 
 export async function hashFile(file: string): Promise<string> {
   const hash = createHash('sha256')
@@ -8,21 +9,40 @@ export async function hashFile(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
+/** The file to hash, as the submitter stat'ed it (a ResolvedInput is one). */
+export interface FileToHash extends FileStamp {
+  absPath: string
+}
+
 /**
- * Remembers digests by path, size and mtime, so an executable shared by ten thousand tasks is hashed
- * once per batch. A file that changes in between gets a new stat and so a new digest.
+ * Remembers digests by path and stamp (size, mtime, ctime, inode), so an executable shared by ten
+ * thousand tasks is hashed once per batch, and, with a DigestStore, once across runs. A file that
+ * changes in between gets a new stamp and so a new digest.
  */
 export class HashCache {
   private readonly known = new Map<string, Promise<string>>()
+  /** Files really read and hashed, not answered from memory or the store. */
+  hashed = 0
 
-  digest(file: string, size: number, mtimeMs: number): Promise<string> {
-    const key = `${file}\0${size}\0${mtimeMs}`
+  constructor(private readonly store?: DigestStore) {}
+
+  digest(file: FileToHash): Promise<string> {
+    const key = `${file.absPath}\0${file.size}\0${file.mtimeMs}\0${file.ctimeMs}\0${file.ino}`
     let digest = this.known.get(key)
     if (!digest) {
-      digest = hashFile(file)
+      const stored = this.store?.get(file.absPath, file)
+      digest = stored === undefined ? this.hash(file) : Promise.resolve(stored)
       this.known.set(key, digest)
       digest.catch(() => this.known.delete(key))
     }
+    return digest
+  }
+
+  private async hash(file: FileToHash): Promise<string> {
+    const startedAt = Date.now()
+    this.hashed++
+    const digest = await hashFile(file.absPath)
+    this.store?.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, ino: file.ino }, digest, startedAt)
     return digest
   }
 }

@@ -1,11 +1,12 @@
 // Runs the built CLI (bin/run.js → dist/) as a real child process, the way a user does. Every process
 // started here is killed after the test, even a failing one.
 import { execa } from 'execa'
+import { mkdtempSync, rmSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 import { stopAll, type Stoppable } from './stop.js'
 
 export const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -13,6 +14,10 @@ export const CLI = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 type Tracked = Stoppable
 const children = new Set<Tracked>()
 const folders = new Set<string>()
+
+// Caches the CLI keeps between runs (submit's digest cache), for this test file only.
+const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'distw-cache-home-'))
+afterAll(() => rmSync(cacheHome, { recursive: true, force: true }))
 
 afterEach(async () => {
   await stopAll(children)
@@ -39,7 +44,8 @@ export function distw(args: string[], options: { cwd?: string; input?: string; e
     cwd: options.cwd ?? process.cwd(),
     reject: false,
     // DISTW_WAIT=0: a submit without --peer does not wait for LAN discovery before using its local node.
-    env: { DISTW_WAIT: '0', ...options.env, CI: 'true', NO_COLOR: '1' },
+    // XDG_CACHE_HOME: submit's digest cache goes to a folder of this test file's, not the user's ~/.cache.
+    env: { DISTW_WAIT: '0', XDG_CACHE_HOME: cacheHome, ...options.env, CI: 'true', NO_COLOR: '1' },
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   })
   children.add(child)

@@ -96,7 +96,7 @@ describe('taskDigest', () => {
     await fs.writeFile(file, 'one')
     const input = async () => {
       const s = await fs.stat(file)
-      return [{ path: 'in.txt', absPath: file, size: s.size, mode: 0o644, mtimeMs: s.mtimeMs }]
+      return [{ path: 'in.txt', absPath: file, size: s.size, mode: 0o644, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino }]
     }
     const hashes = () => new HashCache()
     const base = await taskDigest(task('{"name":"a","run":"cat in.txt","env":{"X":"1"}}'), await input(), hashes())

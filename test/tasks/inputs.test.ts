@@ -75,6 +75,8 @@ describe('resolveInputs: what an entry names', () => {
       size: 18,
       mode: 0o755,
       mtimeMs: expect.any(Number),
+      ctimeMs: expect.any(Number),
+      ino: expect.any(Number),
     })
   })
 
@@ -139,7 +141,15 @@ describe('resolveInputs: symlinks', () => {
     await files({ 'real/tool': 'twelve bytes' })
     await symlink('real/tool', path.join(base, 'tool'))
     expect(await resolveInputs(task(['tool']), base)).toEqual([
-      { path: 'tool', absPath: path.join(base, 'real/tool'), size: 12, mode: expect.any(Number), mtimeMs: expect.any(Number) },
+      {
+        path: 'tool',
+        absPath: path.join(base, 'real/tool'),
+        size: 12,
+        mode: expect.any(Number),
+        mtimeMs: expect.any(Number),
+        ctimeMs: expect.any(Number),
+        ino: expect.any(Number),
+      },
     ])
   })
 
