@@ -59,19 +59,14 @@ async function run(
   let pid: number | undefined
   let timedOut = false
   let cancelled = false
-  let stopping = false
   let killTimer: NodeJS.Timeout | undefined
   const stop = (): void => {
-    stopping = true
-    if (pid === undefined) return // done once it has started
-    signalGroup(pid, 'SIGTERM')
-    killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), options.killGraceMs)
+    child.signal('SIGTERM')
+    killTimer ??= setTimeout(() => child.signal('SIGKILL'), options.killGraceMs)
   }
   void child.started.then((p) => {
     pid = p
-    if (p === undefined) return
-    live.add(p)
-    if (stopping) stop()
+    if (p !== undefined) live.add(p)
   })
   const onAbort = (): void => {
     cancelled = true

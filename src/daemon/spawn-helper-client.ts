@@ -21,8 +21,13 @@ export type LaunchEnd =
   | { error: string; kind: 'refused' | 'failed' | 'lost'; code?: string }
 
 export interface Launched {
-  /** The task's pid (also its process group) once it runs; undefined when it never started. */
+  /**
+   * The task's pid (also its process group) once it has run a moment (STARTED_AFTER_MS); undefined
+   * when it ended sooner or never started.
+   */
   readonly started: Promise<number | undefined>
+  /** Signals the task's whole process group, directly or, while its pid is not known, through the helper. */
+  signal(signal: NodeJS.Signals): void
   /** After the process and its output have ended, with every `onOutput` call made. */
   readonly ended: Promise<LaunchEnd>
 }
@@ -63,6 +68,11 @@ class SpawnHelper {
     const launched: Launched = {
       started: new Promise((resolve) => (started = resolve)),
       ended: new Promise((resolve) => (ended = resolve)),
+      signal: (signal) => {
+        const p = this.pending.get(id)
+        if (p?.pid !== undefined) signalGroup(p.pid, signal)
+        else if (p) this.send(child, { op: 'signal', id, signal })
+      },
     }
     this.pending.set(id, { onOutput, started, ended })
     this.hold(true)
@@ -120,6 +130,7 @@ class SpawnHelper {
   }
 
   // The helper is gone: its tasks' output pipes went with it, so they are ended and reported as lost.
+  // (A task younger than STARTED_AFTER_MS, whose pid this side never learnt, is left to end by itself.)
   private lost(child: ChildProcess, reason: string): void {
     if (this.child !== child) return
     this.child = undefined

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { execute, type ExecOptions } from '../../src/daemon/executor.js'
-import { WINDOW } from '../../src/daemon/spawn-helper.mjs'
+import { STARTED_AFTER_MS, WINDOW } from '../../src/daemon/spawn-helper.mjs'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { alive, pidIn, until, within } from '../helpers/wait.js'
 
@@ -36,6 +36,20 @@ describe('spawn helper', () => {
     const ok = await execute(await options({ shell: 'exit 3' }))
     expect(ok).toMatchObject({ exitCode: 3, signal: null })
     expect(ok.startError).toBeUndefined()
+  })
+
+  it('a task cancelled or timed out before its pid is known is still stopped, through the helper', async () => {
+    const abort = new AbortController()
+    const running = execute(await options({ shell: 'sleep 300' }, { signal: abort.signal }))
+    abort.abort() // at once: the helper has not said `started`, and may not have spawned yet
+    const cancelled = await within(running, 10_000, 'a task cancelled at once to end')
+    expect(cancelled).toMatchObject({ cancelled: true, signal: 'SIGTERM' })
+    const timedOut = await within(
+      execute(await options({ shell: 'sleep 300' }, { timeoutMs: 5 })),
+      10_000,
+      'a 5 ms timeout to end the task',
+    )
+    expect(timedOut).toMatchObject({ timedOut: true, signal: 'SIGTERM' })
   })
 
   it('holds a stream back while its reader is slow, and loses nothing', async () => {
@@ -69,6 +83,8 @@ describe('spawn helper', () => {
     const pidFile = path.join(dir, 'pid')
     const running = execute(await options({ shell: `echo $$ > ${pidFile}; exec sleep 300` }))
     const taskPid = await pidIn(pidFile)
+    // Past STARTED_AFTER_MS, so this side knows the task's pid (a younger task is left to end by itself).
+    await new Promise((resolve) => setTimeout(resolve, 5 * STARTED_AFTER_MS))
     const [helper] = await helperPids()
     expect(helper).toBeDefined()
     process.kill(helper as number, 'SIGKILL')
