@@ -5,7 +5,7 @@
 // without shell syntax runs without /bin/sh (shell-words.ts). Plain node:child_process rather than
 // execa: this is the per-task hot path, and execa cost 2–6 ms a spawn.
 import type { Command } from '../protocol/index.js'
-import { signalGroup } from './process-group.js'
+import { signalGroup } from './process-group.mjs'
 import { directArgv } from './shell-words.js'
 import { launch, type OnOutput } from './spawn-helper-client.js'
 

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runningAsSingleExecutable } from '../single-executable.js'
-import { signalGroup } from './process-group.js'
+import { signalGroup } from './process-group.mjs'
 
 export interface LaunchRequest {
   file: string

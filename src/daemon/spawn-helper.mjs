@@ -7,8 +7,8 @@
 // the daemon does. Here the fork is of a process that holds nothing, and the daemon's thread is free.
 //
 // It is JavaScript, not TypeScript, because Node runs it as it is (spawn-helper-main.mjs): from dist/
-// once built, and from src/ in the tests. It imports nothing but Node itself, so it stays small. Inside
-// the single executable the binary runs it instead of the CLI when DISTW_SPAWN_HELPER=1
+// once built, and from src/ in the tests. It imports nothing but Node and process-group.mjs, so it stays
+// small. Inside the single executable the binary runs it instead of the CLI when DISTW_SPAWN_HELPER=1
 // (scripts/package/sea-entry.mjs).
 //
 // Messages (Node IPC, `advanced` serialization so Buffers pass as they are; the daemon is the only peer):
@@ -20,8 +20,13 @@
 //                    { op: 'close', id, code, signal }           process and output ended
 //                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
 import { spawn } from 'node:child_process'
+import { signalGroup } from './process-group.mjs'
 
-/** Chunks (64 KiB each from a pipe) a stream may have in flight before it is paused: the backpressure. */
+/**
+ * Chunks (64 KiB each from a pipe) a stream may have in flight before it is paused: the backpressure.
+ * When a task exits, Node resumes its streams (child_process flushStdio): what the pipe still holds
+ * then, two chunks at most, is sent past the window.
+ */
 export const WINDOW = 4
 
 /**
@@ -90,23 +95,5 @@ export function runSpawnHelper() {
     // background child holding stdout keeps the task open forever.
     child.once('exit', () => signalGroup(pid, 'SIGKILL'))
     child.once('close', (code, signal) => finish({ op: 'close', code, signal }))
-  }
-}
-
-/**
- * @param {number | undefined} pid
- * @param {NodeJS.Signals} signal
- */
-function signalGroup(pid, signal) {
-  if (pid === undefined) return
-  // After a task's exit its group is usually gone already; the ESRCH error's stack is not wanted.
-  const limit = Error.stackTraceLimit
-  Error.stackTraceLimit = 0
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // ESRCH: the group is gone.
-  } finally {
-    Error.stackTraceLimit = limit
   }
 }
