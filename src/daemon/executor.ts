@@ -5,7 +5,6 @@
 // without shell syntax runs without /bin/sh (shell-words.ts). Plain node:child_process rather than
 // execa: this is the per-task hot path, and execa cost 2–6 ms a spawn.
 import type { Command } from '../protocol/index.js'
-import { signalGroup } from './process-group.mjs'
 import { directArgv } from './shell-words.js'
 import { launch, type OnOutput } from './spawn-helper-client.js'
 
@@ -56,7 +55,6 @@ async function run(
   const elapsed = () => Math.round(performance.now() - started)
   const child = launch({ file, args, cwd: options.cwd, env }, options.onOutput)
 
-  let pid: number | undefined
   let timedOut = false
   let cancelled = false
   let killTimer: NodeJS.Timeout | undefined
@@ -64,10 +62,6 @@ async function run(
     child.signal('SIGTERM')
     killTimer ??= setTimeout(() => child.signal('SIGKILL'), options.killGraceMs)
   }
-  void child.started.then((p) => {
-    pid = p
-    if (p !== undefined) live.add(p)
-  })
   const onAbort = (): void => {
     cancelled = true
     stop()
@@ -83,7 +77,6 @@ async function run(
         }, options.timeoutMs)
 
   const outcome = await child.ended
-  if (pid !== undefined) live.delete(pid)
   clearTimeout(timeout)
   clearTimeout(killTimer)
   options.signal.removeEventListener('abort', onAbort)
@@ -99,12 +92,6 @@ async function run(
   }
   return { result: { ...base, exitCode: outcome.code, signal: outcome.signal }, notStarted: false }
 }
-
-// Process groups of running tasks, killed if the daemon itself exits (a crash must not leave them behind).
-const live = new Set<number>()
-process.once('exit', () => {
-  for (const pid of live) signalGroup(pid, 'SIGKILL')
-})
 
 function splitArgv(argv: string[]): [string, string[]] {
   const [file, ...args] = argv

@@ -22,11 +22,9 @@ export type LaunchEnd =
 
 export interface Launched {
   /**
-   * The task's pid (also its process group) once it has run a moment (STARTED_AFTER_MS); undefined
-   * when it ended sooner or never started.
+   * Signals the task's whole process group: directly once the helper has told its pid (after
+   * STARTED_AFTER_MS), through the helper before that.
    */
-  readonly started: Promise<number | undefined>
-  /** Signals the task's whole process group, directly or, while its pid is not known, through the helper. */
   signal(signal: NodeJS.Signals): void
   /** After the process and its output have ended, with every `onOutput` call made. */
   readonly ended: Promise<LaunchEnd>
@@ -38,7 +36,6 @@ export type OnOutput = (stream: 'stdout' | 'stderr', data: Buffer) => Promise<vo
 interface Pending {
   onOutput: OnOutput
   pid?: number
-  started(pid: number | undefined): void
   ended(end: LaunchEnd): void
 }
 
@@ -63,10 +60,8 @@ class SpawnHelper {
   launch(request: LaunchRequest, onOutput: OnOutput): Launched {
     const child = this.child ?? this.start()
     const id = this.nextId++
-    let started!: (pid: number | undefined) => void
     let ended!: (end: LaunchEnd) => void
     const launched: Launched = {
-      started: new Promise((resolve) => (started = resolve)),
       ended: new Promise((resolve) => (ended = resolve)),
       signal: (signal) => {
         const p = this.pending.get(id)
@@ -74,7 +69,7 @@ class SpawnHelper {
         else if (p) this.send(child, { op: 'signal', id, signal })
       },
     }
-    this.pending.set(id, { onOutput, started, ended })
+    this.pending.set(id, { onOutput, ended })
     this.hold(true)
     this.send(child, { op: 'spawn', id, ...request })
     return launched
@@ -102,7 +97,6 @@ class SpawnHelper {
     switch (m.op) {
       case 'started':
         p.pid = m.pid
-        p.started(m.pid)
         break
       case 'out': {
         const ack = (): void => this.send(child, { op: 'ack', id: m.id, stream: m.stream })
@@ -124,7 +118,6 @@ class SpawnHelper {
     const p = this.pending.get(id)
     if (!p) return
     this.pending.delete(id)
-    p.started(p.pid)
     p.ended(end)
     if (this.pending.size === 0) this.hold(false)
   }
@@ -138,6 +131,11 @@ class SpawnHelper {
       signalGroup(p.pid, 'SIGKILL')
       this.end(id, { error: reason, kind: 'lost' })
     }
+  }
+
+  /** Kills the groups of the tasks still running (this process is exiting: a crash must not leave them behind). */
+  killAll(): void {
+    for (const p of this.pending.values()) signalGroup(p.pid, 'SIGKILL')
   }
 
   private send(child: ChildProcess, message: object): void {
@@ -161,6 +159,9 @@ class SpawnHelper {
 
 // One for the whole process: a second one measured no faster here (2 cores), the forks are cheap now.
 const helper = new SpawnHelper()
+// The helper also kills them when this process's IPC channel closes; this is for the ones it has
+// told the pid of, at once.
+process.once('exit', () => helper.killAll())
 
 /** Starts the spawn helper ahead of the first task (a daemon does so when it starts listening). */
 export function warmUpSpawnHelper(): void {
