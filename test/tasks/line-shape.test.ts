@@ -71,6 +71,9 @@ describe('matchesTaskLine against TaskLineSchema', () => {
     agree('{"run":"true","tag":["gpu"]}')
     agree('{"run":"true","requires":{"gpus":1}}')
     agree('{"run":"true","__proto__":{}}')
+    // Names of Object.prototype's own members are unknown fields too, not lookups into it.
+    agree('{"run":"true","constructor":"x"}')
+    agree('{"run":"true","requires":{"toString":"x"}}')
   })
 
   it('agrees on 5,000 generated lines of several fields', () => {
