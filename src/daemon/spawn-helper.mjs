@@ -41,7 +41,8 @@ export function runSpawnHelper() {
   if (!channel) throw new Error('the spawn helper must be started by the daemon (no IPC channel)')
   const send = (/** @type {object} */ message) => void channel(message)
   /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
-  /** @type {Map<number, { pid: number | undefined, flows: Map<string, Flow>, announce?: NodeJS.Timeout }>} */
+  /** @typedef {{ pid: number | undefined, flows: Map<string, Flow>, announce?: NodeJS.Timeout }} Task */
+  /** @type {Map<number, Task>} */
   const tasks = new Map()
 
   process.on('message', (/** @type {any} */ m) => {
@@ -68,7 +69,7 @@ export function runSpawnHelper() {
       send({ op: 'error', id: m.id, message: /** @type {Error} */ (error).message, early: true })
       return
     }
-    /** @type {{ pid: number | undefined, flows: Map<string, Flow>, announce?: NodeJS.Timeout }} */
+    /** @type {Task} */
     const task = { pid: child.pid, flows: new Map() }
     tasks.set(m.id, task)
     let done = false
