@@ -17,6 +17,30 @@ export function encodeFrame(message: Outgoing): Buffer {
   return frame
 }
 
+const EMPTY = Buffer.alloc(0)
+const BIN32 = 0xc6
+
+/**
+ * Encodes a message that carries a chunk (`blob`, `file`, `output`) into `into`, so bulk senders can
+ * reuse their buffers (see transfer/frame-pool.ts). The bytes are the same as encodeFrame's but for
+ * the chunk's length prefix, always a bin32. Returns a view of `into`, or undefined if it does not fit.
+ */
+export function encodeChunkFrameInto(message: Extract<Outgoing, { data: Uint8Array }>, into: Buffer): Buffer | undefined {
+  const { data, ...rest } = message
+  // A msgpack map keeps insertion order, so `data` is the last value: encoded empty (bin8, `c4 00`),
+  // then its header is widened to a bin32 of the real length and the chunk copied after it.
+  const head = packr.pack({ v: PROTOCOL_VERSION, ...rest, data: EMPTY })
+  const headBytes = head.length - 2
+  if (head[headBytes] !== 0xc4 || head[headBytes + 1] !== 0) return undefined // not the layout above: let encodeFrame do it
+  const frameBytes = headBytes + 5 + data.length
+  if (frameBytes > into.length || frameBytes > MAX_FRAME_BYTES) return undefined
+  head.copy(into, 0, 0, headBytes)
+  into[headBytes] = BIN32
+  into.writeUInt32BE(data.length, headBytes + 1)
+  into.set(data, headBytes + 5)
+  return into.subarray(0, frameBytes)
+}
+
 /** Decodes and validates one frame; every failure is a ProtocolError, never anything else. */
 export function decodeFrame(frame: Uint8Array): Message {
   if (frame.length > MAX_FRAME_BYTES) {

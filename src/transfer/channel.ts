@@ -3,7 +3,16 @@
 // order, and the socket is paused while handlers are behind (a slow disk slows the sender).
 import { EventEmitter } from 'node:events'
 import type { RawData, WebSocket } from 'ws'
-import { decodeFrame, encodeFrame, ProtocolError, SEND_HIGH_WATER_BYTES, type Message, type Outgoing } from '../protocol/index.js'
+import {
+  decodeFrame,
+  encodeChunkFrameInto,
+  encodeFrame,
+  ProtocolError,
+  SEND_HIGH_WATER_BYTES,
+  type Message,
+  type Outgoing,
+} from '../protocol/index.js'
+import { framePool, POOLED_MIN_BYTES } from './frame-pool.js'
 
 // The socket is paused when this many messages, or this many bytes, wait to be handled.
 const PAUSE_AFTER_QUEUED = 16
@@ -15,6 +24,17 @@ interface ChannelEvents {
   close: [code: number, reason: string]
   /** A frame or handler failed; the channel is being closed with the error's close code. */
   failure: [error: ProtocolError]
+}
+
+/** A bulk chunk goes into a pooled buffer when one is free and it fits; anything else as usual. */
+function encode(message: Outgoing): { frame: Buffer; pooled?: Buffer } {
+  if ('data' in message && message.data.length >= POOLED_MIN_BYTES) {
+    const pooled = framePool.take()
+    const frame = pooled && encodeChunkFrameInto(message, pooled)
+    if (frame) return { frame, pooled }
+    if (pooled) framePool.give(pooled)
+  }
+  return { frame: encodeFrame(message) }
 }
 
 export class Channel extends EventEmitter<ChannelEvents> {
@@ -51,12 +71,19 @@ export class Channel extends EventEmitter<ChannelEvents> {
   /** Sends a message; resolves when it is fine to send more. Sending on a closed channel is a no-op. */
   send(message: Outgoing): Promise<void> {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve()
-    const frame = encodeFrame(message)
+    const { frame, pooled } = encode(message)
+    // The socket may hold the frame until its write completes (the callback): only then is it reused.
+    const written = pooled ? () => framePool.give(pooled) : undefined
     if (this.ws.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-      this.ws.send(frame)
+      this.ws.send(frame, written)
       return Promise.resolve()
     }
-    return new Promise((resolve) => this.ws.send(frame, () => resolve()))
+    return new Promise((resolve) =>
+      this.ws.send(frame, () => {
+        written?.()
+        resolve()
+      }),
+    )
   }
 
   /** Tells the peer why, then closes. */
