@@ -40,6 +40,10 @@ export default class Submit extends BaseCommand {
     heartbeat: durationFlag({
       description: 'interval of connection pings; a node silent for two is lost and its tasks run elsewhere (default 5s)',
     }),
+    reconnect: durationFlag({
+      description:
+        'how long to keep dialling a node whose connection was lost (default 1m; 0: never); tasks with no other node wait for it that long',
+    }),
     local: Flags.boolean({
       description: 'also run tasks on an embedded local node; --no-local: never (default: only when no node is found)',
       allowNo: true,
@@ -81,6 +85,7 @@ export default class Submit extends BaseCommand {
         ...(secret === undefined ? {} : { secret }),
         ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
         ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
+        ...(flags.reconnect === undefined ? {} : { reconnectMs: flags.reconnect }),
         ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),
         ...(halt === undefined ? {} : { halt }),
         ...(flags['digest-cache'] ? { digestStore: defaultDigestStorePath() } : {}),

@@ -14,6 +14,8 @@ export interface ConnectOptions {
   role: 'submit' | 'watch'
   /** Ping interval; a node silent for two is lost (default: heartbeat.ts). */
   heartbeatMs?: number | undefined
+  /** Aborting gives up on a connection not yet made (the batch ended while a node was being dialled). */
+  signal?: AbortSignal | undefined
 }
 
 // RFC 6455's client mask keeps script in a browser from choosing the bytes a caching proxy sees; a
@@ -23,7 +25,18 @@ const zeroMask = (mask: Buffer): void => void mask.fill(0)
 
 // Resolves with the open channel and what the node said about itself, once the handshake is done.
 export async function connectChannel(url: string, options: ConnectOptions): Promise<{ channel: Channel; node: NodeInfo }> {
+  if (options.signal?.aborted) throw new ExternalError(`gave up connecting to ${url}`)
   const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: 10_000, generateMask: zeroMask })
+  const giveUp = (): void => ws.terminate()
+  options.signal?.addEventListener('abort', giveUp, { once: true })
+  try {
+    return await handshake(ws, url, options)
+  } finally {
+    options.signal?.removeEventListener('abort', giveUp)
+  }
+}
+
+async function handshake(ws: WebSocket, url: string, options: ConnectOptions): Promise<{ channel: Channel; node: NodeInfo }> {
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('error', (error) =>

@@ -4,7 +4,7 @@ import { ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoi
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
 import { ExternalError } from '../errors.js'
-import { connectChannel } from './connect-channel.js'
+import { connectChannel, type ConnectOptions } from './connect-channel.js'
 
 export interface Blob {
   digest: string
@@ -53,10 +53,7 @@ export class NodeClient {
   }
 
   /** Opens a connection and completes the handshake (authenticating the node when a secret is set). */
-  static async connect(
-    url: string,
-    options: { secret?: Buffer | undefined; client: string; heartbeatMs?: number | undefined },
-  ): Promise<NodeClient> {
+  static async connect(url: string, options: Omit<ConnectOptions, 'role'>): Promise<NodeClient> {
     const { channel, node } = await connectChannel(url, { ...options, role: 'submit' })
     return new NodeClient(url, node, channel)
   }

@@ -76,6 +76,8 @@ export class Scheduler {
   private readonly hashes: HashCache
   private readonly questions: { tools: string[]; env: string[] }
   private failures = 0
+  /** Lost nodes being dialled again (expectNode): while any is, waiting tasks wait for it. */
+  private expected = 0
   private wake: NodeJS.Timeout | undefined
   private finish: () => void = () => {}
   private started = false
@@ -144,6 +146,21 @@ export class Scheduler {
       },
       () => {}, // lost: its onLost has handled it
     )
+  }
+
+  /**
+   * A lost node may come back: until the returned function is called, tasks that have no node left
+   * wait for it instead of failing. Call it right when the loss is reported, before any await.
+   */
+  expectNode(): () => void {
+    this.expected++
+    let called = false
+    return () => {
+      if (called) return
+      called = true
+      this.expected--
+      this.pump()
+    }
   }
 
   async run(signal?: AbortSignal): Promise<TaskResult[]> {
@@ -224,7 +241,7 @@ export class Scheduler {
     }
     // A kept lease no ready task could use goes back to the node at once: others may be waiting for it.
     for (const n of this.nodes) for (const { lease } of n.kept.splice(0)) if (n.client.connected) n.client.release(lease)
-    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0) {
+    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0 && this.expected === 0) {
       for (const task of this.waiting.splice(0)) this.record(task, { status: 'failed', reason: 'no node left to run it' })
     }
     if (this.waiting.length > 0 && live.some((n) => n.refused)) {

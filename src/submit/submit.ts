@@ -3,11 +3,12 @@
 import os from 'node:os'
 import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
-import { Discovery, type DiscoveredNode, type DiscoveryOptions } from '../discovery/discovery.js'
+import { Discovery, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
 import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
 import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
+import { BatchNodes } from './batch-nodes.js'
 import { clientName } from './client-name.js'
 import { JobLog, succeededDigests } from './joblog.js'
 import { NodeClient } from './node-client.js'
@@ -53,7 +54,11 @@ export interface SubmitOptions {
    * unchanged inputs are not hashed again. None: digests live for this batch only.
    */
   digestStore?: string
+  /** How long a node whose connection was lost is dialled again (default 60 s; 0: never). */
+  reconnectMs?: number
 }
+
+const DEFAULT_RECONNECT_MS = 60_000
 
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const started = performance.now()
@@ -81,7 +86,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const peers = (options.peers ?? []).map(peerUrl)
   let local: RunningDaemon | undefined
   let discovery: Discovery | undefined
-  const clients: NodeClient[] = []
+  let nodes: BatchNodes | undefined
   try {
     if (peers.length === 0 && options.discovery) {
       discovery = await Discovery.start(options.discovery)
@@ -101,9 +106,11 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       peers.push(local.url)
     }
     const client = clientName()
-    const connect = (url: string) => NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs })
+    const connect = (url: string, signal?: AbortSignal) =>
+      NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs, signal })
     if (peers.length === 0 && !discovery) throw new UserError('no node to run on', 'name one with --peer HOST:PORT, or drop --no-local')
-    const connected = await Promise.allSettled(peers.map(connect))
+    const connected = await Promise.allSettled(peers.map((url) => connect(url)))
+    const clients: NodeClient[] = []
     for (const outcome of connected) {
       if (outcome.status === 'fulfilled') clients.push(outcome.value)
       else options.observer?.warning?.((outcome.reason as Error).message)
@@ -125,42 +132,28 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       },
       observer,
     )
-    for (const c of clients) scheduler.addNode(c)
+    const batchNodes = new BatchNodes(scheduler, {
+      connect,
+      reconnectMs: options.reconnectMs ?? DEFAULT_RECONNECT_MS,
+      warn: (message) => options.observer?.warning?.(message),
+    })
+    nodes = batchNodes
+    for (const c of clients) batchNodes.admit(c)
     // Nodes that appear while the batch runs join it; with none at all yet, the batch waits for the first.
-    let firstJoined: () => void = () => {}
-    const joined = new Promise<void>((resolve) => (firstJoined = resolve))
-    const joining = new Set(clients.map((c) => c.info.id))
-    const joinLate = async (node: DiscoveredNode): Promise<void> => {
-      if (joining.has(node.info.id)) return
-      joining.add(node.info.id)
-      try {
-        const late = await connect(node.url)
-        clients.push(late)
-        if (discovery === undefined) return late.close()
-        scheduler.addNode(late)
-        firstJoined()
-      } catch (error) {
-        joining.delete(node.info.id)
-        options.observer?.warning?.((error as Error).message)
-      }
-    }
-    discovery?.on('add', (node) => void joinLate(node))
+    discovery?.on('add', (node) => void batchNodes.discovered(node))
     // Discovery is a hint: a node it stops hearing keeps its running tasks and gets new ones again as
     // soon as it answers over its connection (Scheduler.suspectNode); only the connection drops it.
-    discovery?.on('remove', (node) => {
-      for (const c of clients) if (c.info.id === node.info.id) scheduler.suspectNode(c)
-    })
-    for (const node of discovery?.nodes() ?? []) void joinLate(node)
-    if (clients.length === 0) {
-      options.signal?.addEventListener('abort', () => firstJoined(), { once: true })
-      await joined
+    discovery?.on('remove', (node) => batchNodes.suspect(node.info.id))
+    for (const node of discovery?.nodes() ?? []) void batchNodes.discovered(node)
+    if (batchNodes.size === 0) {
+      options.signal?.addEventListener('abort', () => batchNodes.close(), { once: true })
+      await batchNodes.firstJoined
     }
     const results = await scheduler.run(options.signal)
     return { ok: results.every((r) => r.status === 'succeeded'), results, durationMs: Math.round(performance.now() - started) }
   } finally {
     await discovery?.close()
-    discovery = undefined
-    for (const c of clients) c.close()
+    nodes?.close()
     await local?.close()
     await joblog?.close()
     // A cache that cannot be written costs the next run its hashing, not this batch its result.

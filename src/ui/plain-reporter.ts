@@ -24,9 +24,17 @@ export function plainReporter(
     }
     return p
   }
+  // By name, not id: a daemon restarted at the same address is the same machine to the reader.
+  const lost = new Set<string>()
   return {
     warning: (message) => streams.err(`distw: warning: ${message}\n`),
-    nodeLost: (node, reason) => streams.err(`distw: node ${node.name} lost (${reason}); its tasks go back to the queue\n`),
+    nodeAdded: (node) => {
+      if (lost.delete(node.name)) streams.err(`distw: node ${node.name} is back\n`)
+    },
+    nodeLost: (node, reason) => {
+      lost.add(node.name)
+      streams.err(`distw: node ${node.name} lost (${reason}); its tasks go back to the queue\n`)
+    },
     // A slow terminal or pipe slows the task itself: the promise holds the connection, then the node.
     taskOutput: (task, stream, data) => {
       if (prefixer(task.name, stream).push(data) || !streams.drained) return

@@ -114,7 +114,7 @@ describe('spawn helper', () => {
     const cwd = await tempDir()
     const pidFile = path.join(cwd, 'pid')
     const node = await spawnDaemon()
-    const batch = distw(['submit', '-', '--peer', node.peer], { cwd, input: `echo $$ > ${pidFile}; exec sleep 300\n` })
+    const batch = distw(['submit', '-', '--peer', node.peer, '--reconnect', '0'], { cwd, input: `echo $$ > ${pidFile}; exec sleep 300\n` })
     const taskPid = await pidIn(pidFile)
     node.child.kill('SIGKILL')
     await until(() => !alive(taskPid), 'the task of a SIGKILLed daemon to be gone', 10_000)
