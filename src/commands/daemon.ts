@@ -38,6 +38,9 @@ export default class Daemon extends BaseCommand {
     'submitter-grace': durationFlag({
       description: "how long a lost submitter's tasks keep running before they are killed and their folders removed (default 10s)",
     }),
+    'kill-grace': durationFlag({
+      description: 'how long a cancelled or timed-out task has between SIGTERM and SIGKILL, to clean up (default 2s)',
+    }),
     'cache-dir': Flags.string({ description: 'folder of the blob cache, kept across restarts (default: WORK-DIR/cache)' }),
     'cache-size': Flags.string({ description: 'cache bound, e.g. 20G; least recently used blobs are evicted', default: '10G' }),
     ...securityFlags,
@@ -88,6 +91,7 @@ export default class Daemon extends BaseCommand {
       ...(flags.name === undefined ? {} : { name: flags.name }),
       ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
       ...(flags['submitter-grace'] === undefined ? {} : { submitterGraceMs: flags['submitter-grace'] }),
+      ...(flags['kill-grace'] === undefined ? {} : { killGraceMs: flags['kill-grace'] }),
       ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
       cacheBytes,
     })

@@ -35,6 +35,28 @@ describe('scheduling', () => {
     expect(await fs.readdir(taskRoot(node.log()))).toEqual([])
   })
 
+  it('daemon --kill-grace: a task that ignores TERM is killed that long after its timeout', async () => {
+    const node = await spawnDaemon(['--kill-grace', '300ms'])
+    const dir = await tempDir()
+    const run = 'trap "" TERM; while :; do sleep 0.05; done'
+    await fs.writeFile(path.join(dir, 'tasks.txt'), json({ name: 'deaf', run, timeout: '200ms' }))
+
+    const result = await distw(['submit', 'tasks.txt', '--peer', node.peer, '--json'], { cwd: dir })
+
+    const finished = result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; timedOut?: boolean; signal?: string; durationMs?: number })
+      .find((e) => e.event === 'task-finished')
+    expect(finished).toMatchObject({ timedOut: true, signal: 'SIGKILL' })
+    // 200 ms + 300 ms of grace; the default grace (2 s) would take 2.2 s at least.
+    expect(finished?.durationMs).toBeGreaterThanOrEqual(450)
+    expect(finished?.durationMs).toBeLessThan(1500)
+    const bad = await distw(['daemon', '--port', '0', '--kill-grace', 'soon'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/bad duration "soon"/)
+  })
+
   it('Ctrl-C on submit cancels the remote tasks and exits 130 with nothing left running', async () => {
     const node = await spawnDaemon(['--slots', '2'])
     const dir = await tempDir()
