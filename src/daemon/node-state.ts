@@ -50,6 +50,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
   constructor(
     readonly info: NodeInfo,
     private readonly slots: SlotTable,
+    /** True while the node policy refuses new tasks (hours, load, budget): shown as `draining`. */
+    private readonly paused: () => boolean = () => false,
   ) {
     super()
   }
@@ -123,7 +125,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       node: this.info,
       slotsUsed,
       load: Math.max(0, os.loadavg()[0] ?? 0),
-      state: slotsUsed > 0 ? 'busy' : 'idle',
+      // HTCondor's word: no new work is taken, and what runs is left to finish (or evicted).
+      state: this.paused() ? 'draining' : slotsUsed > 0 ? 'busy' : 'idle',
       running,
       recent,
       succeeded: this.succeeded,

@@ -1,5 +1,6 @@
 // Node policy with an injected clock and load source: no new task outside hours, above max load or over
 // the daily budget; a running task is not stopped when the policy turns to "paused".
+import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -9,6 +10,7 @@ import { policyFromFlags } from '../../src/daemon/policy-flags.js'
 import { NodeClient } from '../../src/submit/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { distw, tempDir } from '../helpers/cli.js'
+import { WatchClient, type NodeStateMessage } from '../../src/watch/watch-client.js'
 import { within } from '../helpers/wait.js'
 
 // A clock set by the test (local time) and a load the test sets.
@@ -119,6 +121,21 @@ describe('policy in a running daemon', () => {
     advance(8 * 3_600_000)
     expect(await client.reserve(1)).toEqual(expect.any(String))
     expect(daemon.policyState().paused).toBe(false)
+  })
+
+  it('shows monitors a paused node as draining, and idle again once the window opens', async () => {
+    const { env, advance } = fakeEnvironment('2026-03-02T12:00:00')
+    daemon = await startDaemon({ port: 0, slots: 1, nodePolicy: { hours: parseHours('19:00-07:00') }, policyEnvironment: env })
+    const watcher = await WatchClient.connect(daemon.url, { client: 'policy-test' })
+    try {
+      const next = () => within(once(watcher, 'state'), 5_000, 'a state snapshot') as Promise<[NodeStateMessage]>
+      expect((await next())[0].state).toBe('draining')
+      advance(8 * 3_600_000)
+      // The pause's end changes no slot: it shows with the next keepalive snapshot (every 2 s).
+      expect((await next())[0].state).toBe('idle')
+    } finally {
+      watcher.close()
+    }
   })
 
   it('tells a submitter it refused when the hours window opens, well before the 5 s fallback', async () => {
