@@ -116,7 +116,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     secret: options.secret,
     limiter,
     slots,
-    state: new NodeState(info, slots, () => node.policy.pauseReason() !== undefined),
+    state: new NodeState(info, slots, () => node.policy.pauseReason()),
     store,
     log,
     submitterGraceMs: options.submitterGraceMs ?? DEFAULT_SUBMITTER_GRACE_MS,

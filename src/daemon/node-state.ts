@@ -50,8 +50,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
   constructor(
     readonly info: NodeInfo,
     private readonly slots: SlotTable,
-    /** True while the node policy refuses new tasks (hours, load, budget): shown as `draining`. */
-    private readonly paused: () => boolean = () => false,
+    /** Why the node policy refuses new tasks now (hours, load, budget), if it does: shown as `draining`. */
+    private readonly pauseReason: () => string | undefined = () => undefined,
   ) {
     super()
   }
@@ -119,6 +119,7 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       tail: t.tail.toString('utf8'),
       mine: t.client === viewer,
     }))
+    const pauseReason = this.pauseReason()
     const recent: FinishedTask[] = this.recent.map(({ endedAt, ...f }) => ({ ...f, agoMs: Math.round(now - endedAt) }))
     return {
       type: 'state',
@@ -126,7 +127,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       slotsUsed,
       load: Math.max(0, os.loadavg()[0] ?? 0),
       // HTCondor's word: no new work is taken, and what runs is left to finish (or evicted).
-      state: this.paused() ? 'draining' : slotsUsed > 0 ? 'busy' : 'idle',
+      state: pauseReason !== undefined ? 'draining' : slotsUsed > 0 ? 'busy' : 'idle',
+      ...(pauseReason === undefined ? {} : { pauseReason: pauseReason.slice(0, 200) }),
       running,
       recent,
       succeeded: this.succeeded,

@@ -149,6 +149,8 @@ export const State = message('state', {
   slotsUsed: z.int().min(0).max(4096),
   load: z.number().min(0).max(1e6),
   state: z.enum(['idle', 'busy', 'draining']),
+  /** Why the node is draining ("paused: outside hours 19:00-07:00"); left out otherwise. */
+  pauseReason: z.string().max(200).optional(),
   running: z.array(RunningTask).max(4096),
   recent: z.array(FinishedTask).max(64),
   succeeded: count,

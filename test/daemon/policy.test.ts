@@ -129,10 +129,12 @@ describe('policy in a running daemon', () => {
     const watcher = await WatchClient.connect(daemon.url, { client: 'policy-test' })
     try {
       const next = () => within(once(watcher, 'state'), 5_000, 'a state snapshot') as Promise<[NodeStateMessage]>
-      expect((await next())[0].state).toBe('draining')
+      expect((await next())[0]).toMatchObject({ state: 'draining', pauseReason: 'paused: outside hours 19:00-07:00' })
       advance(8 * 3_600_000)
       // The pause's end changes no slot: it shows with the next keepalive snapshot (every 2 s).
-      expect((await next())[0].state).toBe('idle')
+      const [open] = await next()
+      expect(open.state).toBe('idle')
+      expect(open).not.toHaveProperty('pauseReason')
     } finally {
       watcher.close()
     }

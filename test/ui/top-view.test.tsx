@@ -65,13 +65,17 @@ describe('TopView', () => {
     )
     model.added('10.0.0.2:7420', '10.0.0.2:7420')
     model.state('10.0.0.2:7420', state('beta', [], 2), 0)
+    model.added('10.0.0.3:7420', '10.0.0.3:7420')
+    model.state('10.0.0.3:7420', { ...state('gamma', [], 2), state: 'draining', pauseReason: 'paused: outside hours 19:00-07:00' }, 0)
     const { lastFrame, unmount } = render(<TopView {...props(model)} />)
     const frame = strip(lastFrame())
+    // The reason is cut to the terminal's width like the rest of the line.
+    expect(frame).toMatch(/gamma .*0\/2 .*draining \(paused:/)
     expect(frame).toMatch(/alpha +10\.0\.0\.1:7420 +linux\/x64 +gpu .*2\/4 +1\.50 +busy/)
     expect(frame).toMatch(/beta .*0\/2 .*idle/)
     expect(frame).toMatch(/\* task-1 +alpha +1m05s +███████░░░░░░░░░ +45% encoding/)
     expect(frame).toMatch(/ {2}task-2 +alpha .*running/)
-    expect(frame).toContain('nodes 2/2 up  slots 2/6  running 2  finished 8 (2 failed)  2.5 tasks/s')
+    expect(frame).toContain('nodes 3/3 up  slots 2/8  running 2  finished 12 (3 failed)  2.5 tasks/s')
     unmount()
   })
 

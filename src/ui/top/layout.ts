@@ -40,7 +40,9 @@ export function nodeLine(row: NodeRow, width: number): string {
   const slots = `${row.slotsUsed}/${row.slots}`.padStart(5)
   parts.push(`${c.bar ? `${bar(row.slots ? row.slotsUsed / row.slots : 0, c.bar)} ` : ''}${slots}`)
   parts.push(pad(row.load === undefined ? '-' : row.load.toFixed(2), 6))
-  parts.push(row.status === 'lost' && row.reason && width >= 100 ? `lost (${row.reason})` : row.status)
+  parts.push(
+    (row.status === 'lost' || row.status === 'draining') && row.reason && width >= 100 ? `${row.status} (${row.reason})` : row.status,
+  )
   return fit(parts.join(' '), width)
 }
 

@@ -25,7 +25,7 @@ export interface NodeRow {
   load: number | undefined
   running: number
   status: NodeStatus
-  /** Why the node is lost, when it is. */
+  /** Why the node is lost or draining, when it is. */
   reason: string | undefined
 }
 
@@ -141,7 +141,7 @@ export class TopModel {
         load: live ? s.load : undefined,
         running: live ? s.running.length : 0,
         status,
-        reason: n.lost,
+        reason: n.lost ?? s?.pauseReason,
       })
     }
     nodes.sort((a, b) => a.name.localeCompare(b.name) || a.address.localeCompare(b.address))

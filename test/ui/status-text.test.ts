@@ -1,0 +1,34 @@
+// `distw status` text from node snapshots: one line per node, its running tasks below, and why a
+// draining node takes no new tasks.
+import { describe, expect, it } from 'vitest'
+import { statusText } from '../../src/ui/status-text.js'
+import type { NodeSnapshot } from '../../src/watch/snapshot.js'
+
+const node = { id: 'n1', name: 'night-box', version: '0.1.0', os: 'linux', arch: 'x64', slots: 2, tags: [] }
+
+describe('statusText', () => {
+  it('says why a draining node takes no new tasks, and lists an unreachable one', () => {
+    const nodes: NodeSnapshot[] = [
+      {
+        peer: '10.0.0.5:7420',
+        reachable: true,
+        state: {
+          node,
+          slotsUsed: 0,
+          load: 0.25,
+          state: 'draining',
+          pauseReason: 'paused: outside hours 19:00-07:00',
+          running: [],
+          recent: [],
+          succeeded: 4,
+          failed: 0,
+        },
+      },
+      { peer: '10.0.0.6:7420', reachable: false, error: 'connection refused' },
+    ]
+    expect(statusText(nodes)).toBe(
+      'night-box  10.0.0.5:7420  linux/x64  draining (paused: outside hours 19:00-07:00)  slots 0/2  load 0.25  done 4 ok, 0 failed\n' +
+        '10.0.0.6:7420  unreachable: connection refused\n',
+    )
+  })
+})
