@@ -39,6 +39,15 @@ async function writeInput(file) {
   await handle.close()
 }
 
+// What writing the bytes into a new file costs on this machine, alone: any copy pays it once per copy.
+async function writeOnly(file) {
+  const started = performance.now()
+  await writeInput(file)
+  const durationMs = performance.now() - started
+  await fs.rm(file, { force: true })
+  return durationMs
+}
+
 async function batch(dir, name, task) {
   const tasksFile = path.join(dir, `${name}.tasks`)
   await fs.writeFile(tasksFile, `${JSON.stringify(task)}\n`)
@@ -50,6 +59,7 @@ export async function run() {
   const input = path.join(dir, 'in.bin')
   await writeInput(input)
   const raw = await rawCopy(input, path.join(dir, 'raw-copy.bin'))
+  const writeMs = await writeOnly(path.join(dir, 'write-only.bin'))
 
   // Up, then the same batch again, on one daemon.
   const upTasks = await batch(dir, 'up', { name: 'up', run: 'true', inputs: ['in.bin'] })
@@ -92,6 +102,7 @@ export async function run() {
     ['transfer', 'time', 'rate', 'vs raw TCP', 'daemon peak RSS', 'submitter peak RSS'],
     [
       ['raw Node TCP copy, file → socket → file (baseline)', secs(raw.durationMs), rate(raw.durationMs), '1.00', '—', '—'],
+      ['writing the same bytes into a new file, nothing else', secs(writeMs), rate(writeMs), ratio(raw.durationMs / writeMs), '—', '—'],
       [
         `distw upload (${mib(up.bytesUp)} sent)`,
         secs(up.durationMs),
@@ -135,6 +146,11 @@ Size: ${mib(SIZE)}. ws native bufferutil loaded in the daemon: ${bufferutil ? 'y
   the task folder, running \`true\`, cleaning up.
 - Return goal ≥ 0.5 × raw: **${ratio(downRatio)}, ${verdict(downRatio >= 0.5)}**. It includes the task writing the file
   (\`head -c … /dev/zero > out.bin\`) and the node diffing its folder.
+- Writing the bytes into a new file, alone, takes ${secs(writeMs)} (${ratio(writeMs / raw.durationMs)} the raw copy's time). The raw
+  copy writes the bytes once; distw writes them twice in each direction (upload: into the node's cache,
+  then the copy into the task folder that keeps a task from changing the cache; return: the task writing
+  its output, then the submitter's file). Two writes alone allow at most **${ratio(raw.durationMs / (2 * writeMs))}** of the raw
+  copy here, before any hashing or framing.
 - Peak RSS goal ≤ 200 MiB for daemon and submitter: **${verdict(peaks.every((p) => p <= RSS_GOAL))}** (largest ${mib(Math.max(...peaks))}).
 - Resubmission goal 0 payload bytes: **${again.bytesUp} bytes, ${verdict(again.bytesUp === 0)}**. The first resubmission
   hashes the input again (a fresh process given no digest cache); \`distw submit\` remembers digests across runs
