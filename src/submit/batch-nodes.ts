@@ -90,8 +90,11 @@ export class BatchNodes {
     const done = this.scheduler.expectNode()
     const deadline = Date.now() + reconnectMs
     // With no other node the batch now waits for this one: say so, and for how long (Ctrl-C ends it).
+    // After this loss's other listeners, so the reader sees "lost" first.
     if (!this.clients.some((c) => c.connected && c !== lost))
-      this.options.warn(`no other node: dialling ${lost.info.name} again for up to ${seconds(reconnectMs)} (--reconnect)`)
+      queueMicrotask(() =>
+        this.options.warn(`no other node: dialling ${lost.info.name} again for up to ${seconds(reconnectMs)} (--reconnect)`),
+      )
     try {
       for (let wait = FIRST_RETRY_MS; Date.now() < deadline; wait = Math.min(2 * wait, MAX_RETRY_MS)) {
         await sleep(Math.min(wait * (0.8 + 0.4 * Math.random()), deadline - Date.now()), undefined, { signal: this.stop.signal })

@@ -87,7 +87,7 @@ describe('reconnecting to a lost node', () => {
     const { result, waitedMs } = await loseOnlyNode('gone', '1500ms')
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toMatch(/node gone lost/)
-    expect(result.stderr).toMatch(/no other node: dialling gone again for up to 1\.5 s/)
+    expect(result.stderr).toMatch(/node gone lost.*\n.*no other node: dialling gone again for up to 1\.5 s/)
     expect(result.stderr).toMatch(/node gone did not come back within 1\.5 s \(--reconnect\)/)
     expect(result.stderr).toMatch(/no node left to run it/)
     // It waited for the window (not failing at once), and not much longer.
