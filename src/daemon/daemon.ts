@@ -22,7 +22,7 @@ import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
-import { warmUpSpawnHelper } from './spawn-helper-client.js'
+import { forgetRemoval, removeIfKilled, warmUpSpawnHelper } from './spawn-helper-client.js'
 import { TaskFolders } from './task-folders.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
@@ -94,6 +94,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const limiter = new AuthLimiter(log, options.authLimits)
   const ownsWorkDir = options.workDir === undefined
   const workDir = options.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'distw-node-')))
+  // Its blob cache may hold gigabytes: a daemon killed outright must not leave it in /tmp.
+  if (ownsWorkDir) removeIfKilled(workDir)
   const folders = await TaskFolders.open(workDir)
   const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), {
     maxBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
@@ -195,7 +197,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       // Let the tasks killed by the terminated sessions remove their folders.
       await waitForEmpty(folders.root, 5000)
       await folders.close()
-      if (ownsWorkDir) await fs.rm(workDir, { recursive: true, force: true })
+      if (ownsWorkDir) {
+        await fs.rm(workDir, { recursive: true, force: true })
+        forgetRemoval(workDir)
+      }
     },
   }
 }

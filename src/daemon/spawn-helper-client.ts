@@ -50,6 +50,20 @@ class SpawnHelper {
   private child: ChildProcess | undefined
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
+  /** Folders the helper removes if this process dies without removing them itself. */
+  private readonly removeOnExit = new Set<string>()
+
+  /** The helper removes `dir` if this process ends without doing so (a daemon SIGKILLed, OOM-killed). */
+  removeIfKilled(dir: string): void {
+    this.removeOnExit.add(dir)
+    if (this.child) this.send(this.child, { op: 'remove-on-exit', dir, keep: false })
+  }
+
+  /** `dir` is removed (or kept on purpose) by this process: the helper forgets it. */
+  forgetRemoval(dir: string): void {
+    this.removeOnExit.delete(dir)
+    if (this.child) this.send(this.child, { op: 'remove-on-exit', dir, keep: true })
+  }
 
   /** Starts the helper now if it is not running, so that the first task does not wait for it (~0.15 s). */
   warmUp(): void {
@@ -82,7 +96,7 @@ class SpawnHelper {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [], // not the daemon's own flags (a profiler, a test runner's loader)
-      env: { ...process.env, DISTW_SPAWN_HELPER: '1' },
+      env: { ...process.env, DISTW_SPAWN_HELPER: '1', DISTW_REMOVE_ON_EXIT: JSON.stringify([...this.removeOnExit]) },
     })
     child.on('message', (m: HelperMessage) => this.receive(child, m))
     child.once('exit', (code, signal) => this.lost(child, `the spawn helper exited (${signal ?? `code ${code}`})`))
@@ -166,6 +180,15 @@ process.once('exit', () => helper.killAll())
 /** Starts the spawn helper ahead of the first task (a daemon does so when it starts listening). */
 export function warmUpSpawnHelper(): void {
   helper.warmUp()
+}
+
+/** A temp work folder of a daemon's own: removed by the helper if this process is killed first. */
+export function removeIfKilled(dir: string): void {
+  helper.removeIfKilled(dir)
+}
+
+export function forgetRemoval(dir: string): void {
+  helper.forgetRemoval(dir)
 }
 
 /** Starts a task's process through the spawn helper. */

@@ -15,11 +15,15 @@
 //   daemon → helper  { op: 'spawn', id, file, args, cwd, env }   start a task, in a process group of its own
 //                    { op: 'ack', id, stream }                   one `out` chunk was handled
 //                    { op: 'signal', id, signal }                to the task's group (its pid is not known yet)
+//                    { op: 'remove-on-exit', dir, keep }         a folder of the daemon's own to remove if it dies (keep: forget it);
+//                                                                the ones known when the helper starts come in DISTW_REMOVE_ON_EXIT
+//                                                                (a JSON list), so a daemon killed at once is covered too
 //   helper → daemon  { op: 'started', id, pid }                  once it has run STARTED_AFTER_MS
 //                    { op: 'out', id, stream, data }             at most WINDOW unacknowledged per stream
 //                    { op: 'close', id, code, signal }           process and output ended
 //                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
 import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { signalGroup } from './process-group.mjs'
 
 /**
@@ -35,6 +39,16 @@ export const WINDOW = 4
  */
 export const STARTED_AFTER_MS = 20
 
+/** @returns {string[]} */
+function startingFolders() {
+  try {
+    const list = JSON.parse(process.env.DISTW_REMOVE_ON_EXIT ?? '[]')
+    return Array.isArray(list) ? list.filter((dir) => typeof dir === 'string' && dir !== '') : []
+  } catch {
+    return []
+  }
+}
+
 /** Runs the helper on this process's IPC channel until the daemon goes away. */
 export function runSpawnHelper() {
   const channel = process.send?.bind(process)
@@ -44,6 +58,9 @@ export function runSpawnHelper() {
   /** @typedef {{ pid: number | undefined, flows: Map<string, Flow>, announce?: NodeJS.Timeout }} Task */
   /** @type {Map<number, Task>} */
   const tasks = new Map()
+  /** Work folders a daemon made for itself (no --work-dir): it removes them on a clean exit, this on any other. */
+  /** @type {Set<string>} */
+  const removeOnExit = new Set(startingFolders())
 
   process.on('message', (/** @type {any} */ m) => {
     if (m.op === 'spawn') start(m)
@@ -51,12 +68,27 @@ export function runSpawnHelper() {
       const flow = tasks.get(m.id)?.flows.get(m.stream)
       if (flow && --flow.unacked < WINDOW) flow.stream.resume()
     } else if (m.op === 'signal') signalGroup(tasks.get(m.id)?.pid, m.signal)
+    else if (m.op === 'remove-on-exit' && m.keep) removeOnExit.delete(m.dir)
+    else if (m.op === 'remove-on-exit') removeOnExit.add(m.dir)
   })
   // The daemon exited or crashed: nothing must outlive it.
-  process.on('disconnect', () => {
+  let orphaned = false
+  const clearUp = () => {
+    if (orphaned) return
+    orphaned = true
     for (const task of tasks.values()) signalGroup(task.pid, 'SIGKILL')
+    // Retries: a task killed just now may still be writing into its folder for a moment.
+    for (const dir of removeOnExit) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+  }
+  process.on('disconnect', () => {
+    clearUp()
     // eslint-disable-next-line no-restricted-properties -- not the CLI: a helper with nothing left to do
     process.exit(0)
+  })
+  // A daemon killed before this process had set up its channel sends no 'disconnect' (measured: the
+  // helper just ran out of work and exited): the channel is gone all the same, so clear up on exit.
+  process.on('exit', () => {
+    if (!process.connected) clearUp()
   })
 
   /** @param {{ id: number, file: string, args: string[], cwd: string, env: Record<string, string> }} m */

@@ -2,6 +2,8 @@
 // they touch: a dead helper ends its running tasks, reported as such, and the next task gets a new one;
 // a dead daemon takes its helper and tasks with it. Real processes throughout.
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -119,5 +121,22 @@ describe('spawn helper', () => {
     node.child.kill('SIGKILL')
     await until(() => !alive(taskPid), 'the task of a SIGKILLed daemon to be gone', 10_000)
     await batch
+  })
+
+  it('a daemon killed outright leaves no temp work folder (its blob cache could be gigabytes)', async () => {
+    // No --work-dir: the daemon makes a temp folder of its own, removed on a clean exit.
+    const daemon = distw(['daemon', '--port', '0', '--allow-root', '--no-mdns', '--no-broadcast'])
+    let log = ''
+    daemon.stderr?.on('data', (d: Buffer) => (log += d.toString()))
+    await until(() => /workDir=(\S+)/.test(log), 'the daemon to say where it works')
+    const workDir = /workDir=(\S+)/.exec(log)?.[1] as string
+    try {
+      expect(existsSync(workDir)).toBe(true)
+      daemon.kill('SIGKILL')
+      await daemon
+      await until(() => !existsSync(workDir), 'the helper to remove the work folder of a SIGKILLed daemon', 10_000)
+    } finally {
+      await fs.rm(workDir, { recursive: true, force: true })
+    }
   })
 })
