@@ -34,6 +34,12 @@ export interface HaltPolicy {
 
 /** A node that refused is asked again when it announces free slots, or after this long at the latest. */
 const REFUSAL_FALLBACK_MS = 5_000
+/**
+ * A task whose node was lost this many times while it ran is failed: a node lost is not the task's
+ * fault, but one that takes its node down each time (memory, a reboot) would otherwise run forever
+ * once the node comes back (BatchNodes dials it again).
+ */
+export const MAX_LOST_RUNS = 3
 const PROBE_BATCH = 256
 
 type Outcome = Partial<TaskResult> & Pick<TaskResult, 'status'>
@@ -72,6 +78,8 @@ export class Scheduler {
   private readonly running = new Map<string, Running>()
   /** Nodes a task already ran on and failed: a retry prefers another. */
   private readonly tried = new Map<string, Set<NodeClient>>()
+  /** How many times each task's node was lost while the task ran. */
+  private readonly lostRuns = new Map<string, number>()
   private readonly waiting: TaskSpec[]
   private readonly hashes: HashCache
   private readonly questions: { tools: string[]; env: string[] }
@@ -302,6 +310,12 @@ export class Scheduler {
       await sink.abort()
       // The node was lost, not the task's fault: run it elsewhere, without spending a retry.
       outcome = client.connected ? { status: 'failed', reason: (error as Error).message } : 'requeue'
+      if (outcome === 'requeue' && ran) {
+        const lost = (this.lostRuns.get(task.name) ?? 0) + 1
+        this.lostRuns.set(task.name, lost)
+        if (lost >= MAX_LOST_RUNS)
+          outcome = { status: 'failed', reason: `its node was lost ${lost} times during its attempts (last: ${(error as Error).message})` }
+      }
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
     node.inflight -= task.slots

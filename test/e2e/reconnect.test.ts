@@ -5,6 +5,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { NodeInfo } from '../../src/protocol/index.js'
+import { MAX_LOST_RUNS } from '../../src/submit/scheduler.js'
 import { submit } from '../../src/submit/submit.js'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { tcpProxy } from '../helpers/tcp-proxy.js'
@@ -81,6 +82,23 @@ describe('reconnecting to a lost node', () => {
     expect(names).toEqual(['before', 'after'])
     expect(batch.results.every((r) => r.node === 'after' || r.node === 'before')).toBe(true)
     expect(batch.results.some((r) => r.node === 'after')).toBe(true)
+  })
+
+  it('a task whose node is lost each time it runs is failed after MAX_LOST_RUNS, not run forever', async () => {
+    const node = await spawnDaemon(['--slots', '2', '--submitter-grace', '100ms'])
+    const proxy = await tcpProxy(node.peer)
+    const dir = await tempDir()
+    let starts = 0
+    const batch = await submit({
+      tasks: tasks(1, () => 'sleep 2'),
+      cwd: dir,
+      peers: [proxy.peer],
+      // Like a task that takes its machine down: every time it starts, the connection goes.
+      observer: { taskStarted: () => (starts++, proxy.cut()) },
+    })
+    expect(starts).toBe(MAX_LOST_RUNS)
+    expect(batch.results[0]).toMatchObject({ status: 'failed' })
+    expect(batch.results[0]?.reason).toMatch(new RegExp(`its node was lost ${MAX_LOST_RUNS} times during its attempts`))
   })
 
   it('distw submit --reconnect: a node that stays away fails the tasks with no other node, after the window', async () => {
