@@ -18,6 +18,7 @@ export function encodeFrame(message: Outgoing): Buffer {
 }
 
 const EMPTY = Buffer.alloc(0)
+const BIN8 = 0xc4
 const BIN32 = 0xc6
 
 /**
@@ -31,7 +32,7 @@ export function encodeChunkFrameInto(message: Extract<Outgoing, { data: Uint8Arr
   // then its header is widened to a bin32 of the real length and the chunk copied after it.
   const head = packr.pack({ v: PROTOCOL_VERSION, ...rest, data: EMPTY })
   const headBytes = head.length - 2
-  if (head[headBytes] !== 0xc4 || head[headBytes + 1] !== 0) return undefined // not the layout above: let encodeFrame do it
+  if (head[headBytes] !== BIN8 || head[headBytes + 1] !== 0) return undefined // not the layout above: let encodeFrame do it
   const frameBytes = headBytes + 5 + data.length
   if (frameBytes > into.length || frameBytes > MAX_FRAME_BYTES) return undefined
   head.copy(into, 0, 0, headBytes)

@@ -41,8 +41,9 @@ export class BatchNodes {
 
   /** Takes a connected client into the batch, unless the batch is over or its node is in it already. */
   admit(client: NodeClient): void {
+    const unwanted = this.stop.signal.aborted || this.has(client.info.id)
     this.clients.push(client)
-    if (this.stop.signal.aborted || this.clients.some((c) => c !== client && c.connected && c.info.id === client.info.id)) {
+    if (unwanted) {
       client.close()
       return
     }
@@ -91,7 +92,7 @@ export class BatchNodes {
     const deadline = Date.now() + reconnectMs
     // With no other node the batch now waits for this one: say so, and for how long (Ctrl-C ends it).
     // After this loss's other listeners, so the reader sees "lost" first.
-    if (!this.clients.some((c) => c.connected && c !== lost))
+    if (!this.clients.some((c) => c.connected))
       queueMicrotask(() =>
         this.options.warn(`no other node: dialling ${lost.info.name} again for up to ${seconds(reconnectMs)} (--reconnect)`),
       )
