@@ -13,6 +13,7 @@ const batch = await submit({
   peers: config.peers,
   observer: { taskOutput: (_task, _stream, data) => void (outputBytes += data.length) },
   ...(config.digestStore ? { digestStore: config.digestStore } : {}),
+  ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
 })
 const durationMs = performance.now() - started
 const failed = batch.results.filter((r) => r.status !== 'succeeded')

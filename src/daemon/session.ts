@@ -44,6 +44,8 @@ export class Session {
   readonly id = randomUUID()
   private state: State = { phase: 'hello' }
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
+  /** Runs sent with `queue` behind a lease's running task, by lease: started the moment it is kept. */
+  private readonly queued = new Map<string, MessageOf<'run'>>()
   /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
   private readonly pinned = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
@@ -89,6 +91,7 @@ export class Session {
         return this.run(message)
       case 'cancel':
         this.tasks.get(message.task)?.abort.abort()
+        this.unqueue(message.task)
         return
       case 'error':
         this.node.log('peer error', { peer: this.peer, code: message.code, message: message.message })
@@ -217,21 +220,53 @@ export class Session {
   }
 
   private run(message: MessageOf<'run'>): void {
-    if (this.tasks.has(message.task)) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `task ${message.task} is already running`)
+    if (this.tasks.has(message.task) || this.queuedRun(message.task))
+      throw new ProtocolError('DISTW_ERR_UNEXPECTED', `task ${message.task} is already running`)
     // Paths are checked before anything is created, so a hostile list fails as a whole.
     for (const file of message.files) checkWirePath(file.path)
-    if (!this.node.slots.use(this.id, message.lease)) {
-      void this.channel.send({
-        type: 'error',
-        code: 'DISTW_ERR_NO_LEASE',
-        message: `lease ${message.lease} is not held`,
-        task: message.task,
-      })
-      return
-    }
+    if (this.node.slots.use(this.id, message.lease)) this.start(message)
+    else if (message.queue === true && !this.queued.has(message.lease) && this.runsOn(message.lease))
+      this.queued.set(message.lease, message)
+    else this.noLease(message.task, `lease ${message.lease} is not held`)
+  }
+
+  private noLease(task: string, why: string): void {
+    void this.channel.send({ type: 'error', code: 'DISTW_ERR_NO_LEASE', message: why, task })
+  }
+
+  private runsOn(lease: string): boolean {
+    for (const task of this.tasks.values()) if (task.lease === lease) return true
+    return false
+  }
+
+  private queuedRun(task: string): MessageOf<'run'> | undefined {
+    for (const run of this.queued.values()) if (run.task === task) return run
+    return undefined
+  }
+
+  // A cancelled queued run never started: it is answered like a run whose lease went elsewhere.
+  private unqueue(task: string): void {
+    const run = this.queuedRun(task)
+    if (!run) return
+    this.queued.delete(run.lease)
+    this.node.log('queued task withdrawn', { session: this.id, task: run.name })
+    this.noLease(task, 'cancelled while it waited for its lease')
+  }
+
+  // The lease's task is ending: a run queued behind it starts now on the kept lease, or is told the
+  // lease went elsewhere (after the ending task's exit, which is sent right after this returns).
+  private handOn(lease: string, kept: boolean): void {
+    const next = this.queued.get(lease)
+    if (!next) return
+    this.queued.delete(lease)
+    if (kept && this.node.slots.use(this.id, lease)) this.start(next, true)
+    else queueMicrotask(() => this.noLease(next.task, `lease ${lease} was not kept (another submitter waits, or the node pauses)`))
+  }
+
+  private start(message: MessageOf<'run'>, queued = false): void {
     const abort = new AbortController()
     this.tasks.set(message.task, { abort, lease: message.lease })
-    this.node.log('task started', { session: this.id, task: message.name })
+    this.node.log('task started', { session: this.id, task: message.name, ...(queued ? { queued } : {}) })
     const command = 'shell' in message.command ? message.command.shell : message.command.argv.join(' ')
     const watched = this.node.state.taskStarted({
       name: message.name,
@@ -244,8 +279,11 @@ export class Session {
     // Kept (claim reuse) only when asked, for a task that was not stopped, while the node takes new work.
     const finish = (): boolean => {
       if (!this.tasks.delete(message.task)) return false
-      const keep = message.keep === true && !abort.signal.aborted && this.node.policy.pauseReason() === undefined
-      return this.node.slots.finish(message.lease, keep)
+      const asked = message.keep === true || this.queued.has(message.lease)
+      const keep = asked && !abort.signal.aborted && this.node.policy.pauseReason() === undefined
+      const kept = this.node.slots.finish(message.lease, keep)
+      this.handOn(message.lease, kept)
+      return kept
     }
     let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
     void runTask(message, this.node.task, this.channel, abort.signal, finish, watched.watcher)
@@ -255,7 +293,10 @@ export class Session {
         budgetEnded()
         watched.ended(outcome)
         // Normally runTask has finished the lease already; after an unexpected error nobody is told it was kept.
-        if (this.tasks.delete(message.task)) this.node.slots.release(message.lease)
+        if (this.tasks.delete(message.task)) {
+          this.node.slots.release(message.lease)
+          this.handOn(message.lease, false)
+        }
         this.node.log('task ended', { session: this.id, task: message.name })
       })
   }
@@ -266,6 +307,7 @@ export class Session {
     clearTimeout(this.handshakeTimer)
     this.watch?.stop()
     this.node.slots.off('freed', this.onFreed)
+    this.queued.clear()
     const tasks = [...this.tasks.values()]
     const kill = (): void => tasks.forEach((task) => task.abort.abort())
     const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)

@@ -87,6 +87,9 @@ export const Run = message('run', {
   timeoutMs: count.optional(),
   // Claim reuse (HTCondor's): keep the lease when this task ends, for the submitter's next task.
   keep: z.boolean().optional(),
+  // Pipelining: the lease may still be running this session's previous task; this run then waits on
+  // the node and starts on the lease the moment that task ends and the lease is kept (no round trip).
+  queue: z.boolean().optional(),
 })
 export const Cancel = message('cancel', { task: taskId })
 

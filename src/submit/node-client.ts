@@ -19,7 +19,14 @@ export interface RunHandlers {
   /** The task printed a `::distw::progress` line. */
   onProgress?: (percent: number, text: string) => void
   onFile: (message: MessageOf<'file'>) => Promise<void>
+  /** The exit arrived: called at once, before any later frame is read (a queued run may follow on its lease). */
+  onExit?: (exit: MessageOf<'exit'>) => void
+  /** The node did not run it (no lease): called at once, like onExit, before the run rejects with LeaseNotHeld. */
+  onRefused?: () => void
 }
+
+/** The node did not run a task because its lease was not there (a queued run whose lease went elsewhere). */
+export class LeaseNotHeld extends ExternalError {}
 
 type RunRequest = Omit<MessageOf<'run'>, 'v' | 'type'>
 type Reply = MessageOf<'reserved'> | MessageOf<'refused'> | MessageOf<'need'> | MessageOf<'probed'>
@@ -184,6 +191,7 @@ export class NodeClient {
       case 'exit': {
         const run = this.runs.get(message.task)
         this.runs.delete(message.task)
+        run?.handlers.onExit?.(message)
         run?.resolve(message)
         return
       }
@@ -191,7 +199,11 @@ export class NodeClient {
         const run = message.task === undefined ? undefined : this.runs.get(message.task)
         if (run && message.task !== undefined) {
           this.runs.delete(message.task)
-          run.reject(new ExternalError(`node ${this.info.name}: ${message.message} (${message.code})`))
+          const text = `node ${this.info.name}: ${message.message} (${message.code})`
+          if (message.code === 'DISTW_ERR_NO_LEASE') {
+            run.handlers.onRefused?.()
+            run.reject(new LeaseNotHeld(text))
+          } else run.reject(new ExternalError(text))
         }
         return
       }

@@ -4,12 +4,12 @@
 // inputs are uploaded, it runs, its files come back. A lost node's tasks go back to the queue.
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import type { NodeInfo } from '../protocol/index.js'
+import type { MessageOf, NodeInfo } from '../protocol/index.js'
 import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
 import { FileSink } from '../transfer/file-sink.js'
 import { HashCache } from '../transfer/hash.js'
 import { AttemptOutput } from './attempt-output.js'
-import type { NodeClient } from './node-client.js'
+import { LeaseNotHeld, type NodeClient } from './node-client.js'
 import { probeQuestions, unmetRequirement, type ProbeAnswers } from './requirements.js'
 import type { AttemptRecord, SubmitObserver, TaskResult } from './result.js'
 
@@ -25,6 +25,8 @@ export interface BatchPlan {
   halt?: HaltPolicy
   /** Shared with whoever hashed the inputs before (task digests), so no file is hashed twice. */
   hashes?: HashCache
+  /** false: never queue a task behind a running one (see PIPELINE_BELOW_MS). Default true. */
+  pipeline?: boolean
 }
 
 export interface HaltPolicy {
@@ -41,6 +43,14 @@ const REFUSAL_FALLBACK_MS = 5_000
  */
 export const MAX_LOST_RUNS = 3
 const PROBE_BATCH = 256
+/**
+ * Pipelining: while the batch's tasks run shorter than this (a running average), the next task is sent
+ * behind a running one, to start on its lease when it ends, saving the exit → run round trip.
+ * Longer tasks gain nothing from it, and a task queued behind a long one would wait for it.
+ */
+export const PIPELINE_BELOW_MS = 250
+/** A queued task still waiting after this long (its predecessor ran long after all) is taken back. */
+const PIPELINE_PATIENCE_MS = 2_000
 
 type Outcome = Partial<TaskResult> & Pick<TaskResult, 'status'>
 
@@ -57,6 +67,27 @@ interface NodeState {
   suspect: boolean
   /** Leases the node kept for us after a task ended (claim reuse): the next pump uses or releases them. */
   kept: KeptLease[]
+  /** Leases running a task of ours that asked to keep them, with no task queued behind yet (pipelining). */
+  open: OpenLease[]
+  /** The node's last answer to `keep` was no (another submitter waits, or its policy pauses it): a
+   *  task queued behind a lease there would only be refused, so none is until a lease is kept again. */
+  contended: boolean
+}
+
+interface OpenLease {
+  lease: string
+  slots: number
+  follower: Follower | undefined
+  /** A task queued here was refused or taken back: none is queued here again. */
+  closed: boolean
+}
+
+/** A task sent to wait behind a running one (`run.queue`): it holds nothing until that one's exit hands over the lease. */
+interface Follower {
+  token: string
+  take: () => void
+  /** Refused by the node: detaches it from the lease, at once, so that lease's exit does not hand it on. */
+  leave: () => void
 }
 
 interface KeptLease {
@@ -84,6 +115,8 @@ export class Scheduler {
   private readonly hashes: HashCache
   private readonly questions: { tools: string[]; env: string[] }
   private failures = 0
+  /** Running average of the batch's task durations: pipelining is for short tasks. */
+  private recentMs: number | undefined
   /** Lost nodes being dialled again (expectNode): while any is, waiting tasks wait for it. */
   private expected = 0
   private wake: NodeJS.Timeout | undefined
@@ -120,6 +153,8 @@ export class Scheduler {
       probed: undefined,
       suspect: false,
       kept: [],
+      open: [],
+      contended: false,
     }
     this.nodes.push(node)
     this.observer.nodeAdded?.(client.info, client.url)
@@ -215,7 +250,9 @@ export class Scheduler {
     const live = this.nodes.filter((n) => n.client.connected)
     const ready = live.filter((n) => n.probed !== undefined)
     const probing = live.length > ready.length
-    const open = (n: NodeState): boolean => !n.suspect && !n.refused && (freeSlots(n) > 0 || n.kept.length > 0)
+    const pipelining = this.pipelining()
+    const followable = (n: NodeState): boolean => pipelining && !n.suspect && !n.contended && n.open.some(isFollowable)
+    const open = (n: NodeState): boolean => followable(n) || (!n.suspect && !n.refused && (freeSlots(n) > 0 || n.kept.length > 0))
     for (let i = 0; i < this.waiting.length; i++) {
       // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
       if (!probing && !ready.some(open)) break
@@ -242,7 +279,20 @@ export class Scheduler {
       const node = fitting
         .filter(fits)
         .sort((a, b) => Number(tried?.has(a.client) ?? false) - Number(tried?.has(b.client) ?? false) || load(a) - load(b))[0]
-      if (!node) continue
+      if (!node) {
+        const behind =
+          task.lock === undefined
+            ? followAt(
+                fitting.filter((n) => followable(n) && !tried?.has(n.client)),
+                task,
+              )
+            : undefined
+        if (behind) {
+          this.waiting.splice(i--, 1)
+          void this.launch(task, behind.node, undefined, behind.open)
+        }
+        continue
+      }
       this.waiting.splice(i--, 1)
       const k = keptFor(node, task)
       void this.launch(task, node, k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined)
@@ -272,44 +322,80 @@ export class Scheduler {
     return undefined
   }
 
-  /** Runs one attempt of `task` on `node`, on a lease the node kept for us or on a new reservation. */
-  private async launch(task: TaskSpec, node: NodeState, keptLease?: string): Promise<void> {
+  /**
+   * Runs one attempt of `task` on `node`: on a lease the node kept for us, on a new reservation, or
+   * queued `behind` a running task of ours, to start on its lease when it ends (pipelining).
+   */
+  private async launch(task: TaskSpec, node: NodeState, keptLease?: string, behind?: OpenLease): Promise<void> {
     const { client } = node
     const token = `${task.line}-${randomBytes(6).toString('hex')}`
     const attempt = (this.attempts.get(task.name) ?? 0) + 1
-    node.inflight += task.slots
-    if (task.lock !== undefined) node.locks.add(task.lock)
+    let startedAt = Date.now()
+    let ran = false
+    // A queued task takes over its predecessor's slot (and counts) only when that one's exit hands it on.
+    let holds = behind === undefined
+    let withdrawn = false
+    let patience: NodeJS.Timeout | undefined
+    if (behind) {
+      const follower: Follower = {
+        token,
+        take: () => {
+          clearTimeout(patience)
+          holds = ran = true
+          startedAt = Date.now()
+        },
+        leave: () => {
+          behind.follower = undefined
+          behind.closed = true
+        },
+      }
+      behind.follower = follower
+      patience = setTimeout(() => {
+        if (holds || !client.connected) return
+        withdrawn = true
+        client.cancel(token) // the node answers that it never ran: the task goes back to the queue
+      }, PIPELINE_PATIENCE_MS)
+    } else {
+      node.inflight += task.slots
+      if (task.lock !== undefined) node.locks.add(task.lock)
+    }
     this.running.set(task.name, { node, token })
     const dest = this.plan.perTaskFolders ? path.join(this.plan.dest, task.name) : this.plan.dest
     const sink = new FileSink(dest)
     const output = new AttemptOutput((stream, data) => this.observer.taskOutput?.(task, stream, data))
-    const startedAt = Date.now()
     let outcome: Outcome | 'requeue'
-    let ran = false
     let kept: KeptLease | undefined
+    let handedOn = false
     try {
       const notices = node.freeNotices
-      const lease = keptLease ?? (await client.reserve(task.slots, task.lock))
+      const lease = behind?.lease ?? keptLease ?? (await client.reserve(task.slots, task.lock))
       if (lease === undefined) {
         if (client.connected && node.freeNotices === notices) node.refused = true
         outcome = 'requeue'
       } else {
         this.attempts.set(task.name, attempt)
-        ran = true
-        const ended = await this.attempt(task, client, lease, token, sink, attempt, output)
+        ran = holds
+        const ended = await this.attempt(task, node, lease, token, sink, attempt, output, behind?.follower)
         outcome = ended.outcome
-        if (ended.kept) kept = { lease, slots: task.slots, lock: task.lock }
+        handedOn = ended.handedOn
+        if (ended.kept && !handedOn) kept = { lease, slots: task.slots, lock: task.lock }
         if (ended.evicted && outcome.status !== 'cancelled') {
           // The node's owner wants it back (--evict): like a lost node, not the task's fault.
           this.observer.warning?.(`${task.name} was stopped by ${client.info.name}'s policy; it goes back to the queue`)
+          outcome = 'requeue'
+          this.attempts.set(task.name, attempt - 1)
+        } else if (withdrawn && outcome.status !== 'succeeded') {
+          // Taken back from the queue just as it started: stopped by us, not the task's fault.
           outcome = 'requeue'
           this.attempts.set(task.name, attempt - 1)
         }
       }
     } catch (error) {
       await sink.abort()
-      // The node was lost, not the task's fault: run it elsewhere, without spending a retry.
-      outcome = client.connected ? { status: 'failed', reason: (error as Error).message } : 'requeue'
+      // The node was lost, or refused a queued task the lease (someone else waits, or we took it back):
+      // not the task's fault, so it runs elsewhere (or again) without spending a retry.
+      const refusedInQueue = error instanceof LeaseNotHeld && behind !== undefined
+      outcome = client.connected && !refusedInQueue ? { status: 'failed', reason: (error as Error).message } : 'requeue'
       if (outcome === 'requeue' && ran) {
         const lost = (this.lostRuns.get(task.name) ?? 0) + 1
         this.lostRuns.set(task.name, lost)
@@ -318,8 +404,12 @@ export class Scheduler {
       }
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
-    node.inflight -= task.slots
-    if (task.lock !== undefined) node.locks.delete(task.lock)
+    clearTimeout(patience)
+    // Handed on: the slot (and lock) now belong to the task that was queued behind this one.
+    if (holds && !handedOn) {
+      node.inflight -= task.slots
+      if (task.lock !== undefined) node.locks.delete(task.lock)
+    }
     if (kept && client.connected) node.kept.push(kept)
     if (this.running.get(task.name)?.token === token) this.running.delete(task.name)
     if (ran) {
@@ -345,19 +435,32 @@ export class Scheduler {
 
   private async attempt(
     task: TaskSpec,
-    client: NodeClient,
+    node: NodeState,
     lease: string,
     token: string,
     sink: FileSink,
     attempt: number,
     output: AttemptOutput,
-  ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean }> {
+    follower: Follower | undefined,
+  ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean; handedOn: boolean }> {
+    const { client } = node
     const inputs = this.plan.inputs.get(task.name) ?? []
     const blobs = await Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
     const bytesUp = await client.ensureBlobs(blobs)
     const info: NodeInfo = client.info
     const current = (): boolean => this.running.get(task.name)?.token === token
-    const exit = await client.run(
+    // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
+    const keep = this.waiting.length > 0
+    // While it runs, another task may be queued behind it on its lease (pipelining, see pump).
+    const open: OpenLease | undefined =
+      keep && task.lock === undefined ? { lease, slots: task.slots, follower: undefined, closed: false } : undefined
+    const openUp = (): void => {
+      if (!open) return
+      node.open.push(open)
+      this.pump()
+    }
+    let handedOn = false
+    const running = client.run(
       {
         lease,
         task: token,
@@ -367,8 +470,8 @@ export class Scheduler {
         files: blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
         outputs: [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
         ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
-        // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
-        keep: this.waiting.length > 0,
+        keep,
+        ...(follower ? { queue: true } : {}),
       },
       {
         onStarted: () => current() && this.observer.taskStarted?.(task, info, attempt),
@@ -380,8 +483,32 @@ export class Scheduler {
         onFile: async (m) => {
           if (current()) await sink.write(m.path, m.offset, m.data, m.final, m.mode)
         },
+        // At once, before the next frame is read: the next frame may already be the queued task's.
+        // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.
+        ...(follower ? { onRefused: () => follower.leave() } : {}),
+        onExit: (exit) => {
+          if (keep) node.contended = exit.kept !== true
+          if (open) removeItem(node.open, open)
+          // A kept lease is the queued task's: the node has started it there, or starts it as it arrives
+          // (a lease of ours that runs nothing). Had the node dropped it (our cancel), its refusal came first.
+          if (open?.follower !== undefined && exit.kept === true) {
+            handedOn = true
+            open.follower.take()
+          }
+        },
       },
     )
+    if (follower) {
+      const take = follower.take
+      follower.take = () => (take(), openUp())
+    } else openUp()
+    let exit: MessageOf<'exit'>
+    try {
+      exit = await running
+    } finally {
+      if (open) removeItem(node.open, open)
+    }
+    this.recentMs = this.recentMs === undefined ? exit.durationMs : 0.8 * this.recentMs + 0.2 * exit.durationMs
     const ok = exit.exitCode === 0 && !exit.timedOut && exit.error === undefined
     const reason =
       exit.error ??
@@ -404,7 +531,11 @@ export class Scheduler {
       bytesUp,
       ...(reason === undefined ? {} : { reason }),
     }
-    return { outcome, kept: exit.kept === true, evicted: exit.evicted === true }
+    return { outcome, kept: exit.kept === true, evicted: exit.evicted === true, handedOn }
+  }
+
+  private pipelining(): boolean {
+    return this.plan.pipeline !== false && this.recentMs !== undefined && this.recentMs < PIPELINE_BELOW_MS
   }
 
   private countFailure(): void {
@@ -438,6 +569,22 @@ export class Scheduler {
     this.results.set(task.name, result)
     this.observer.taskFinished?.(result)
   }
+}
+
+/** A lease on one of `nodes` that `task` can be queued behind: same slot count, nothing queued yet. */
+function followAt(nodes: NodeState[], task: TaskSpec): { node: NodeState; open: OpenLease } | undefined {
+  for (const node of nodes) {
+    const open = node.open.find((o) => isFollowable(o) && o.slots === task.slots)
+    if (open) return { node, open }
+  }
+  return undefined
+}
+
+const isFollowable = (o: OpenLease): boolean => o.follower === undefined && !o.closed
+
+function removeItem<T>(list: T[], item: T): void {
+  const i = list.indexOf(item)
+  if (i >= 0) list.splice(i, 1)
 }
 
 function load(n: NodeState): number {

@@ -56,6 +56,11 @@ export interface SubmitOptions {
   digestStore?: string
   /** How long a node whose connection was lost is dialled again (default 60 s; 0: never). */
   reconnectMs?: number
+  /**
+   * Queue the next task behind a running one on its node while the batch's tasks are short (< 250 ms),
+   * so that a task's exit and the next `run` do not cost a network round trip (default true).
+   */
+  pipeline?: boolean
 }
 
 const DEFAULT_RECONNECT_MS = 60_000
@@ -129,6 +134,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
         done,
         hashes,
         ...(options.halt ? { halt: options.halt } : {}),
+        ...(options.pipeline === undefined ? {} : { pipeline: options.pipeline }),
       },
       observer,
     )

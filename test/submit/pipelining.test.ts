@@ -1,0 +1,72 @@
+// The submitter's pipelining against a real in-process daemon: while a batch's tasks are short, the next
+// task is sent behind a running one and starts on its lease without a round trip; a queued task whose
+// predecessor runs long is taken back and runs later, once; `pipeline: false` never queues.
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
+import { submit } from '../../src/submit/submit.js'
+
+let daemon: RunningDaemon | undefined
+const dirs: string[] = []
+const events: { event: string; fields: Record<string, unknown> | undefined }[] = []
+afterEach(async () => {
+  await daemon?.close()
+  daemon = undefined
+  events.length = 0
+  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
+})
+
+async function batch(lines: string[], options: { pipeline?: boolean } = {}) {
+  daemon ??= await startDaemon({ port: 0, slots: 1, log: (event, fields) => events.push({ event, fields }) })
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-pipelining-'))
+  dirs.push(dir)
+  const result = await submit({ tasks: lines.join('\n'), cwd: dir, peers: [daemon.url.replace('ws://', '')], local: 'never', ...options })
+  return { result, dir }
+}
+
+const started = (name?: string) => events.filter((e) => e.event === 'task started' && (name === undefined || e.fields?.['task'] === name))
+const fromQueue = () => started().filter((e) => e.fields?.['queued'] === true)
+
+describe('pipelining', () => {
+  it('queues short tasks behind running ones: each runs once, and every file comes back', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `echo ${i} > out-${i}.txt`)
+    const { result, dir } = await batch(lines)
+
+    expect(result.ok).toBe(true)
+    expect(result.results.every((r) => r.status === 'succeeded' && r.attempts === 1)).toBe(true)
+    expect(started()).toHaveLength(30)
+    // The first task teaches the scheduler that tasks are short; after that most start from the queue.
+    expect(fromQueue().length).toBeGreaterThanOrEqual(15)
+    for (let i = 0; i < 30; i++) expect(await fs.readFile(path.join(dir, `out-${i}.txt`), 'utf8')).toBe(`${i}\n`)
+  })
+
+  it('never queues with pipeline: false', async () => {
+    const { result } = await batch(
+      Array.from({ length: 10 }, () => 'true'),
+      { pipeline: false },
+    )
+    expect(result.ok).toBe(true)
+    expect(started()).toHaveLength(10)
+    expect(fromQueue()).toHaveLength(0)
+  })
+
+  it('takes back a task queued behind one that runs long, and runs it once afterwards', async () => {
+    // Short tasks first, so that the next is queued behind the long one; it waits longer than the
+    // scheduler's patience (2 s) and is withdrawn, then runs on the lease once the long task ends.
+    const lines = [
+      'true',
+      'true',
+      'true',
+      JSON.stringify({ name: 'long', run: 'sleep 3' }),
+      JSON.stringify({ name: 'after-long', run: 'true' }),
+    ]
+    const { result } = await batch(lines)
+
+    expect(result.ok).toBe(true)
+    expect(result.results.find((r) => r.name === 'after-long')).toMatchObject({ status: 'succeeded', attempts: 1 })
+    expect(events.filter((e) => e.event === 'queued task withdrawn').map((e) => e.fields?.['task'])).toEqual(['after-long'])
+    expect(started('after-long')).toHaveLength(1)
+  })
+})
