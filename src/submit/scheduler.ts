@@ -86,8 +86,11 @@ interface OpenLease {
 interface Follower {
   token: string
   take: () => void
-  /** Refused by the node: detaches it from the lease, at once, so that lease's exit does not hand it on. */
-  leave: () => void
+  /**
+   * Refused by the node, or failed before its run was sent: detaches it from the lease, at once, so
+   * that lease's exit does not hand it on. False when it had been handed the lease already.
+   */
+  leave: () => boolean
 }
 
 interface KeptLease {
@@ -345,8 +348,9 @@ export class Scheduler {
           startedAt = Date.now()
         },
         leave: () => {
-          behind.follower = undefined
+          if (behind.follower === follower) behind.follower = undefined
           behind.closed = true
+          return !holds
         },
       }
       behind.follower = follower
@@ -445,8 +449,17 @@ export class Scheduler {
   ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean; handedOn: boolean }> {
     const { client } = node
     const inputs = this.plan.inputs.get(task.name) ?? []
-    const blobs = await Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
-    const bytesUp = await client.ensureBlobs(blobs)
+    let blobs: (ResolvedInput & { digest: string })[]
+    let bytesUp: number
+    try {
+      blobs = await Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
+      bytesUp = await client.ensureBlobs(blobs)
+    } catch (error) {
+      // No run will use the lease (an input could not be read, say): give it back now, not at its TTL,
+      // or it would hold its slot for 30 s. A queued task that was not handed the lease only leaves it.
+      if (!follower?.leave() && client.connected) client.release(lease)
+      throw error
+    }
     const info: NodeInfo = client.info
     const current = (): boolean => this.running.get(task.name)?.token === token
     // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
@@ -485,7 +498,7 @@ export class Scheduler {
         },
         // At once, before the next frame is read: the next frame may already be the queued task's.
         // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.
-        ...(follower ? { onRefused: () => follower.leave() } : {}),
+        ...(follower ? { onRefused: () => void follower.leave() } : {}),
         onExit: (exit) => {
           if (keep) node.contended = exit.kept !== true
           if (open) removeItem(node.open, open)

@@ -1,6 +1,7 @@
-// The submitter's pipelining against a real in-process daemon: while a batch's tasks are short, the next
-// task is sent behind a running one and starts on its lease without a round trip; a queued task whose
-// predecessor runs long is taken back and runs later, once; `pipeline: false` never queues.
+// The submitter's leases against a real in-process daemon. Pipelining: while a batch's tasks are short,
+// the next task is sent behind a running one and starts on its lease without a round trip; a queued task
+// whose predecessor runs long is taken back and runs later, once; `pipeline: false` never queues. And a
+// lease that no run will use (an input vanished) is given back at once, not held until its TTL.
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,10 +19,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
 })
 
-async function batch(lines: string[], options: { pipeline?: boolean } = {}) {
+async function batch(lines: string[], options: { pipeline?: boolean } = {}, prepare?: (dir: string) => Promise<void>) {
   daemon ??= await startDaemon({ port: 0, slots: 1, log: (event, fields) => events.push({ event, fields }) })
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-pipelining-'))
   dirs.push(dir)
+  await prepare?.(dir)
   const result = await submit({ tasks: lines.join('\n'), cwd: dir, peers: [daemon.url.replace('ws://', '')], local: 'never', ...options })
   return { result, dir }
 }
@@ -68,5 +70,24 @@ describe('pipelining', () => {
     expect(result.results.find((r) => r.name === 'after-long')).toMatchObject({ status: 'succeeded', attempts: 1 })
     expect(events.filter((e) => e.event === 'queued task withdrawn').map((e) => e.fields?.['task'])).toEqual(['after-long'])
     expect(started('after-long')).toHaveLength(1)
+  })
+
+  it('gives back a lease whose task cannot be sent (its input vanished), so the next task does not wait for the TTL', async () => {
+    const lines = [
+      'sleep 0.5',
+      JSON.stringify({ name: 'reads-x', run: 'cat x.txt', inputs: ['x.txt'] }),
+      JSON.stringify({ name: 'next', run: 'true' }),
+    ]
+    const started = Date.now()
+    const { result } = await batch(lines, {}, async (dir) => {
+      await fs.writeFile(path.join(dir, 'x.txt'), 'x\n')
+      // Gone while the first task holds the only slot, before reads-x is hashed on the lease it leaves.
+      setTimeout(() => void fs.rm(path.join(dir, 'x.txt')), 200)
+    })
+
+    expect(result.results.find((r) => r.name === 'reads-x')?.status).toBe('failed')
+    expect(result.results.find((r) => r.name === 'next')?.status).toBe('succeeded')
+    // Held until its TTL, the lease would have kept `next` waiting 30 s.
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 })
