@@ -3,6 +3,9 @@
 // transfer leaves nothing under a final name. Uploads are keyed by (owner, digest), so two sessions
 // sending the same blob at once each write their own temp file and cannot corrupt each other.
 // The cache is bounded: least recently used blobs are evicted, except those pinned by a live session.
+// Each upload is also written, as it streams in, to a spare copy: the first task that uses the blob gets
+// that copy renamed into its folder instead of a copy made after the upload, so the second write of the
+// bytes overlaps the transfer instead of following it.
 import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { constants, createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
@@ -14,8 +17,13 @@ import { BlobIndex } from './blob-index.js'
 
 interface Incoming {
   digest: string
+  owner: string
   file: string
   stream: WriteStream
+  /** The spare copy (`file` + `.spare`), written alongside. */
+  spare: WriteStream
+  /** Its session closed while it was being verified: the spare is not kept. */
+  ownerGone: boolean
   hash: Hash
   received: number
   done: Promise<void>
@@ -29,6 +37,10 @@ export interface BlobStoreOptions {
 
 export class BlobStore {
   private readonly incoming = new Map<string, Incoming>()
+  /** Uploads past their last chunk, being verified and stored. */
+  private readonly finishing = new Set<Incoming>()
+  /** Verified spare copies of uploaded blobs, by digest, each for one task; removed with their uploader's session. */
+  private readonly spares = new Map<string, { file: string; owner: string }[]>()
 
   private constructor(
     readonly root: string,
@@ -72,7 +84,7 @@ export class BlobStore {
     let upload = this.incoming.get(key)
     if (!upload) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest} starts at offset ${offset}`)
-      upload = this.begin(key, digest)
+      upload = this.begin(key, owner, digest)
     }
     if (offset !== upload.received) {
       this.abort(key, upload)
@@ -80,13 +92,22 @@ export class BlobStore {
     }
     upload.hash.update(data)
     upload.received += data.length
-    if (!upload.stream.write(data)) await once(upload.stream, 'drain')
+    // Both waits are set up before either is awaited: one stream may drain while the other is waited for.
+    const behind = [upload.stream, upload.spare].filter((stream) => !stream.write(data)).map((stream) => once(stream, 'drain'))
+    if (behind.length > 0) await Promise.all(behind)
     if (final) await this.finish(key, upload)
   }
 
-  /** Drops every upload in progress from `owner` (the connection that carried them is gone). */
+  /** Drops every upload in progress from `owner` (the connection that carried them is gone), and its unused spares. */
   abortOwner(owner: string): void {
-    for (const [key, upload] of this.incoming) if (key.startsWith(`${owner}\0`)) this.abort(key, upload)
+    for (const [key, upload] of this.incoming) if (upload.owner === owner) this.abort(key, upload)
+    for (const upload of this.finishing) if (upload.owner === owner) upload.ownerGone = true
+    for (const [digest, list] of this.spares) {
+      const kept = list.filter((spare) => spare.owner !== owner)
+      for (const spare of list) if (spare.owner === owner) void fs.rm(spare.file, { force: true })
+      if (kept.length > 0) this.spares.set(digest, kept)
+      else this.spares.delete(digest)
+    }
   }
 
   /** Copies a blob into a task folder; a copy (or reflink), so a task that edits an input cannot corrupt the cache. */
@@ -95,7 +116,7 @@ export class BlobStore {
     const pending = [...this.incoming.values()].filter((u) => u.digest === digest).map((u) => u.done.catch(() => {}))
     await Promise.all(pending)
     try {
-      await fs.copyFile(this.index.file(digest), dest, constants.COPYFILE_FICLONE)
+      if (!(await this.useSpare(digest, dest))) await fs.copyFile(this.index.file(digest), dest, constants.COPYFILE_FICLONE)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         this.index.forget(digest)
@@ -107,7 +128,23 @@ export class BlobStore {
     this.index.touch(digest)
   }
 
-  private begin(key: string, digest: string): Incoming {
+  // Moves a spare copy of the blob to `dest`, if there is one: false when there is none, or it cannot be
+  // moved there (a cache on another file system).
+  private async useSpare(digest: string, dest: string): Promise<boolean> {
+    const list = this.spares.get(digest)
+    const spare = list?.pop()
+    if (list?.length === 0) this.spares.delete(digest)
+    if (!spare) return false
+    try {
+      await fs.rename(spare.file, dest)
+      return true
+    } catch {
+      await fs.rm(spare.file, { force: true })
+      return false
+    }
+  }
+
+  private begin(key: string, owner: string, digest: string): Incoming {
     const file = path.join(this.root, 'tmp', `${digest}.${randomBytes(6).toString('hex')}`)
     let settle: (error?: Error) => void = () => {}
     const done = new Promise<void>((resolve, reject) => {
@@ -116,25 +153,39 @@ export class BlobStore {
     done.catch(() => {}) // observed by whoever awaits it; never an unhandled rejection
     const upload: Incoming = {
       digest,
+      owner,
       file,
       stream: createWriteStream(file, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
+      spare: createWriteStream(`${file}.spare`, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
+      ownerGone: false,
       hash: createHash('sha256'),
       received: 0,
       done,
       settle,
     }
     upload.stream.on('error', (error) => this.abort(key, upload, error))
+    upload.spare.on('error', (error) => this.abort(key, upload, error))
     this.incoming.set(key, upload)
     return upload
   }
 
   private async finish(key: string, upload: Incoming): Promise<void> {
     this.incoming.delete(key)
+    this.finishing.add(upload)
+    try {
+      await this.verifyAndStore(upload)
+    } finally {
+      this.finishing.delete(upload)
+    }
+  }
+
+  private async verifyAndStore(upload: Incoming): Promise<void> {
     upload.stream.end()
-    await once(upload.stream, 'close')
+    upload.spare.end()
+    await Promise.all([once(upload.stream, 'close'), once(upload.spare, 'close')])
     const actual = upload.hash.digest('hex')
     if (actual !== upload.digest) {
-      await fs.rm(upload.file, { force: true })
+      await Promise.all([fs.rm(upload.file, { force: true }), fs.rm(upload.spare.path, { force: true })])
       const error = new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob claimed ${upload.digest} but hashes to ${actual}`)
       upload.settle(error)
       throw error
@@ -143,6 +194,9 @@ export class BlobStore {
     await fs.mkdir(path.dirname(dest), { recursive: true })
     await fs.rename(upload.file, dest)
     this.index.add(upload.digest, upload.received)
+    if (upload.ownerGone) await fs.rm(upload.spare.path, { force: true })
+    else
+      this.spares.set(upload.digest, [...(this.spares.get(upload.digest) ?? []), { file: String(upload.spare.path), owner: upload.owner }])
     upload.settle()
     await this.index.evict()
   }
@@ -152,7 +206,9 @@ export class BlobStore {
     this.incoming.delete(key)
     // The file may not even be open yet: remove it once the stream has really closed.
     upload.stream.once('close', () => void fs.rm(upload.file, { force: true }))
+    upload.spare.once('close', () => void fs.rm(upload.spare.path, { force: true }))
     upload.stream.destroy()
+    upload.spare.destroy()
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
   }
 }

@@ -1,11 +1,13 @@
 // The node's blob cache under a real daemon and real sockets: what a broken, forged or concurrent
-// upload leaves behind, eviction, restarts, and that the cache never sees a task's edits.
+// upload leaves behind, eviction, restarts, the spare copy an upload leaves for its first task, and that
+// the cache never sees a task's edits.
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { CHUNK_BYTES } from '../../src/protocol/index.js'
+import { NodeClient } from '../../src/submit/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { tempDir } from '../helpers/cli.js'
 import { rawClient, type RawClient } from '../helpers/raw-client.js'
@@ -24,6 +26,7 @@ async function node(options: Parameters<typeof startDaemon>[0] = {}): Promise<Ru
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 const blobFile = (cache: string, digest: string) => path.join(cache, 'blobs', digest.slice(0, 2), digest)
+const tempFiles = (cache: string) => fs.readdir(path.join(cache, 'tmp'))
 const exists = (file: string) =>
   fs.access(file).then(
     () => true,
@@ -62,9 +65,10 @@ describe('blob cache', () => {
     const digest = sha256(data)
     const client = await rawClient(daemon.url)
     await upload(client, digest, data, 2 * CHUNK_BYTES, false)
-    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 1, 'the upload to start')
+    // The upload and its spare copy.
+    await waitFor(async () => (await tempFiles(cache)).length === 2, 'the upload to start')
     client.ws.terminate()
-    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 0, 'the temp file to go')
+    await waitFor(async () => (await tempFiles(cache)).length === 0, 'the temp files to go')
     expect(await exists(blobFile(cache, digest))).toBe(false)
     // A new connection is told the node still lacks the blob.
     const again = await rawClient(daemon.url)
@@ -83,7 +87,7 @@ describe('blob cache', () => {
     expect(error.code).toBe('DISTW_ERR_BLOB_CORRUPT')
     expect(await client.closed).toBe(4412)
     expect(await exists(blobFile(cache, claimed))).toBe(false)
-    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 0, 'the temp file to go')
+    await waitFor(async () => (await tempFiles(cache)).length === 0, 'the temp files to go')
     await stillServes(daemon)
   })
 
@@ -107,8 +111,58 @@ describe('blob cache', () => {
     await b.send({ type: 'blob', digest, offset: data.length, data: Buffer.alloc(0), final: true })
     await waitFor(() => exists(blobFile(cache, digest)), 'the blob to be stored')
     expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
-    await waitFor(async () => (await fs.readdir(path.join(cache, 'tmp'))).length === 0, 'temp files to go')
+    // a's half upload is gone; b's spare copy waits for a task of b's, and goes with b's session.
+    await waitFor(async () => (await tempFiles(cache)).length === 1, "a's temp files to go")
+    expect((await tempFiles(cache))[0]).toMatch(/\.spare$/)
     b.ws.close()
+    await waitFor(async () => (await tempFiles(cache)).length === 0, "b's spare to go")
+  })
+
+  it("moves an upload's spare copy into its first task's folder; later tasks get copies of the cache", async () => {
+    const daemon = await node({ slots: 1 })
+    const cache = path.join(daemon.workDir, 'cache')
+    const dir = await tempDir()
+    const data = randomBytes(3 * CHUNK_BYTES + 5)
+    const digest = sha256(data)
+    await fs.writeFile(path.join(dir, 'in.bin'), data)
+    const client = await NodeClient.connect(daemon.url, { client: 'test' })
+    try {
+      expect(await client.ensureBlobs([{ digest, size: data.length, absPath: path.join(dir, 'in.bin') }])).toBe(data.length)
+      // Sent is not yet stored: wait until only the verified upload's spare is left in tmp.
+      await waitFor(
+        async () => (await tempFiles(cache)).join() !== '' && (await tempFiles(cache)).every((f) => f.endsWith('.spare')),
+        'the blob to be stored',
+      )
+      const [spare] = await tempFiles(cache)
+      const spareInode = (await fs.stat(path.join(cache, 'tmp', spare as string))).ino
+      // Each task reports the inode of its input, and changes it.
+      const inodeSeen = async (task: string): Promise<number> => {
+        const lease = (await client.reserve(1)) as string
+        let reported = ''
+        const exit = await client.run(
+          {
+            lease,
+            task,
+            name: task,
+            command: { shell: 'stat -c %i in.bin > ino.txt; echo changed >> in.bin' },
+            env: {},
+            files: [{ path: 'in.bin', digest, mode: 0o644 }],
+            outputs: ['ino.txt'],
+          },
+          { onOutput: () => {}, onFile: async (m) => void (reported += m.data.toString()) },
+        )
+        expect(exit.exitCode).toBe(0)
+        return Number(reported.trim())
+      }
+      expect(await inodeSeen('first')).toBe(spareInode)
+      expect(await tempFiles(cache)).toEqual([])
+      const second = await inodeSeen('second')
+      expect(second).not.toBe(spareInode)
+      expect(second).not.toBe((await fs.stat(blobFile(cache, digest))).ino)
+      expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
+    } finally {
+      client.close()
+    }
   })
 
   it('evicts the least recently used unpinned blobs, and keeps the cache across a restart', async () => {
