@@ -140,16 +140,16 @@ export async function run() {
 
 Size: ${mib(SIZE)}. ws native bufferutil loaded in the daemon: ${bufferutil ? 'yes' : '**no**'}; perMessageDeflate off on both sides.
 
-- Upload goal ≥ 0.5 × raw, hashing included: **${ratio(upRatio)}, ${verdict(upRatio >= 0.5)}**. The upload time is the whole batch
+- Upload goal ≥ 0.5 × raw, hashing included: **${upRatio.toFixed(3)}×, ${verdict(upRatio >= 0.5)}**. The upload time is the whole batch
   as the submitter sees it: hashing the input (a fresh process, so no cached digest), the have/need
-  exchange, streaming, the daemon hashing what arrives, renaming it into the cache, copying it into
-  the task folder, running \`true\`, cleaning up.
-- Return goal ≥ 0.5 × raw: **${ratio(downRatio)}, ${verdict(downRatio >= 0.5)}**. It includes the task writing the file
+  exchange, streaming, the daemon hashing what arrives and writing it twice (the cache's file and the
+  spare copy for the task folder), renaming them into place, running \`true\`, cleaning up.
+- Return goal ≥ 0.5 × raw: **${downRatio.toFixed(3)}×, ${verdict(downRatio >= 0.5)}**. It includes the task writing the file
   (\`head -c … /dev/zero > out.bin\`) and the node diffing its folder.
 - Writing the bytes into a new file, alone, takes ${secs(writeMs)} (${ratio(writeMs / raw.durationMs)} the raw copy's time). The raw
   copy writes the bytes once; distw writes them twice in each direction (upload: into the node's cache,
-  then the copy into the task folder that keeps a task from changing the cache; return: the task writing
-  its output, then the submitter's file). Two writes alone allow at most **${ratio(raw.durationMs / (2 * writeMs))}** of the raw
+  and the copy for the task folder that keeps a task from changing the cache, both as the bytes arrive;
+  return: the task writing its output, then the submitter's file). Two writes alone allow at most **${ratio(raw.durationMs / (2 * writeMs))}** of the raw
   copy here, before any hashing or framing.
 - Peak RSS goal ≤ 200 MiB for daemon and submitter: **${verdict(peaks.every((p) => p <= RSS_GOAL))}** (largest ${mib(Math.max(...peaks))}).
 - Resubmission goal 0 payload bytes: **${again.bytesUp} bytes, ${verdict(again.bytesUp === 0)}**. The first resubmission
