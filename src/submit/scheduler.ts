@@ -10,6 +10,7 @@ import { FileSink } from '../transfer/file-sink.js'
 import { HashCache } from '../transfer/hash.js'
 import { AttemptOutput } from './attempt-output.js'
 import { LeaseNotHeld, type NodeClient } from './node-client.js'
+import { anyFollowable, followableLease, Follower, openLease, PIPELINE_BELOW_MS, type OpenLease } from './pipeline.js'
 import { probeQuestions, unmetRequirement, type ProbeAnswers } from './requirements.js'
 import type { AttemptRecord, SubmitObserver, TaskResult } from './result.js'
 
@@ -43,14 +44,6 @@ const REFUSAL_FALLBACK_MS = 5_000
  */
 export const MAX_LOST_RUNS = 3
 const PROBE_BATCH = 256
-/**
- * Pipelining: while the batch's tasks run shorter than this (a running average), the next task is sent
- * behind a running one, to start on its lease when it ends, saving the exit → run round trip.
- * Longer tasks gain nothing from it, and a task queued behind a long one would wait for it.
- */
-export const PIPELINE_BELOW_MS = 250
-/** A queued task still waiting after this long (its predecessor ran long after all) is taken back. */
-const PIPELINE_PATIENCE_MS = 2_000
 
 type Outcome = Partial<TaskResult> & Pick<TaskResult, 'status'>
 
@@ -72,25 +65,6 @@ interface NodeState {
   /** The node's last answer to `keep` was no (another submitter waits, or its policy pauses it): a
    *  task queued behind a lease there would only be refused, so none is until a lease is kept again. */
   contended: boolean
-}
-
-interface OpenLease {
-  lease: string
-  slots: number
-  follower: Follower | undefined
-  /** A task queued here was refused or taken back: none is queued here again. */
-  closed: boolean
-}
-
-/** A task sent to wait behind a running one (`run.queue`): it holds nothing until that one's exit hands over the lease. */
-interface Follower {
-  token: string
-  take: () => void
-  /**
-   * Refused by the node, or failed before its run was sent: detaches it from the lease, at once, so
-   * that lease's exit does not hand it on. False when it had been handed the lease already.
-   */
-  leave: () => boolean
 }
 
 interface KeptLease {
@@ -254,7 +228,7 @@ export class Scheduler {
     const ready = live.filter((n) => n.probed !== undefined)
     const probing = live.length > ready.length
     const pipelining = this.pipelining()
-    const followable = (n: NodeState): boolean => pipelining && !n.suspect && !n.contended && n.open.some(isFollowable)
+    const followable = (n: NodeState): boolean => pipelining && !n.suspect && !n.contended && anyFollowable(n.open)
     const open = (n: NodeState): boolean => followable(n) || (!n.suspect && !n.refused && (freeSlots(n) > 0 || n.kept.length > 0))
     for (let i = 0; i < this.waiting.length; i++) {
       // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
@@ -334,32 +308,12 @@ export class Scheduler {
     const token = `${task.line}-${randomBytes(6).toString('hex')}`
     const attempt = (this.attempts.get(task.name) ?? 0) + 1
     let startedAt = Date.now()
-    let ran = false
     // A queued task takes over its predecessor's slot (and counts) only when that one's exit hands it on.
-    let holds = behind === undefined
-    let withdrawn = false
-    let patience: NodeJS.Timeout | undefined
-    if (behind) {
-      const follower: Follower = {
-        token,
-        take: () => {
-          clearTimeout(patience)
-          holds = ran = true
-          startedAt = Date.now()
-        },
-        leave: () => {
-          if (behind.follower === follower) behind.follower = undefined
-          behind.closed = true
-          return !holds
-        },
-      }
-      behind.follower = follower
-      patience = setTimeout(() => {
-        if (holds || !client.connected) return
-        withdrawn = true
-        client.cancel(token) // the node answers that it never ran: the task goes back to the queue
-      }, PIPELINE_PATIENCE_MS)
-    } else {
+    // Taken back after waiting too long, the node answers that it never ran: it goes back to the queue.
+    const follower = behind && new Follower(token, behind, () => client.connected && client.cancel(token))
+    follower?.taken(() => (startedAt = Date.now()))
+    const holds = (): boolean => follower === undefined || follower.holds
+    if (!follower) {
       node.inflight += task.slots
       if (task.lock !== undefined) node.locks.add(task.lock)
     }
@@ -370,6 +324,9 @@ export class Scheduler {
     let outcome: Outcome | 'requeue'
     let kept: KeptLease | undefined
     let handedOn = false
+    let leased = false
+    // Whether this attempt ran (or may have) on the node, for the job log and the count of lost runs.
+    const ran = (): boolean => leased && holds()
     try {
       const notices = node.freeNotices
       const lease = behind?.lease ?? keptLease ?? (await client.reserve(task.slots, task.lock))
@@ -378,8 +335,8 @@ export class Scheduler {
         outcome = 'requeue'
       } else {
         this.attempts.set(task.name, attempt)
-        ran = holds
-        const ended = await this.attempt(task, node, lease, token, sink, attempt, output, behind?.follower)
+        leased = true
+        const ended = await this.attempt(task, node, lease, token, sink, attempt, output, follower)
         outcome = ended.outcome
         handedOn = ended.handedOn
         if (ended.kept && !handedOn) kept = { lease, slots: task.slots, lock: task.lock }
@@ -388,7 +345,7 @@ export class Scheduler {
           this.observer.warning?.(`${task.name} was stopped by ${client.info.name}'s policy; it goes back to the queue`)
           outcome = 'requeue'
           this.attempts.set(task.name, attempt - 1)
-        } else if (withdrawn && outcome.status !== 'succeeded') {
+        } else if (follower?.withdrawn && outcome.status !== 'succeeded') {
           // Taken back from the queue just as it started: stopped by us, not the task's fault.
           outcome = 'requeue'
           this.attempts.set(task.name, attempt - 1)
@@ -400,7 +357,7 @@ export class Scheduler {
       // not the task's fault, so it runs elsewhere (or again) without spending a retry.
       const refusedInQueue = error instanceof LeaseNotHeld && behind !== undefined
       outcome = client.connected && !refusedInQueue ? { status: 'failed', reason: (error as Error).message } : 'requeue'
-      if (outcome === 'requeue' && ran) {
+      if (outcome === 'requeue' && ran()) {
         const lost = (this.lostRuns.get(task.name) ?? 0) + 1
         this.lostRuns.set(task.name, lost)
         if (lost >= MAX_LOST_RUNS)
@@ -408,15 +365,15 @@ export class Scheduler {
       }
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
-    clearTimeout(patience)
+    follower?.stop()
     // Handed on: the slot (and lock) now belong to the task that was queued behind this one.
-    if (holds && !handedOn) {
+    if (holds() && !handedOn) {
       node.inflight -= task.slots
       if (task.lock !== undefined) node.locks.delete(task.lock)
     }
     if (kept && client.connected) node.kept.push(kept)
     if (this.running.get(task.name)?.token === token) this.running.delete(task.name)
-    if (ran) {
+    if (ran()) {
       this.observer.attemptFinished?.(attemptRecord(task, client.info, attempt, startedAt, outcome, sink.bytes))
     }
     const retry = outcome !== 'requeue' && outcome.status === 'failed' && attempt <= task.retries
@@ -465,8 +422,7 @@ export class Scheduler {
     // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
     const keep = this.waiting.length > 0
     // While it runs, another task may be queued behind it on its lease (pipelining, see pump).
-    const open: OpenLease | undefined =
-      keep && task.lock === undefined ? { lease, slots: task.slots, follower: undefined, closed: false } : undefined
+    const open = keep && task.lock === undefined ? openLease(lease, task.slots) : undefined
     const openUp = (): void => {
       if (!open) return
       node.open.push(open)
@@ -511,10 +467,8 @@ export class Scheduler {
         },
       },
     )
-    if (follower) {
-      const take = follower.take
-      follower.take = () => (take(), openUp())
-    } else openUp()
+    if (follower) follower.taken(openUp)
+    else openUp()
     let exit: MessageOf<'exit'>
     try {
       exit = await running
@@ -587,13 +541,11 @@ export class Scheduler {
 /** A lease on one of `nodes` that `task` can be queued behind: same slot count, nothing queued yet. */
 function followAt(nodes: NodeState[], task: TaskSpec): { node: NodeState; open: OpenLease } | undefined {
   for (const node of nodes) {
-    const open = node.open.find((o) => isFollowable(o) && o.slots === task.slots)
+    const open = followableLease(node.open, task.slots)
     if (open) return { node, open }
   }
   return undefined
 }
-
-const isFollowable = (o: OpenLease): boolean => o.follower === undefined && !o.closed
 
 function removeItem<T>(list: T[], item: T): void {
   const i = list.indexOf(item)
