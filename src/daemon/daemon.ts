@@ -56,6 +56,8 @@ export interface DaemonOptions {
   heartbeatMs?: number
   /** How long a lost submitter's tasks keep running before they are killed and their folders removed. */
   submitterGraceMs?: number
+  /** How long a lease no run uses is held (default LEASE_TTL_MS, 30 s; tests shorten it). */
+  leaseTtlMs?: number
   log?: (event: string, fields?: Record<string, unknown>) => void
   /** Announce the node on the LAN (mDNS, UDP probe answers). Off unless asked: `distw daemon` asks. */
   announce?: { mdns: boolean; broadcast: boolean }
@@ -112,7 +114,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     cpus: os.availableParallelism(),
   }
   const stopping = new AbortController()
-  const slots = new SlotTable(info.slots, LEASE_TTL_MS)
+  const slots = new SlotTable(info.slots, options.leaseTtlMs ?? LEASE_TTL_MS)
   const node: NodeContext = {
     info,
     secret: options.secret,

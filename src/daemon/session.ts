@@ -55,6 +55,8 @@ export class Session {
     if (this.node.policy.pauseReason() !== undefined) return
     if (this.node.slots.takeWaiter(this.id)) void this.channel.send({ type: 'free', slots: free })
   }
+  /** When this session's uploads last restarted its unused leases' expiry (see keepLeasesAlive). */
+  private leasesRefreshedAt = 0
   private hello: MessageOf<'hello'> | undefined
   private watch: WatchStream | undefined
 
@@ -86,6 +88,7 @@ export class Session {
       case 'probe':
         return this.probe(message)
       case 'blob':
+        this.keepLeasesAlive()
         return this.node.store.write(this.id, message.digest, message.offset, message.data, message.final)
       case 'run':
         return this.run(message)
@@ -200,6 +203,16 @@ export class Session {
     }
     this.node.slots.addWaiter(this.id)
     await this.channel.send({ type: 'refused', id: message.id, reason: this.node.slots.whyRefused(message.slots, message.lock) })
+  }
+
+  // A submitter reserves, then uploads the task's inputs, then runs it: an upload longer than the lease
+  // TTL (a few GiB over a LAN) would lose the slot. So while its blobs stream in, its unused leases
+  // stay held (their expiry restarts at most once a tenth of the TTL, not on every chunk).
+  private keepLeasesAlive(): void {
+    const now = performance.now()
+    if (now - this.leasesRefreshedAt < this.node.slots.ttlMs / 10) return
+    this.leasesRefreshedAt = now
+    this.node.slots.refreshUnused(this.id)
   }
 
   private async probe(message: MessageOf<'probe'>): Promise<void> {

@@ -110,6 +110,11 @@ export class SlotTable extends EventEmitter<SlotEvents> {
     this.emit('freed', this.free)
   }
 
+  /** Restarts the expiry of an owner's leases that run no task: it is busy uploading for them. */
+  refreshUnused(owner: string): void {
+    for (const lease of this.leases.values()) if (lease.owner === owner && !lease.inUse) this.arm(lease)
+  }
+
   /** Takes back an owner's leases that run no task (a running task frees its own lease when it ends). */
   releaseUnused(owner: string): void {
     this.waiters.delete(owner)

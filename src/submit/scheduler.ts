@@ -328,8 +328,14 @@ export class Scheduler {
     // Whether this attempt ran (or may have) on the node, for the job log and the count of lost runs.
     const ran = (): boolean => leased && holds()
     try {
-      const notices = node.freeNotices
-      const lease = behind?.lease ?? keptLease ?? (await client.reserve(task.slots, task.lock))
+      let lease = behind?.lease ?? keptLease
+      let notices = node.freeNotices
+      if (lease === undefined) {
+        // Inputs are hashed before reserving: the node's slot is not held while a big new input is read.
+        await this.digested(task)
+        notices = node.freeNotices
+        lease = await client.reserve(task.slots, task.lock)
+      }
       if (lease === undefined) {
         if (client.connected && node.freeNotices === notices) node.refused = true
         outcome = 'requeue'
@@ -405,11 +411,10 @@ export class Scheduler {
     follower: Follower | undefined,
   ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean; handedOn: boolean }> {
     const { client } = node
-    const inputs = this.plan.inputs.get(task.name) ?? []
     let blobs: (ResolvedInput & { digest: string })[]
     let bytesUp: number
     try {
-      blobs = await Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
+      blobs = await this.digested(task)
       bytesUp = await client.ensureBlobs(blobs)
     } catch (error) {
       // No run will use the lease (an input could not be read, say): give it back now, not at its TTL,
@@ -499,6 +504,12 @@ export class Scheduler {
       ...(reason === undefined ? {} : { reason }),
     }
     return { outcome, kept: exit.kept === true, evicted: exit.evicted === true, handedOn }
+  }
+
+  /** The task's inputs with their digests; each file is hashed once (HashCache), however often asked. */
+  private digested(task: TaskSpec): Promise<(ResolvedInput & { digest: string })[]> {
+    const inputs = this.plan.inputs.get(task.name) ?? []
+    return Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
   }
 
   private pipelining(): boolean {

@@ -1,9 +1,12 @@
 // Reservations between submitters on a real in-process daemon: a refused submitter is told when
 // slots come free (no polling), a lock is exclusive, a lease is kept for its submitter's next task only
-// while nobody else waits, and a probe answers for the task environment.
+// while nobody else waits, an upload keeps its session's unused lease from expiring, and a probe answers
+// for the task environment.
+import { createHash, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { NodeClient } from '../../src/submit/node-client.js'
+import { rawClient } from '../helpers/raw-client.js'
 
 let daemon: RunningDaemon | undefined
 let tokens = 0
@@ -97,5 +100,36 @@ describe('slot notices', () => {
     expect(await b.reserve(1)).toBeUndefined()
     expect((await running).exitCode).toBe(0)
     expect(await b.reserve(1)).toBeDefined()
+  })
+
+  it('holds a lease past its TTL while its session uploads, and takes it back once the session is idle', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1, leaseTtlMs: 300 })
+    const client = await rawClient(daemon.url)
+    try {
+      const data = randomBytes(6 * 64 * 1024)
+      const digest = createHash('sha256').update(data).digest('hex')
+      await client.send({ type: 'reserve', id: 1, slots: 1 })
+      const { lease } = await client.next('reserved')
+      await client.send({ type: 'have', id: 2, blobs: [{ digest, size: data.length }] })
+      await client.next('need')
+      // A slow upload: 6 chunks 100 ms apart, twice the lease's TTL in all.
+      for (let offset = 0; offset < data.length; offset += 64 * 1024) {
+        await client.send({ type: 'blob', digest, offset, data: data.subarray(offset, offset + 64 * 1024), final: false })
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      await client.send({ type: 'blob', digest, offset: data.length, data: Buffer.alloc(0), final: true })
+      const run = { lease, name: 'uses-upload', command: { shell: 'test -s in.bin' }, env: {}, outputs: [] }
+      await client.send({ type: 'run', task: 't-upload', files: [{ path: 'in.bin', digest, mode: 0o644 }], ...run })
+      expect(await client.next('exit')).toMatchObject({ task: 't-upload', exitCode: 0 })
+
+      // With nothing sent for longer than the TTL, an unused lease is taken back.
+      await client.send({ type: 'reserve', id: 3, slots: 1 })
+      const idle = (await client.next('reserved')).lease
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      await client.send({ type: 'run', task: 't-idle', files: [], ...run, lease: idle, command: { shell: 'true' } })
+      expect(await client.next('error')).toMatchObject({ code: 'DISTW_ERR_NO_LEASE', task: 't-idle' })
+    } finally {
+      client.ws.close()
+    }
   })
 })
