@@ -332,7 +332,11 @@ export class Scheduler {
       let notices = node.freeNotices
       if (lease === undefined) {
         // Inputs are hashed before reserving: the node's slot is not held while a big new input is read.
-        await this.digested(task)
+        // An input that cannot be read fails this attempt, and counts as one (so retries end).
+        await this.digested(task).catch((error: unknown) => {
+          this.attempts.set(task.name, attempt)
+          throw error
+        })
         notices = node.freeNotices
         lease = await client.reserve(task.slots, task.lock)
       }

@@ -2,6 +2,7 @@
 // the next task is sent behind a running one and starts on its lease without a round trip; a queued task
 // whose predecessor runs long is taken back and runs later, once; `pipeline: false` never queues. And a
 // lease that no run will use (an input vanished) is given back at once, not held until its TTL.
+import { rmSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -89,5 +90,23 @@ describe('pipelining', () => {
     expect(result.results.find((r) => r.name === 'next')?.status).toBe('succeeded')
     // Held until its TTL, the lease would have kept `next` waiting 30 s.
     expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('fails a task whose input cannot be read after its retries, hashed before any reservation', async () => {
+    daemon ??= await startDaemon({ port: 0, slots: 1, log: (event, fields) => events.push({ event, fields }) })
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-pipelining-'))
+    dirs.push(dir)
+    await fs.writeFile(path.join(dir, 'x.txt'), 'x\n')
+    const result = await submit({
+      tasks: JSON.stringify({ name: 'gone', run: 'cat x.txt', inputs: ['x.txt'], retries: 2 }),
+      cwd: dir,
+      peers: [daemon.url.replace('ws://', '')],
+      local: 'never',
+      // Found when the batch was read, gone before it is hashed.
+      observer: { taskQueued: () => rmSync(path.join(dir, 'x.txt')) },
+    })
+    expect(result.results[0]).toMatchObject({ status: 'failed', attempts: 3 })
+    expect(result.results[0]?.reason).toMatch(/ENOENT/)
+    expect(started()).toHaveLength(0)
   })
 })
