@@ -3,9 +3,10 @@
 // transfer leaves nothing under a final name. Uploads are keyed by (owner, digest), so two sessions
 // sending the same blob at once each write their own temp file and cannot corrupt each other.
 // The cache is bounded: least recently used blobs are evicted, except those pinned by a live session.
-// Each upload is also written, as it streams in, to a spare copy: the first task that uses the blob gets
-// that copy renamed into its folder instead of a copy made after the upload, so the second write of the
-// bytes overlaps the transfer instead of following it.
+// Each upload is also written, as it streams in, to a spare copy (`spare/`): the first task that uses the
+// blob gets that copy renamed into its folder instead of a copy made after the upload, so the second
+// write of the bytes overlaps the transfer instead of following it. The spare is only a shortcut: one
+// that fails (a full disk) is dropped, and the upload goes on.
 import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { constants, createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
@@ -20,8 +21,8 @@ interface Incoming {
   owner: string
   file: string
   stream: WriteStream
-  /** The spare copy (`file` + `.spare`), written alongside. */
-  spare: WriteStream
+  /** The spare copy, written alongside; undefined once it failed. */
+  spare: WriteStream | undefined
   /** Its session closed while it was being verified: the spare is not kept. */
   ownerGone: boolean
   hash: Hash
@@ -50,8 +51,10 @@ export class BlobStore {
   /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
   static async open(root: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
     await fs.mkdir(path.join(root, 'blobs'), { recursive: true })
-    await fs.rm(path.join(root, 'tmp'), { recursive: true, force: true })
-    await fs.mkdir(path.join(root, 'tmp'), { recursive: true })
+    for (const scratch of ['tmp', 'spare']) {
+      await fs.rm(path.join(root, scratch), { recursive: true, force: true })
+      await fs.mkdir(path.join(root, scratch), { recursive: true })
+    }
     const index = await BlobIndex.load(path.join(root, 'blobs'), options.maxBytes ?? Number.POSITIVE_INFINITY)
     const store = new BlobStore(root, index)
     await index.evict()
@@ -93,8 +96,9 @@ export class BlobStore {
     upload.hash.update(data)
     upload.received += data.length
     // Both waits are set up before either is awaited: one stream may drain while the other is waited for.
-    const behind = [upload.stream, upload.spare].filter((stream) => !stream.write(data)).map((stream) => once(stream, 'drain'))
-    if (behind.length > 0) await Promise.all(behind)
+    const cached = upload.stream.write(data) ? undefined : once(upload.stream, 'drain')
+    const spared = upload.spare === undefined || upload.spare.write(data) ? undefined : drainedOrGone(upload.spare)
+    if (cached || spared) await Promise.all([cached, spared])
     if (final) await this.finish(key, upload)
   }
 
@@ -104,7 +108,7 @@ export class BlobStore {
     for (const upload of this.finishing) if (upload.owner === owner) upload.ownerGone = true
     for (const [digest, list] of this.spares) {
       const kept = list.filter((spare) => spare.owner !== owner)
-      for (const spare of list) if (spare.owner === owner) void fs.rm(spare.file, { force: true })
+      for (const spare of list) if (spare.owner === owner) void removeQuietly(spare.file)
       if (kept.length > 0) this.spares.set(digest, kept)
       else this.spares.delete(digest)
     }
@@ -139,13 +143,25 @@ export class BlobStore {
       await fs.rename(spare.file, dest)
       return true
     } catch {
-      await fs.rm(spare.file, { force: true })
+      await removeQuietly(spare.file)
       return false
     }
   }
 
+  // The upload goes on without its spare: the first task then gets a copy of the cache, as later ones do.
+  private dropSpare(upload: Incoming): void {
+    const spare = upload.spare
+    if (!spare) return
+    upload.spare = undefined
+    // The file may not even be open yet: remove it once the stream has really closed.
+    if (spare.closed) void removeQuietly(spare.path)
+    else spare.once('close', () => void removeQuietly(spare.path))
+    spare.destroy()
+  }
+
   private begin(key: string, owner: string, digest: string): Incoming {
-    const file = path.join(this.root, 'tmp', `${digest}.${randomBytes(6).toString('hex')}`)
+    const name = `${digest}.${randomBytes(6).toString('hex')}`
+    const file = path.join(this.root, 'tmp', name)
     let settle: (error?: Error) => void = () => {}
     const done = new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve())
@@ -156,7 +172,7 @@ export class BlobStore {
       owner,
       file,
       stream: createWriteStream(file, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
-      spare: createWriteStream(`${file}.spare`, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
+      spare: createWriteStream(path.join(this.root, 'spare', name), { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
       ownerGone: false,
       hash: createHash('sha256'),
       received: 0,
@@ -164,7 +180,7 @@ export class BlobStore {
       settle,
     }
     upload.stream.on('error', (error) => this.abort(key, upload, error))
-    upload.spare.on('error', (error) => this.abort(key, upload, error))
+    upload.spare?.on('error', () => this.dropSpare(upload))
     this.incoming.set(key, upload)
     return upload
   }
@@ -180,12 +196,18 @@ export class BlobStore {
   }
 
   private async verifyAndStore(upload: Incoming): Promise<void> {
+    const spare = upload.spare
     upload.stream.end()
-    upload.spare.end()
-    await Promise.all([once(upload.stream, 'close'), once(upload.spare, 'close')])
+    spare?.end()
+    await Promise.all([
+      once(upload.stream, 'close'),
+      spare && !spare.closed ? new Promise<void>((resolve) => spare.once('close', () => resolve())) : undefined,
+    ])
+    // A spare that failed while it was being closed was dropped (and is being removed) meanwhile.
+    const spareFile = upload.spare === undefined ? undefined : String(upload.spare.path)
     const actual = upload.hash.digest('hex')
     if (actual !== upload.digest) {
-      await Promise.all([fs.rm(upload.file, { force: true }), fs.rm(upload.spare.path, { force: true })])
+      await Promise.all([fs.rm(upload.file, { force: true }), spareFile && removeQuietly(spareFile)])
       const error = new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob claimed ${upload.digest} but hashes to ${actual}`)
       upload.settle(error)
       throw error
@@ -194,9 +216,9 @@ export class BlobStore {
     await fs.mkdir(path.dirname(dest), { recursive: true })
     await fs.rename(upload.file, dest)
     this.index.add(upload.digest, upload.received)
-    if (upload.ownerGone) await fs.rm(upload.spare.path, { force: true })
-    else
-      this.spares.set(upload.digest, [...(this.spares.get(upload.digest) ?? []), { file: String(upload.spare.path), owner: upload.owner }])
+    if (spareFile !== undefined && upload.ownerGone) await removeQuietly(spareFile)
+    else if (spareFile !== undefined)
+      this.spares.set(upload.digest, [...(this.spares.get(upload.digest) ?? []), { file: spareFile, owner: upload.owner }])
     upload.settle()
     await this.index.evict()
   }
@@ -205,10 +227,29 @@ export class BlobStore {
     if (this.incoming.get(key) !== upload) return
     this.incoming.delete(key)
     // The file may not even be open yet: remove it once the stream has really closed.
-    upload.stream.once('close', () => void fs.rm(upload.file, { force: true }))
-    upload.spare.once('close', () => void fs.rm(upload.spare.path, { force: true }))
+    upload.stream.once('close', () => void removeQuietly(upload.file))
     upload.stream.destroy()
-    upload.spare.destroy()
+    this.dropSpare(upload)
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
   }
+}
+
+// Resolves when a spare's write buffer drains, or when the spare is gone (it failed: its error handler
+// dropped it). Unlike once('drain'), a failure does not reject: it must not fail the upload.
+function drainedOrGone(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
+  })
+}
+
+// Best effort: what cannot be removed now (its folder is gone or broken) goes when the daemon next
+// starts, which empties tmp/ and spare/.
+function removeQuietly(file: string | Buffer): Promise<void> {
+  return fs.rm(file, { force: true }).catch(() => {})
 }

@@ -27,6 +27,7 @@ async function node(options: Parameters<typeof startDaemon>[0] = {}): Promise<Ru
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 const blobFile = (cache: string, digest: string) => path.join(cache, 'blobs', digest.slice(0, 2), digest)
 const tempFiles = (cache: string) => fs.readdir(path.join(cache, 'tmp'))
+const spareFiles = (cache: string) => fs.readdir(path.join(cache, 'spare'))
 const exists = (file: string) =>
   fs.access(file).then(
     () => true,
@@ -51,6 +52,38 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
   }
 }
 
+// A 1-slot node that has been sent a 3-chunk blob (after `prepare` ran on its cache folder), and a way to
+// run a task on it that reports the inode of its copy of the blob (and then changes that copy).
+async function uploadedTo(prepare?: (cache: string) => Promise<void>) {
+  const daemon = await node({ slots: 1 })
+  await prepare?.(path.join(daemon.workDir, 'cache'))
+  const dir = await tempDir()
+  const data = randomBytes(3 * CHUNK_BYTES + 5)
+  const digest = sha256(data)
+  await fs.writeFile(path.join(dir, 'in.bin'), data)
+  const client = await NodeClient.connect(daemon.url, { client: 'test' })
+  expect(await client.ensureBlobs([{ digest, size: data.length, absPath: path.join(dir, 'in.bin') }])).toBe(data.length)
+  const inodeSeen = async (task: string): Promise<number> => {
+    const lease = (await client.reserve(1)) as string
+    let reported = ''
+    const exit = await client.run(
+      {
+        lease,
+        task,
+        name: task,
+        command: { shell: 'stat -c %i in.bin > ino.txt; echo changed >> in.bin' },
+        env: {},
+        files: [{ path: 'in.bin', digest, mode: 0o644 }],
+        outputs: ['ino.txt'],
+      },
+      { onOutput: () => {}, onFile: async (m) => void (reported += m.data.toString()) },
+    )
+    expect(exit.exitCode).toBe(0)
+    return Number(reported.trim())
+  }
+  return { daemon, client, digest, inodeSeen }
+}
+
 async function stillServes(daemon: RunningDaemon): Promise<void> {
   const dir = await tempDir()
   const batch = await submit({ tasks: 'echo ok > ok.txt', cwd: dir, peers: [daemon.url.replace('ws://', '')] })
@@ -66,9 +99,9 @@ describe('blob cache', () => {
     const client = await rawClient(daemon.url)
     await upload(client, digest, data, 2 * CHUNK_BYTES, false)
     // The upload and its spare copy.
-    await waitFor(async () => (await tempFiles(cache)).length === 2, 'the upload to start')
+    await waitFor(async () => (await tempFiles(cache)).length === 1 && (await spareFiles(cache)).length === 1, 'the upload to start')
     client.ws.terminate()
-    await waitFor(async () => (await tempFiles(cache)).length === 0, 'the temp files to go')
+    await waitFor(async () => (await tempFiles(cache)).length + (await spareFiles(cache)).length === 0, 'the temp files to go')
     expect(await exists(blobFile(cache, digest))).toBe(false)
     // A new connection is told the node still lacks the blob.
     const again = await rawClient(daemon.url)
@@ -112,54 +145,43 @@ describe('blob cache', () => {
     await waitFor(() => exists(blobFile(cache, digest)), 'the blob to be stored')
     expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
     // a's half upload is gone; b's spare copy waits for a task of b's, and goes with b's session.
-    await waitFor(async () => (await tempFiles(cache)).length === 1, "a's temp files to go")
-    expect((await tempFiles(cache))[0]).toMatch(/\.spare$/)
+    await waitFor(async () => (await tempFiles(cache)).length === 0 && (await spareFiles(cache)).length === 1, "a's temp files to go")
     b.ws.close()
-    await waitFor(async () => (await tempFiles(cache)).length === 0, "b's spare to go")
+    await waitFor(async () => (await spareFiles(cache)).length === 0, "b's spare to go")
   })
 
   it("moves an upload's spare copy into its first task's folder; later tasks get copies of the cache", async () => {
-    const daemon = await node({ slots: 1 })
+    const { daemon, client, digest, inodeSeen } = await uploadedTo()
     const cache = path.join(daemon.workDir, 'cache')
-    const dir = await tempDir()
-    const data = randomBytes(3 * CHUNK_BYTES + 5)
-    const digest = sha256(data)
-    await fs.writeFile(path.join(dir, 'in.bin'), data)
-    const client = await NodeClient.connect(daemon.url, { client: 'test' })
     try {
-      expect(await client.ensureBlobs([{ digest, size: data.length, absPath: path.join(dir, 'in.bin') }])).toBe(data.length)
-      // Sent is not yet stored: wait until only the verified upload's spare is left in tmp.
-      await waitFor(
-        async () => (await tempFiles(cache)).join() !== '' && (await tempFiles(cache)).every((f) => f.endsWith('.spare')),
-        'the blob to be stored',
-      )
-      const [spare] = await tempFiles(cache)
-      const spareInode = (await fs.stat(path.join(cache, 'tmp', spare as string))).ino
-      // Each task reports the inode of its input, and changes it.
-      const inodeSeen = async (task: string): Promise<number> => {
-        const lease = (await client.reserve(1)) as string
-        let reported = ''
-        const exit = await client.run(
-          {
-            lease,
-            task,
-            name: task,
-            command: { shell: 'stat -c %i in.bin > ino.txt; echo changed >> in.bin' },
-            env: {},
-            files: [{ path: 'in.bin', digest, mode: 0o644 }],
-            outputs: ['ino.txt'],
-          },
-          { onOutput: () => {}, onFile: async (m) => void (reported += m.data.toString()) },
-        )
-        expect(exit.exitCode).toBe(0)
-        return Number(reported.trim())
-      }
+      // Sent is not yet stored: wait until the verified upload has left only its spare.
+      await waitFor(async () => (await tempFiles(cache)).length === 0 && (await spareFiles(cache)).length === 1, 'the blob to be stored')
+      const spareInode = (await fs.stat(path.join(cache, 'spare', (await spareFiles(cache))[0] as string))).ino
       expect(await inodeSeen('first')).toBe(spareInode)
-      expect(await tempFiles(cache)).toEqual([])
+      expect(await spareFiles(cache)).toEqual([])
       const second = await inodeSeen('second')
       expect(second).not.toBe(spareInode)
       expect(second).not.toBe((await fs.stat(blobFile(cache, digest))).ino)
       expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
+    } finally {
+      client.close()
+    }
+  })
+
+  it('stores an upload whose spare copy cannot be written, and gives its first task a copy', async () => {
+    // spare/ replaced by a plain file: every spare fails to open (as on a disk too full for two copies).
+    const { daemon, client, digest, inodeSeen } = await uploadedTo(async (cache) => {
+      await fs.rm(path.join(cache, 'spare'), { recursive: true })
+      await fs.writeFile(path.join(cache, 'spare'), '')
+    })
+    const cache = path.join(daemon.workDir, 'cache')
+    try {
+      await waitFor(() => exists(blobFile(cache, digest)), 'the blob to be stored')
+      expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
+      const first = await inodeSeen('first')
+      expect(first).not.toBe((await fs.stat(blobFile(cache, digest))).ino)
+      expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
+      expect(await tempFiles(cache)).toEqual([])
     } finally {
       client.close()
     }
