@@ -153,10 +153,7 @@ export class BlobStore {
     const spare = upload.spare
     if (!spare) return
     upload.spare = undefined
-    // The file may not even be open yet: remove it once the stream has really closed.
-    if (spare.closed) void removeQuietly(spare.path)
-    else spare.once('close', () => void removeQuietly(spare.path))
-    spare.destroy()
+    discard(spare)
   }
 
   private begin(key: string, owner: string, digest: string): Incoming {
@@ -226,9 +223,7 @@ export class BlobStore {
   private abort(key: string, upload: Incoming, cause?: Error): void {
     if (this.incoming.get(key) !== upload) return
     this.incoming.delete(key)
-    // The file may not even be open yet: remove it once the stream has really closed.
-    upload.stream.once('close', () => void removeQuietly(upload.file))
-    upload.stream.destroy()
+    discard(upload.stream)
     this.dropSpare(upload)
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
   }
@@ -246,6 +241,14 @@ function drainedOrGone(stream: WriteStream): Promise<void> {
     stream.on('drain', done)
     stream.on('close', done)
   })
+}
+
+// Stops a write stream and removes its file. The file may not even be open yet: it is removed once the
+// stream has really closed.
+function discard(stream: WriteStream): void {
+  if (stream.closed) void removeQuietly(stream.path)
+  else stream.once('close', () => void removeQuietly(stream.path))
+  stream.destroy()
 }
 
 // Best effort: what cannot be removed now (its folder is gone or broken) goes when the daemon next
