@@ -6,7 +6,8 @@
 // Each upload is also written, as it streams in, to a spare copy (`spare/`): the first task that uses the
 // blob gets that copy renamed into its folder instead of a copy made after the upload, so the second
 // write of the bytes overlaps the transfer instead of following it. The spare is only a shortcut: one
-// that fails (a full disk) is dropped, and the upload goes on.
+// that fails (a full disk) is dropped, and the upload goes on. Where the cache can reflink into the task
+// folders (btrfs, XFS, ...), a copy writes nothing, so no spare is written at all.
 import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { constants, createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
@@ -34,6 +35,8 @@ interface Incoming {
 export interface BlobStoreOptions {
   /** Soft cap on the bytes kept: blobs pinned by live sessions are never evicted, even above it. */
   maxBytes?: number
+  /** The folder task folders are made in: spares are written only when blobs cannot be reflinked there. */
+  taskRoot?: string
 }
 
 export class BlobStore {
@@ -46,6 +49,8 @@ export class BlobStore {
   private constructor(
     readonly root: string,
     private readonly index: BlobIndex,
+    /** Copies into task folders are reflinks (no bytes written): uploads then write no spare. */
+    readonly reflinks: boolean,
   ) {}
 
   /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
@@ -56,7 +61,8 @@ export class BlobStore {
       await fs.mkdir(path.join(root, scratch), { recursive: true })
     }
     const index = await BlobIndex.load(path.join(root, 'blobs'), options.maxBytes ?? Number.POSITIVE_INFINITY)
-    const store = new BlobStore(root, index)
+    const reflinks = options.taskRoot !== undefined && (await canReflink(path.join(root, 'tmp'), options.taskRoot))
+    const store = new BlobStore(root, index, reflinks)
     await index.evict()
     return store
   }
@@ -169,7 +175,9 @@ export class BlobStore {
       owner,
       file,
       stream: createWriteStream(file, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
-      spare: createWriteStream(path.join(this.root, 'spare', name), { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
+      spare: this.reflinks
+        ? undefined
+        : createWriteStream(path.join(this.root, 'spare', name), { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
       ownerGone: false,
       hash: createHash('sha256'),
       received: 0,
@@ -226,6 +234,23 @@ export class BlobStore {
     discard(upload.stream)
     this.dropSpare(upload)
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
+  }
+}
+
+// Whether a file in `from` can be reflinked into `to`: both on one file system that shares extents.
+// Anything else (ext4's "not supported", two file systems' EXDEV) means no.
+async function canReflink(from: string, to: string): Promise<boolean> {
+  const name = `.distw-reflink-probe-${randomBytes(6).toString('hex')}`
+  const source = path.join(from, name)
+  const target = path.join(to, name)
+  try {
+    await fs.writeFile(source, Buffer.alloc(4096, 1), { mode: 0o600 })
+    await fs.copyFile(source, target, constants.COPYFILE_FICLONE_FORCE)
+    return true
+  } catch {
+    return false
+  } finally {
+    await Promise.all([removeQuietly(source), removeQuietly(target)])
   }
 }
 

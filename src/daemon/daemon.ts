@@ -101,6 +101,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const folders = await TaskFolders.open(workDir)
   const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), {
     maxBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
+    taskRoot: folders.root,
   })
   const info: NodeInfo = {
     id: randomUUID(),
@@ -174,6 +175,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     slots: info.slots,
     workDir,
     cache: store.root,
+    reflinks: store.reflinks,
     bufferutil: wsUsesBufferutil(),
     auth: options.secret ? 'hmac' : 'none',
   })
