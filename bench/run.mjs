@@ -8,7 +8,8 @@
 //   DISTW_BENCH_SIZE=64M npm run bench  smaller transfers for a quick check (the record uses 1G)
 //   DISTW_BENCH_DRY=1 npm run bench     print the sections, leave BENCHMARKS.md alone
 //   DISTW_BENCH_MANY=300 npm run bench -- many-tasks   a smaller batch (the record uses 10,000)
-//   DISTW_BENCH_ROUNDS=2 npm run bench -- discovery    fewer rounds (default 5; needs root and iproute2)
+//   DISTW_BENCH_ROUNDS=2 npm run bench -- discovery    rounds (default 5 here, needs root and iproute2;
+//                                      2 for spawn-overhead, sleep-tasks, transfer; 3 for task-file)
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'

@@ -9,6 +9,7 @@ export const section = 'task-file'
 export const title = 'Task file: 100,000 lines parsed and validated'
 
 const LINES = 100_000
+const ROUNDS = Number(process.env.DISTW_BENCH_ROUNDS ?? 3)
 
 export async function run() {
   const dir = await tempDir()
@@ -30,8 +31,17 @@ export async function run() {
       )
   }
   await fs.writeFile(file, `${lines.join('\n')}\n`)
-  const parse = await runChild('parse-child.mjs', { file, mode: 'parse' })
-  const floor = await runChild('parse-child.mjs', { file, mode: 'baseline' })
+  // Alternating, best of ROUNDS each: one cold process's parse moved by ±15% from run to run here.
+  let parse, floor
+  const times = { parse: [], baseline: [] }
+  for (let round = 0; round < ROUNDS; round++) {
+    const p = await runChild('parse-child.mjs', { file, mode: 'parse' })
+    const f = await runChild('parse-child.mjs', { file, mode: 'baseline' })
+    if (!parse || p.durationMs < parse.durationMs) parse = p
+    if (!floor || f.durationMs < floor.durationMs) floor = f
+    times.parse.push(p.durationMs)
+    times.baseline.push(f.durationMs)
+  }
   const rate = (ms) => Math.round(LINES / (ms / 1000))
   const parseRate = rate(parse.durationMs)
   return `${table(
@@ -49,6 +59,7 @@ export async function run() {
   )}
 
 ${LINES} lines (half shell lines, half JSON objects with env, timeout, retries, requires, priority), ${parse.tasks} tasks.
+Each a fresh process; best of ${ROUNDS} alternating rounds (parse ${times.parse.map((ms) => Math.round(ms)).join(' / ')} ms, baseline ${times.baseline.map((ms) => Math.round(ms)).join(' / ')} ms); peak RSS is the best round's.
 - Rate goal ≥ 200,000 lines/s: **${parseRate.toLocaleString('en')} lines/s, ${verdict(parseRate >= 200_000)}**.
 - Peak RSS goal ≤ 300 MiB: **${mib(parse.maxRssBytes)}, ${verdict(parse.maxRssBytes <= 300 * MiB)}**.`
 }
