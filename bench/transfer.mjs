@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { MALLOC_TUNABLES } from '../dist/daemon/malloc-tunables.js'
 import { parseSize } from '../dist/tasks/index.js'
 import { mib, MiB, ratio, ROOT, runChild, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
 
@@ -58,8 +59,8 @@ async function batch(dir, name, task) {
 
 // One upload on a fresh daemon; on the last round also the same batch again, twice (without and with
 // distw submit's digest cache), on that daemon.
-async function uploadRound(dir, upTasks, resubmit) {
-  const daemon = await startDaemon(['--slots', '1'])
+async function uploadRound(dir, upTasks, resubmit, env = {}) {
+  const daemon = await startDaemon(['--slots', '1'], env)
   const bufferutil = /bufferutil=true/.test(daemon.log())
   try {
     const up = await runChild('submit-child.mjs', { tasksFile: upTasks, cwd: dir, peers: [daemon.peer] })
@@ -99,14 +100,17 @@ export async function run() {
 
   // Baselines and distw alternate, best of ROUNDS each: this machine's write speed drifts by 2-3x
   // within minutes, and one round of each made the ratios mostly noise. Peaks are the largest seen.
-  const times = { 'raw copy': [], 'write alone': [], upload: [], return: [] }
+  const times = { 'raw copy': [], 'write alone': [], upload: [], 'upload, service env': [], return: [] }
   const peak = { upDaemon: 0, upHelper: 0, downDaemon: 0, downHelper: 0, up: 0, down: 0 }
-  let raw, up, down, again, cached, bufferutil
+  let raw, up, upService, down, again, cached, bufferutil
   for (let round = 0; round < ROUNDS; round++) {
     const r = await rawCopy(input, path.join(dir, 'raw-copy.bin'))
     const w = await writeOnly(path.join(dir, 'write-only.bin'))
     const u = await uploadRound(dir, upTasks, round === ROUNDS - 1)
+    // The daemon as its systemd unit starts it: with glibc malloc tunables (src/daemon/malloc-tunables.ts).
+    const us = await uploadRound(dir, upTasks, false, { GLIBC_TUNABLES: MALLOC_TUNABLES })
     const d = await returnRound(dir, downTasks)
+    if (!upService || us.up.durationMs < upService.durationMs) upService = us.up
     if (!raw || r.durationMs < raw.durationMs) raw = r
     if (!up || u.up.durationMs < up.durationMs) up = u.up
     if (!down || d.down.durationMs < down.durationMs) down = d.down
@@ -116,12 +120,13 @@ export async function run() {
       'raw copy': r.durationMs,
       'write alone': w,
       upload: u.up.durationMs,
+      'upload, service env': us.up.durationMs,
       return: d.down.durationMs,
     }))
       times[name].push(ms)
-    peak.upDaemon = Math.max(peak.upDaemon, u.daemon.peak)
+    peak.upDaemon = Math.max(peak.upDaemon, u.daemon.peak, us.daemon.peak)
     peak.upHelper = Math.max(peak.upHelper, u.helper.peak)
-    peak.up = Math.max(peak.up, u.up.maxRssBytes, u.again?.maxRssBytes ?? 0, u.cached?.maxRssBytes ?? 0)
+    peak.up = Math.max(peak.up, u.up.maxRssBytes, us.up.maxRssBytes, u.again?.maxRssBytes ?? 0, u.cached?.maxRssBytes ?? 0)
     peak.downDaemon = Math.max(peak.downDaemon, d.daemon.peak)
     peak.downHelper = Math.max(peak.downHelper, d.helper.peak)
     peak.down = Math.max(peak.down, d.down.maxRssBytes)
@@ -133,6 +138,7 @@ export async function run() {
 
   const rate = (ms) => `${(SIZE / MiB / (ms / 1000)).toFixed(0)} MiB/s`
   const upRatio = raw.durationMs / up.durationMs
+  const upServiceRatio = raw.durationMs / upService.durationMs
   const downRatio = raw.durationMs / down.durationMs
   const peaks = [peak.upDaemon, peak.downDaemon, peak.up, peak.down]
   return `${table(
@@ -147,6 +153,14 @@ export async function run() {
         ratio(upRatio),
         mib(peak.upDaemon),
         mib(peak.up),
+      ],
+      [
+        "distw upload, daemon with its systemd unit's environment (glibc malloc tunables)",
+        secs(upService.durationMs),
+        rate(upService.durationMs),
+        ratio(upServiceRatio),
+        '',
+        '',
       ],
       ['distw output returned', secs(down.durationMs), rate(down.durationMs), ratio(downRatio), mib(peak.downDaemon), mib(peak.down)],
       [
@@ -174,6 +188,9 @@ Size: ${mib(SIZE)}. Baselines and distw alternate, best of ${ROUNDS} rounds each
   as the submitter sees it: hashing the input (a fresh process, so no cached digest), the have/need
   exchange, streaming, the daemon hashing what arrives and writing it twice (the cache's file and the
   spare copy for the task folder), renaming them into place, running \`true\`, cleaning up.
+- The same upload to a daemon started as \`distw daemon install\`'s systemd unit starts it, with
+  \`GLIBC_TUNABLES=${MALLOC_TUNABLES}\` (each received chunk in reused heap memory, not freshly
+  faulted pages; see src/daemon/malloc-tunables.ts): **${upServiceRatio.toFixed(3)}×, ${verdict(upServiceRatio >= 0.5)}**.
 - Return goal ≥ 0.5 × raw: **${downRatio.toFixed(3)}×, ${verdict(downRatio >= 0.5)}**. It includes the task writing the file
   (\`head -c … /dev/zero > out.bin\`) and the node diffing its folder.
 - Writing the bytes into a new file, alone, takes ${secs(writeMs)} (${ratio(writeMs / raw.durationMs)} the raw copy's time). The raw

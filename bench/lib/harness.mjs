@@ -33,11 +33,12 @@ export async function memoryOf(pid) {
 /** `--allow-root` when this runs as root (as CI and these machines do): the daemon refuses root otherwise. */
 export const ROOT_FLAGS = process.getuid?.() === 0 ? ['--allow-root'] : []
 
-/** Starts `distw daemon` from the built CLI on a free loopback port. */
-export async function startDaemon(args = []) {
+/** Starts `distw daemon` from the built CLI on a free loopback port; `env` is added to this process's. */
+export async function startDaemon(args = [], env = {}) {
   const workDir = await tempDir('distw-bench-node-')
   const child = spawn(process.execPath, [CLI, 'daemon', '--port', '0', '--work-dir', workDir, ...ROOT_FLAGS, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   })
   let log = ''
   child.stderr.on('data', (d) => (log += d))

@@ -1,6 +1,7 @@
 // The systemd user unit (~/.config/systemd/user/distw.service), modelled on syncthing's: restart on
 // failure, started with the user's default target (at login, or at boot with `loginctl enable-linger`).
 import path from 'node:path'
+import { MALLOC_TUNABLES } from '../malloc-tunables.js'
 import { SERVICE_NAME, type ServiceSpec } from './spec.js'
 
 // Where the unit lives for the user whose home is `home` (XDG_CONFIG_HOME when set).
@@ -25,6 +26,8 @@ Description=distw node: offers this machine's idle slots to the LAN
 [Service]
 Type=simple
 ExecStart=${execStart}
+# Received chunks in reused heap memory, not freshly faulted pages (see malloc-tunables.ts).
+Environment=GLIBC_TUNABLES=${MALLOC_TUNABLES}
 Restart=on-failure
 RestartSec=5
 # SIGTERM lets the daemon stop its tasks and close its connections.
