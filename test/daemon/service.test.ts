@@ -1,8 +1,6 @@
 // Login-service files: their content on every platform (pure functions), `systemd-analyze verify` on the
 // unit when it is installed, and install/uninstall/status against a temp home with a recording runner.
 import { execa } from 'execa'
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -13,9 +11,6 @@ import { MALLOC_TUNABLES } from '../../src/daemon/malloc-tunables.js'
 import { systemdQuote, systemdUnit } from '../../src/daemon/service/systemd.js'
 import { scheduledTaskXml, windowsQuote } from '../../src/daemon/service/windows.js'
 import { distw, tempDir } from '../helpers/cli.js'
-
-// glibc's dynamic loader on x86-64 and arm64 Linux (it lists the tunables it read).
-const GLIBC_LOADER = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1'].find((f) => existsSync(f)) ?? '/nonexistent'
 
 const spec: ServiceSpec = daemonServiceSpec(
   ['--slots', '4', '--name', 'lab box & "co"', '--work-dir', '/var/tmp/100%$HOME'],
@@ -48,13 +43,6 @@ describe('service files', () => {
     expect(unit).toMatch(/^\[Install\]\nWantedBy=default\.target$/m)
     expect(systemdQuote('plain-word')).toBe('plain-word')
     expect(systemdQuote('a b')).toBe('"a b"')
-  })
-
-  // glibc ignores a tunable it cannot read, silently: its own loader says what it took.
-  it.skipIf(!existsSync(GLIBC_LOADER))("the unit's malloc tunables are ones glibc reads, with the values meant", () => {
-    const listed = execFileSync(GLIBC_LOADER, ['--list-tunables'], { env: { GLIBC_TUNABLES: MALLOC_TUNABLES }, encoding: 'utf8' })
-    expect(listed).toMatch(/^glibc\.malloc\.mmap_threshold: 0x400000 /m)
-    expect(listed).toMatch(/^glibc\.malloc\.trim_threshold: 0x2000000 /m)
   })
 
   it('LaunchAgent plist: label, one <string> per argument, escaped, RunAtLoad and KeepAlive', () => {
