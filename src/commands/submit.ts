@@ -21,7 +21,9 @@ export default class Submit extends BaseCommand {
   ]
 
   static override args = {
-    file: Args.string({ description: 'task file, or - for standard input', required: false }),
+    // ignoreStdin: else oclif takes piped standard input (when it ends within 10 ms) as this argument's
+    // value, i.e. the task lines as a file name. Standard input is read below, as task lines.
+    file: Args.string({ description: 'task file, or - for standard input', required: false, ignoreStdin: true }),
   }
 
   static override flags = {

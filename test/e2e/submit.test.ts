@@ -51,6 +51,19 @@ describe('distw submit against a real daemon', () => {
     expect(await fs.readFile(path.join(dir, 'piped.txt'), 'utf8')).toBe('piped\n')
   })
 
+  // oclif reads piped input into a missing argument unless told not to: the task lines became a file
+  // name ("cannot read task file echo ok…") whenever the pipe had ended within its 10 ms.
+  it('reads tasks piped in without -, the pipe already closed, and names a bad line <stdin>:N', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const good = await distw(['submit', '--peer', node.peer], { cwd: dir, input: 'echo piped > piped.txt\n' })
+    expect(good.exitCode, good.stderr).toBe(0)
+    expect(await fs.readFile(path.join(dir, 'piped.txt'), 'utf8')).toBe('piped\n')
+    const bad = await distw(['submit', '--peer', node.peer], { cwd: dir, input: 'echo ok\n{"run": 5}\n' })
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/^distw: <stdin>:2: field "run"/m)
+  })
+
   it('round-trips names and argv with spaces and Unicode', async () => {
     const node = await spawnDaemon()
     const dir = await tempDir()

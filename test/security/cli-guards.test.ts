@@ -36,6 +36,14 @@ describe('secrets and daemon guards (CLI)', { timeout: 90_000 }, () => {
     await expect(loadSecret({ env: { DISTW_SECRET: 'short' } })).rejects.toThrow(/at least 16/)
   })
 
+  it('`distw secret new` with piped input prints a secret; the input is no file name', async () => {
+    const dir = await tempDir()
+    const printed = await distw(['secret', 'new'], { cwd: dir, input: 'stray\n' })
+    expect(printed.exitCode).toBe(0)
+    expect(printed.stdout.trim()).toMatch(/^[0-9a-f]{64}$/)
+    expect(await fs.readdir(dir)).toEqual([])
+  })
+
   it('refuses a LAN address without a secret, allows it with --insecure, and says loopback-only otherwise', async () => {
     const refused = await distw(['daemon', '--port', '0', '--bind', '0.0.0.0', '--allow-root'])
     expect(refused.exitCode).toBe(2)

@@ -12,7 +12,8 @@ export default class SecretNew extends BaseCommand {
   ]
 
   static override args = {
-    file: Args.string({ description: 'file to create (mode 600)', required: false }),
+    // ignoreStdin: else oclif takes piped standard input as the file name.
+    file: Args.string({ description: 'file to create (mode 600)', required: false, ignoreStdin: true }),
   }
 
   async run(): Promise<void> {
