@@ -20,6 +20,7 @@ export const connectionFlags = {
   peer: Flags.string({
     description: 'node to use, HOST:PORT (repeatable; default: $DISTW_PEERS); none: nodes found on the LAN',
     multiple: true,
+    multipleNonGreedy: true,
     default: [],
   }),
   wait: Flags.string({ description: 'how long to listen for nodes before starting, e.g. 500ms, 2s', env: 'DISTW_WAIT' }),

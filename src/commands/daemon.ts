@@ -44,7 +44,12 @@ export default class Daemon extends BaseCommand {
     'cache-dir': Flags.string({ description: 'folder of the blob cache, kept across restarts (default: WORK-DIR/cache)' }),
     'cache-size': Flags.string({ description: 'cache bound, e.g. 20G; least recently used blobs are evicted', default: '10G' }),
     ...securityFlags,
-    tag: Flags.string({ description: 'a capability tag that tasks can require (repeatable)', multiple: true, default: [] }),
+    tag: Flags.string({
+      description: 'a capability tag that tasks can require (repeatable)',
+      multiple: true,
+      multipleNonGreedy: true,
+      default: [],
+    }),
     ...discoveryToggles,
     // Node policy (issue #8): when new tasks are accepted; running tasks are never stopped by it.
     hours: Flags.string({ description: 'accept new tasks only in this local-time window, e.g. 19:00-07:00' }),

@@ -64,6 +64,16 @@ describe('distw submit against a real daemon', () => {
     expect(bad.stderr).toMatch(/^distw: <stdin>:2: field "run"/m)
   })
 
+  // A repeatable flag took every word after it: the file became a second peer, and stdin was read.
+  it('reads FILE given after --peer, and after two of them', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    await fs.writeFile(path.join(dir, 'jobs.txt'), 'echo after > after.txt\n')
+    const run = await distw(['submit', '--peer', node.peer, '--peer', node.peer, 'jobs.txt'], { cwd: dir })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(await fs.readFile(path.join(dir, 'after.txt'), 'utf8')).toBe('after\n')
+  })
+
   it('round-trips names and argv with spaces and Unicode', async () => {
     const node = await spawnDaemon()
     const dir = await tempDir()
