@@ -71,6 +71,9 @@ export default class Submit extends BaseCommand {
     const onSignal = () => abort.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    // A reader that went away (`distw submit --json … | head -3`) ends the batch as Ctrl-C does: its
+    // tasks are cancelled. Writes already under way then fail here, quietly, instead of crashing.
+    process.stdout.on('error', onSignal)
     const halt = flags.halt === undefined ? undefined : parseHalt(flags.halt)
     const reporter = chooseReporter(process, { json: flags.json })
     try {
@@ -99,6 +102,8 @@ export default class Submit extends BaseCommand {
       reporter.close()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      // Kept when stdout failed: a late write (the summary) must not turn into an uncaught error.
+      if (!process.stdout.destroyed) process.stdout.off('error', onSignal)
     }
   }
 }

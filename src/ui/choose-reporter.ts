@@ -1,6 +1,5 @@
 // The one place `distw submit` decides how it reports: NDJSON events with --json, a spinner line on an
 // interactive terminal, plain lines in a pipe or under CI.
-import { once } from 'node:events'
 import type { TaskResult } from '../submit/result.js'
 import { jsonReporter } from './json-reporter.js'
 import { plainReporter } from './plain-reporter.js'
@@ -20,7 +19,7 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
   if (options.json) {
     const json = jsonReporter(
       (t) => stdout.write(t),
-      () => once(stdout, 'drain').then(() => {}),
+      () => writableAgain(stdout),
     )
     return { ...json, close: () => {}, finish: (results, durationMs, exitCode) => json.finished(results, durationMs, exitCode) }
   }
@@ -34,7 +33,7 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
           ...plainReporter({
             out: (t) => stdout.write(t),
             err: (t) => stderr.write(t),
-            drained: (s) => once(s === 'out' ? stdout : stderr, 'drain').then(() => {}),
+            drained: (s) => writableAgain(s === 'out' ? stdout : stderr),
           }),
           close: () => {},
         }
@@ -51,4 +50,17 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
 function isCI(env: NodeJS.ProcessEnv): boolean {
   const ci = env.CI
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0'
+}
+
+// Resolves when a stream that was behind can take more, or can take nothing any more (its reader went
+// away): a wait for 'drain' alone would then hold the batch forever.
+function writableAgain(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const event of ['drain', 'close', 'error'] as const) stream.off(event, done)
+      resolve()
+    }
+    for (const event of ['drain', 'close', 'error'] as const) stream.on(event, done)
+  })
 }

@@ -74,6 +74,21 @@ describe('distw submit against a real daemon', () => {
     expect(await fs.readFile(path.join(dir, 'after.txt'), 'utf8')).toBe('after\n')
   })
 
+  // `distw submit --json … | head -1`: the write that found the pipe closed crashed the submitter
+  // with an uncaught EPIPE, and a JSON reporter waiting for 'drain' would have held the batch forever.
+  it('ends the batch as Ctrl-C does when its stdout reader goes away', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const started = Date.now()
+    const run = distw(['submit', '--json', '--peer', node.peer], { cwd: dir, input: 'sleep 3; echo late\n'.repeat(20) })
+    run.stdout?.once('data', () => run.stdout?.destroy())
+    const result = await run
+    expect(result.stderr).not.toMatch(/EPIPE|Error:/)
+    expect(result.exitCode).toBe(130)
+    // 20 tasks of 3 s on 2 slots take 30 s; the running ones were cancelled instead.
+    expect(Date.now() - started).toBeLessThan(15_000)
+  })
+
   it('round-trips names and argv with spaces and Unicode', async () => {
     const node = await spawnDaemon()
     const dir = await tempDir()
