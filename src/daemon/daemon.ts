@@ -26,6 +26,7 @@ import { forgetRemoval, removeIfKilled, warmUpSpawnHelper } from './spawn-helper
 import { TaskFolders } from './task-folders.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
+import { listenError } from './listen-error.js'
 
 export interface DaemonOptions {
   port?: number
@@ -161,9 +162,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   wss.on('error', (error) => log('server error', { error: error.message }))
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, options.port ?? DEFAULT_PORT))
+    server.once('error', failed)
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject)
+      server.off('error', failed)
       resolve()
     })
   })

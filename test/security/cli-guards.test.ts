@@ -81,6 +81,16 @@ describe('secrets and daemon guards (CLI)', { timeout: 90_000 }, () => {
     }
   })
 
+  it('says a port in use is in use, and what to do, instead of a raw EADDRINUSE', async () => {
+    const first = await spawnDaemon()
+    const port = first.peer.split(':')[1] as string
+    const second = await distw(['daemon', '--port', port, '--work-dir', await tempDir(), '--allow-root'])
+    expect(second.exitCode).toBe(2)
+    expect(second.stderr).toContain(`distw: 127.0.0.1:${port} is already in use`)
+    expect(second.stderr).toContain('give --port')
+    expect(second.stderr).not.toMatch(/Code: EADDRINUSE/)
+  })
+
   it('with DISTW_SECRET, serves submitters holding the secret, and tasks never see it', async () => {
     const secret = 'f00dfeedf00dfeedf00dfeedf00dfeed'
     const node = await spawnDaemon(['--bind', '127.0.0.1'], { env: { DISTW_SECRET: secret } })
