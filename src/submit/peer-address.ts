@@ -4,12 +4,16 @@ import { DEFAULT_PORT } from '../daemon/daemon.js'
 
 export function peerUrl(peer: string): string {
   const text = peer.trim()
-  if (/^wss?:\/\//.test(text)) return text
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(text)
+  const bad = () => new UserError(`bad peer address "${peer}"`, 'write HOST, HOST:PORT or [IPv6]:PORT, e.g. 192.168.1.20:7420')
+  // Checked as a URL too: a host such as "a b" passed the pattern and failed later, as a stack trace.
+  const checked = (url: string): string => {
+    if (!URL.canParse(url)) throw bad()
+    return url
+  }
+  if (/^wss?:\/\//.test(text)) return checked(text)
+  const match = /^(?:\[([^\]]+)\]|([^:[\]\s/]+))(?::(\d+))?$/.exec(text)
   const host = match?.[1] ?? match?.[2]
   const port = match?.[3] === undefined ? DEFAULT_PORT : Number(match[3])
-  if (!match || !host || port < 1 || port > 65535) {
-    throw new UserError(`bad peer address "${peer}"`, 'write HOST, HOST:PORT or [IPv6]:PORT, e.g. 192.168.1.20:7420')
-  }
-  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
+  if (!match || !host || port < 1 || port > 65535) throw bad()
+  return checked(`ws://${host.includes(':') ? `[${host}]` : host}:${port}`)
 }
