@@ -15,6 +15,7 @@ import path from 'node:path'
 import { once } from 'node:events'
 import { ProtocolError } from '../protocol/index.js'
 import { WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
+import { writableAgain } from '../transfer/writable-again.js'
 import { BlobIndex } from './blob-index.js'
 
 interface Incoming {
@@ -102,8 +103,9 @@ export class BlobStore {
     upload.hash.update(data)
     upload.received += data.length
     // Both waits are set up before either is awaited: one stream may drain while the other is waited for.
+    // A spare that fails ends its wait (writableAgain never rejects): it must not fail the upload.
     const cached = upload.stream.write(data) ? undefined : once(upload.stream, 'drain')
-    const spared = upload.spare === undefined || upload.spare.write(data) ? undefined : drainedOrGone(upload.spare)
+    const spared = upload.spare === undefined || upload.spare.write(data) ? undefined : writableAgain(upload.spare)
     if (cached || spared) await Promise.all([cached, spared])
     if (final) await this.finish(key, upload)
   }
@@ -252,20 +254,6 @@ async function canReflink(from: string, to: string): Promise<boolean> {
   } finally {
     await Promise.all([removeQuietly(source), removeQuietly(target)])
   }
-}
-
-// Resolves when a spare's write buffer drains, or when the spare is gone (it failed: its error handler
-// dropped it). Unlike once('drain'), a failure does not reject: it must not fail the upload.
-function drainedOrGone(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done)
-      stream.off('close', done)
-      resolve()
-    }
-    stream.on('drain', done)
-    stream.on('close', done)
-  })
 }
 
 // Stops a write stream and removes its file. The file may not even be open yet: it is removed once the

@@ -1,6 +1,7 @@
 // The one place `distw submit` decides how it reports: NDJSON events with --json, a spinner line on an
 // interactive terminal, plain lines in a pipe or under CI.
 import type { TaskResult } from '../submit/result.js'
+import { writableAgain } from '../transfer/writable-again.js'
 import { jsonReporter } from './json-reporter.js'
 import { plainReporter } from './plain-reporter.js'
 import type { Reporter } from './reporter.js'
@@ -50,17 +51,4 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
 function isCI(env: NodeJS.ProcessEnv): boolean {
   const ci = env.CI
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0'
-}
-
-// Resolves when a stream that was behind can take more, or can take nothing any more (its reader went
-// away): a wait for 'drain' alone would then hold the batch forever.
-function writableAgain(stream: NodeJS.WriteStream): Promise<void> {
-  if (stream.destroyed) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      for (const event of ['drain', 'close', 'error'] as const) stream.off(event, done)
-      resolve()
-    }
-    for (const event of ['drain', 'close', 'error'] as const) stream.on(event, done)
-  })
 }
