@@ -161,10 +161,11 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   })
   wss.on('error', (error) => log('server error', { error: error.message }))
 
+  const listenPort = options.port ?? DEFAULT_PORT
   await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, options.port ?? DEFAULT_PORT))
+    const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, listenPort))
     server.once('error', failed)
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+    server.listen(listenPort, host, () => {
       server.off('error', failed)
       resolve()
     })
