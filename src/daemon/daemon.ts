@@ -204,6 +204,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       // Let the tasks killed by the terminated sessions remove their folders.
       await waitForEmpty(folders.root, 5000)
       await folders.close()
+      await store.close()
       if (ownsWorkDir) {
         await fs.rm(workDir, { recursive: true, force: true })
         forgetRemoval(workDir)

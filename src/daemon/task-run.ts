@@ -3,7 +3,7 @@
 import { constants } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
-import { type MessageOf } from '../protocol/index.js'
+import { ProtocolError, type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
 import { clearForNewFile, mkdirsNoFollow } from '../transfer/no-follow.js'
@@ -62,6 +62,7 @@ export async function runTask(
   let dir: string | undefined
   let result: ExecResult
   let changes: Diff = { changed: [], deleted: [], skipped: [] }
+  let missing: string[] | undefined
   try {
     dir = ctx.folders.take()
     await materialize(run, dir, ctx.store)
@@ -103,6 +104,9 @@ export async function runTask(
   } catch (error) {
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
     result = { exitCode: null, signal: null, timedOut: false, cancelled: false, durationMs: 0, startError: describeSetupError(error) }
+    // Unless what it lacked was an input the node was thought to have: named, to be sent again.
+    if (error instanceof ProtocolError && error.code === 'DISTW_ERR_BLOB_MISSING')
+      missing = [...new Set(run.files.map((f) => f.digest).filter((d) => !ctx.store.has(d)))]
   }
   if (dir !== undefined) await ctx.folders.give(dir)
   const kept = finish()
@@ -120,6 +124,7 @@ export async function runTask(
     ...(result.startError === undefined ? {} : { error: result.startError }),
     ...(kept ? { kept } : {}),
     ...(evicted ? { evicted: true } : {}),
+    ...(missing ? { missing } : {}),
   })
   const ok = result.exitCode === 0 && !result.timedOut && result.startError === undefined && !signal.aborted
   return { ok, exitCode: result.exitCode, durationMs: result.durationMs }

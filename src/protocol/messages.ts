@@ -117,6 +117,9 @@ export const Exit = message('exit', {
   kept: z.boolean().optional(),
   // Stopped by the node's policy (--evict), not by its own failure: the submitter runs it again.
   evicted: z.boolean().optional(),
+  // Inputs the node could not set the task up with (cleared from its cache, or lent to a task that
+  // changed them): not the task's failure; the submitter sends them again and runs the task again.
+  missing: z.array(digest).max(MAX_FILES_PER_TASK).optional(),
 })
 
 // A task's own progress report (a `::distw::progress 45 encoding` line on its stdout, not forwarded).

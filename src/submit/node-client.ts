@@ -191,6 +191,8 @@ export class NodeClient {
       case 'exit': {
         const run = this.runs.get(message.task)
         this.runs.delete(message.task)
+        // Inputs the node turned out to lack are asked about (and sent) again by the next task needing them.
+        for (const digest of message.missing ?? []) this.blobs.delete(digest)
         run?.handlers.onExit?.(message)
         run?.resolve(message)
         return

@@ -359,6 +359,11 @@ export class Scheduler {
           // Taken back from the queue just as it started: stopped by us, not the task's fault.
           outcome = 'requeue'
           this.attempts.set(task.name, attempt - 1)
+        } else if (ended.missing && outcome.status === 'failed') {
+          // The node lacked an input it was thought to hold: sent again by the next attempt (NodeClient
+          // forgot it), which does not spend a retry; bounded like a lost node, should a node never keep it.
+          outcome = this.lostRun(task, outcome.reason ?? 'an input was missing on its node', 'lacked an input')
+          if (outcome === 'requeue') this.attempts.set(task.name, attempt - 1)
         }
       }
     } catch (error) {
@@ -367,12 +372,7 @@ export class Scheduler {
       // not the task's fault, so it runs elsewhere (or again) without spending a retry.
       const refusedInQueue = error instanceof LeaseNotHeld && behind !== undefined
       outcome = client.connected && !refusedInQueue ? { status: 'failed', reason: (error as Error).message } : 'requeue'
-      if (outcome === 'requeue' && ran()) {
-        const lost = (this.lostRuns.get(task.name) ?? 0) + 1
-        this.lostRuns.set(task.name, lost)
-        if (lost >= MAX_LOST_RUNS)
-          outcome = { status: 'failed', reason: `its node was lost ${lost} times during its attempts (last: ${(error as Error).message})` }
-      }
+      if (outcome === 'requeue' && ran()) outcome = this.lostRun(task, (error as Error).message, 'was lost')
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
     follower?.stop()
@@ -404,6 +404,16 @@ export class Scheduler {
     this.pump()
   }
 
+  // One more run of `task` that its node lost (the connection, or an input it should have had): it goes
+  // back to the queue, until the MAX_LOST_RUNS-th time, which fails it.
+  private lostRun(task: TaskSpec, last: string, what: string): Outcome | 'requeue' {
+    const lost = (this.lostRuns.get(task.name) ?? 0) + 1
+    this.lostRuns.set(task.name, lost)
+    return lost < MAX_LOST_RUNS
+      ? 'requeue'
+      : { status: 'failed', reason: `its node ${what} ${lost} times during its attempts (last: ${last})` }
+  }
+
   private async attempt(
     task: TaskSpec,
     node: NodeState,
@@ -413,7 +423,7 @@ export class Scheduler {
     attempt: number,
     output: AttemptOutput,
     follower: Follower | undefined,
-  ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean; handedOn: boolean }> {
+  ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean; missing: boolean; handedOn: boolean }> {
     const { client } = node
     let blobs: (ResolvedInput & { digest: string })[]
     let bytesUp: number
@@ -507,7 +517,7 @@ export class Scheduler {
       bytesUp,
       ...(reason === undefined ? {} : { reason }),
     }
-    return { outcome, kept: exit.kept === true, evicted: exit.evicted === true, handedOn }
+    return { outcome, kept: exit.kept === true, evicted: exit.evicted === true, missing: exit.missing !== undefined, handedOn }
   }
 
   /** The task's inputs with their digests; each file is hashed once (HashCache), however often asked. */

@@ -1,5 +1,5 @@
 // Waiting for a stream that was behind, without trusting that 'drain' comes: a stream that failed or
-// closed (a spare copy on a full disk, a stdout whose reader went away) never drains, and a wait for
+// closed (a stdout whose reader went away, a file on a full disk) never drains, and a wait for
 // 'drain' alone would hold its writer forever. Unlike once(stream, 'drain'), this never rejects.
 import type { Writable } from 'node:stream'
 
