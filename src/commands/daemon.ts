@@ -73,6 +73,9 @@ export default class Daemon extends BaseCommand {
     // Tags travel comma-separated in the mDNS TXT record, so a tag is one plain word.
     const badTag = flags.tag.find((tag) => !/^[\w.+-]{1,64}$/.test(tag))
     if (badTag !== undefined) throw new UserError(`bad tag "${badTag}"`, 'a tag is 1–64 letters, digits, or . _ + -')
+    // The name travels in every handshake (at most 256 characters there) and is shown in prefixes and top.
+    if (flags.name !== undefined && !/^[^\u0000-\u001f\u007f]{1,64}$/u.test(flags.name))
+      throw new UserError(`bad node name ${JSON.stringify(flags.name)}`, 'a name is 1–64 characters, with no control characters')
     const policy = policyFromFlags({
       hours: flags.hours,
       maxLoad: flags['max-load'] === undefined ? undefined : Number(flags['max-load']),

@@ -70,6 +70,14 @@ describe('secrets and daemon guards (CLI)', { timeout: 90_000 }, () => {
     expect(bad.stderr).toContain('is not a SHA-256')
   })
 
+  it('refuses a node name that no submitter could accept (empty, too long, control characters)', async () => {
+    for (const name of ['', 'x'.repeat(65), 'two\nlines']) {
+      const bad = await distw(['daemon', '--port', '0', '--allow-root', '--name', name])
+      expect(bad.exitCode).toBe(2)
+      expect(bad.stderr).toContain('a name is 1–64 characters')
+    }
+  })
+
   it('refuses to run as root unless --allow-root', async () => {
     await expect(daemonSecurityOptions(baseFlags, 0)).rejects.toThrow(/refusing to run as root/)
     await expect(daemonSecurityOptions({ ...baseFlags, 'allow-root': true }, 0)).resolves.toBeDefined()
