@@ -57,10 +57,14 @@ export function summarize(results: TaskResult[], durationMs: number): string {
   const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`]
   if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`)
   if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`)
-  const lines = [`distw: ${results.length} tasks: ${parts.join(', ')}; ${files} files returned; ${(durationMs / 1000).toFixed(1)}s`]
+  const lines = [
+    `distw: ${plural(results.length, 'task')}: ${parts.join(', ')}; ${plural(files, 'file')} returned; ${(durationMs / 1000).toFixed(1)}s`,
+  ]
   for (const r of results) {
     if (r.status === 'succeeded') continue
     lines.push(`  ${r.status}: ${r.name} (line ${r.line})${r.node ? ` on ${r.node}` : ''}: ${r.reason ?? 'unknown'}`)
   }
   return `${lines.join('\n')}\n`
 }
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`
