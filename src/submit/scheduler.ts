@@ -368,11 +368,13 @@ export class Scheduler {
       }
     } catch (error) {
       await sink.abort()
-      // The node was lost, or refused a queued task the lease (someone else waits, or we took it back):
+      // The node was lost, or did not hold the lease when the run came (a queued task refused it because
+      // someone else waits or we took it back; a kept lease ran out while a big input was being hashed):
       // not the task's fault, so it runs elsewhere (or again) without spending a retry.
-      const refusedInQueue = error instanceof LeaseNotHeld && behind !== undefined
-      outcome = client.connected && !refusedInQueue ? { status: 'failed', reason: (error as Error).message } : 'requeue'
-      if (outcome === 'requeue' && ran()) outcome = this.lostRun(task, (error as Error).message, 'was lost')
+      const notHeld = error instanceof LeaseNotHeld
+      outcome = client.connected && !notHeld ? { status: 'failed', reason: (error as Error).message } : 'requeue'
+      if (outcome === 'requeue' && ran())
+        outcome = this.lostRun(task, (error as Error).message, notHeld ? 'did not hold its lease' : 'was lost')
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
     follower?.stop()
