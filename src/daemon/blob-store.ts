@@ -22,6 +22,9 @@ import { ProtocolError } from '../protocol/index.js'
 import { fileChunks, WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
 import { BlobIndex } from './blob-index.js'
 
+/** The cache's copy of a lent upload did not hash to its digest: its task changed it first. */
+class SpareChanged extends Error {}
+
 /** Digests remembered as changed by the tasks they were lent to; past this the memory starts afresh. */
 const MAX_REMEMBERED_CHANGES = 10_000
 
@@ -65,8 +68,12 @@ export class BlobStore {
     private readonly index: BlobIndex,
     /** Copies into task folders are reflinks (no bytes written): uploads then go straight into the cache. */
     readonly reflinks: boolean,
-    /** Uploads are kept as spares for the first task: a rename into its folder is possible and saves a write. */
-    private readonly lends: boolean,
+    /**
+     * Uploads are kept as spares for the first task: a rename into its folder is possible and saves a
+     * write. Turned off for good when a cache copy fails for any reason but a changed spare (no /proc,
+     * a full disk): every later upload would be sent again for nothing.
+     */
+    private lends: boolean,
   ) {}
 
   /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
@@ -286,14 +293,15 @@ export class BlobStore {
       if (hash.digest('hex') !== digest) {
         if (this.changedWhenLent.size >= MAX_REMEMBERED_CHANGES) this.changedWhenLent.clear()
         this.changedWhenLent.add(digest)
-        throw new Error(`the spare of ${digest} was changed`)
+        throw new SpareChanged()
       }
       const dest = this.index.file(digest)
       await fs.mkdir(path.dirname(dest), { recursive: true })
       await fs.rename(temp, dest)
       this.index.add(digest, size)
       await this.index.evict()
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SpareChanged) && !this.closed) this.lends = false
       await source.close().catch(() => {})
       await removeQuietly(temp)
     }

@@ -6,12 +6,14 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { BlobStore } from '../../src/daemon/blob-store.js'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { CHUNK_BYTES } from '../../src/protocol/index.js'
 import { NodeClient } from '../../src/submit/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { tempDir } from '../helpers/cli.js'
 import { rawClient, type RawClient } from '../helpers/raw-client.js'
+import { storeUpload } from '../helpers/store-upload.js'
 
 let daemons: RunningDaemon[] = []
 afterEach(async () => {
@@ -295,6 +297,26 @@ describe('blob cache', () => {
     await daemon.close()
     daemons = []
     if (await exists(blobFile(cache, digest))) expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
+  })
+
+  it('stops lending uploads once a cache copy fails for another reason than a changed input', async () => {
+    const root = await tempDir('distw-store-')
+    await fs.mkdir(path.join(root, 'tasks'))
+    const store = await BlobStore.open(path.join(root, 'cache'), { taskRoot: path.join(root, 'tasks') })
+    // A plain file where the first blob's fan-out folder goes: its cache copy cannot be stored.
+    const first = randomBytes(CHUNK_BYTES + 1)
+    await fs.writeFile(path.join(root, 'cache', 'blobs', sha256(first).slice(0, 2)), '')
+    const digest = await storeUpload(store, first)
+    expect(await spareFiles(path.join(root, 'cache'))).toHaveLength(1)
+    await waitFor(async () => !store.has(digest), 'the cache copy to fail')
+    let second = randomBytes(CHUNK_BYTES + 2)
+    while (sha256(second).slice(0, 2) === digest.slice(0, 2)) second = randomBytes(CHUNK_BYTES + 2)
+    const next = await storeUpload(store, second)
+    // Stored at once, not lent: no second spare, and the node has it.
+    expect(await spareFiles(path.join(root, 'cache'))).toHaveLength(1)
+    expect(store.has(next)).toBe(true)
+    store.abortOwner('s1')
+    await store.close()
   })
 
   it('gives each task its own copy: a task that edits an input does not change the cache', async () => {

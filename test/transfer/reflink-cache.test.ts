@@ -11,6 +11,7 @@ import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { CHUNK_BYTES } from '../../src/protocol/index.js'
 import { submit } from '../../src/submit/submit.js'
 import { tempDir } from '../helpers/cli.js'
+import { storeUpload } from '../helpers/store-upload.js'
 import { mountReflinkFs, reflinkFsUnavailable } from '../helpers/reflink-fs.js'
 
 const skip = reflinkFsUnavailable()
@@ -32,23 +33,13 @@ describe.skipIf(skip !== undefined)('blob cache on a file system that reflinks',
     await mount?.unmount()
   })
 
-  // Uploads a blob as a session "s1" would; once this returns it is verified and stored.
-  async function upload(store: BlobStore, data: Buffer): Promise<string> {
-    const digest = sha256(data)
-    for (let offset = 0; offset < data.length; offset += CHUNK_BYTES) {
-      await store.write('s1', digest, offset, data.subarray(offset, offset + CHUNK_BYTES), false)
-    }
-    await store.write('s1', digest, data.length, Buffer.alloc(0), true)
-    return digest
-  }
-
   it('writes no spare copy when blobs can be reflinked into the task folders', async () => {
     const root = await fs.mkdtemp(path.join(mount.root, 'node-'))
     await fs.mkdir(path.join(root, 'tasks'))
     const store = await BlobStore.open(path.join(root, 'cache'), { taskRoot: path.join(root, 'tasks') })
     expect(store.reflinks).toBe(true)
     const data = randomBytes(2 * CHUNK_BYTES + 3)
-    const digest = await upload(store, data)
+    const digest = await storeUpload(store, data)
     expect(await fs.readdir(path.join(root, 'cache', 'spare'))).toEqual([])
 
     const dest = path.join(root, 'tasks', 'in.bin')
@@ -64,7 +55,7 @@ describe.skipIf(skip !== undefined)('blob cache on a file system that reflinks',
     const root = await fs.mkdtemp(path.join(mount.root, 'node-'))
     const store = await BlobStore.open(path.join(root, 'cache'), { taskRoot: await tempDir() })
     expect(store.reflinks).toBe(false)
-    const digest = await upload(store, randomBytes(CHUNK_BYTES + 1))
+    const digest = await storeUpload(store, randomBytes(CHUNK_BYTES + 1))
     expect(await fs.readdir(path.join(root, 'cache', 'spare'))).toEqual([])
     expect(store.has(digest)).toBe(true)
   })
