@@ -159,7 +159,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     keepAlive(ws, options.heartbeatMs)
     new Session(new Channel(ws), node, peer)
   })
-  wss.on('error', (error) => log('server error', { error: error.message }))
+  // ws re-emits the http server's errors: one from listen() is the listen error below, said once.
+  wss.on('error', (error) => server.listening && log('server error', { error: error.message }))
 
   const listenPort = options.port ?? DEFAULT_PORT
   await new Promise<void>((resolve, reject) => {

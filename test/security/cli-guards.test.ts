@@ -97,6 +97,8 @@ describe('secrets and daemon guards (CLI)', { timeout: 90_000 }, () => {
     expect(second.stderr).toContain(`distw: 127.0.0.1:${port} is already in use`)
     expect(second.stderr).toContain('give --port')
     expect(second.stderr).not.toMatch(/Code: EADDRINUSE/)
+    // Said once, in words: not also as a raw "server error" log line.
+    expect(second.stderr).not.toContain('server error')
   })
 
   it('with DISTW_SECRET, serves submitters holding the secret, and tasks never see it', async () => {
