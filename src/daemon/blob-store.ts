@@ -6,8 +6,8 @@
 //
 // An upload is written once. Verified, it becomes a spare (`spare/`): the first task that uses the blob
 // gets that file renamed into its folder, so it starts after one write of the bytes, not two. The
-// cache's own copy is then made from the spare in the background (read through a handle opened before
-// any task could have it, hashed again as it is written: a task that changes its input meanwhile
+// cache's own copy is then made from the spare in the background (copied by the kernel through a
+// handle opened before any task could have it, then hashed: a task that changes its input meanwhile
 // makes that copy fail its check, and the blob is simply not cached). Tasks that want the blob while
 // its copy is being made wait for it. Where the cache can reflink into the task folders (btrfs,
 // XFS, ...), or a spare could not be renamed into them (another file system), or off Linux, the upload
