@@ -22,7 +22,7 @@ import { ProtocolError } from '../protocol/index.js'
 import { fileChunks, WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
 import { BlobIndex } from './blob-index.js'
 
-/** The cache's copy of a lent upload did not hash to its digest: its task changed it first. */
+/** The cache's copy of a lent upload did not hash to its digest, or could not be read: its task changed it first. */
 class SpareChanged extends Error {}
 
 /** Digests remembered as changed by the tasks they were lent to; past this the memory starts afresh. */
@@ -283,25 +283,28 @@ export class BlobStore {
   private async storeFrom(source: FileHandle, digest: string, size: number): Promise<void> {
     const temp = path.join(this.root, 'tmp', `${digest}.${randomBytes(6).toString('hex')}.copy`)
     try {
-      await fs.copyFile(`/proc/self/fd/${source.fd}`, temp, constants.COPYFILE_EXCL)
+      await fs.copyFile(`/proc/self/fd/${source.fd}`, temp, constants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
+        // The path is opened anew: a task that took the read permission away (chmod 000) changed it too.
+        throw error.code === 'EACCES' || error.code === 'EPERM' ? new SpareChanged() : error
+      })
       await source.close()
+      await fs.chmod(temp, 0o600) // the copy has the spare's mode, which is the task's to change
       const hash = createHash('sha256')
       for await (const chunk of fileChunks(temp)) {
         if (this.closed) throw new Error('the node is stopping')
         hash.update(chunk)
       }
-      if (hash.digest('hex') !== digest) {
-        if (this.changedWhenLent.size >= MAX_REMEMBERED_CHANGES) this.changedWhenLent.clear()
-        this.changedWhenLent.add(digest)
-        throw new SpareChanged()
-      }
+      if (hash.digest('hex') !== digest) throw new SpareChanged()
       const dest = this.index.file(digest)
       await fs.mkdir(path.dirname(dest), { recursive: true })
       await fs.rename(temp, dest)
       this.index.add(digest, size)
       await this.index.evict()
     } catch (error) {
-      if (!(error instanceof SpareChanged) && !this.closed) this.lends = false
+      if (error instanceof SpareChanged) {
+        if (this.changedWhenLent.size >= MAX_REMEMBERED_CHANGES) this.changedWhenLent.clear()
+        this.changedWhenLent.add(digest)
+      } else if (!this.closed) this.lends = false
       await source.close().catch(() => {})
       await removeQuietly(temp)
     }
