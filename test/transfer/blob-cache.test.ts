@@ -299,6 +299,21 @@ describe('blob cache', () => {
     if (await exists(blobFile(cache, digest))) expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
   })
 
+  it('stops promptly right after a lent upload's task, its cache copy maybe still running, and leaves no work folder', async () => {
+    const daemon = await startDaemon({ port: 0, slots: 1 }) // a temp work folder of its own, removed on close
+    const dir = await tempDir()
+    await fs.writeFile(path.join(dir, 'big.bin'), randomBytes(64 * CHUNK_BYTES))
+    const task = JSON.stringify({ run: 'true', inputs: ['big.bin'] })
+    try {
+      expect((await submit({ tasks: task, cwd: dir, peers: [daemon.url.replace('ws://', '')] })).ok).toBe(true)
+    } finally {
+      const started = performance.now()
+      await daemon.close()
+      expect(performance.now() - started).toBeLessThan(5000)
+    }
+    expect(await exists(daemon.workDir)).toBe(false)
+  })
+
   it('stops lending uploads once a cache copy fails for another reason than a changed input', async () => {
     const root = await tempDir('distw-store-')
     await fs.mkdir(path.join(root, 'tasks'))
