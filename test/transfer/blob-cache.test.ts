@@ -299,7 +299,7 @@ describe('blob cache', () => {
     if (await exists(blobFile(cache, digest))) expect(sha256(await fs.readFile(blobFile(cache, digest)))).toBe(digest)
   })
 
-  it('stops promptly right after a lent upload's task, its cache copy maybe still running, and leaves no work folder', async () => {
+  it("stops promptly right after a lent upload's task, its cache copy maybe still running, and leaves no work folder", async () => {
     const daemon = await startDaemon({ port: 0, slots: 1 }) // a temp work folder of its own, removed on close
     const dir = await tempDir()
     await fs.writeFile(path.join(dir, 'big.bin'), randomBytes(64 * CHUNK_BYTES))
