@@ -100,10 +100,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   // Its blob cache may hold gigabytes: a daemon killed outright must not leave it in /tmp.
   if (ownsWorkDir) removeIfKilled(workDir)
   const folders = await TaskFolders.open(workDir)
-  const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), {
-    maxBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES,
-    taskRoot: folders.root,
-  })
+  const cacheCap = options.cacheBytes ?? DEFAULT_CACHE_BYTES
+  const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), { maxBytes: cacheCap, taskRoot: folders.root })
   const info: NodeInfo = {
     id: randomUUID(),
     name: options.name ?? os.hostname(),
@@ -122,7 +120,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     secret: options.secret,
     limiter,
     slots,
-    state: new NodeState(info, slots, () => node.policy.pauseReason()),
+    state: new NodeState(
+      info,
+      slots,
+      () => node.policy.pauseReason(),
+      () => ({ usedBytes: store.usedBytes, capBytes: Math.min(cacheCap, Number.MAX_SAFE_INTEGER) }),
+    ),
     store,
     log,
     submitterGraceMs: options.submitterGraceMs ?? DEFAULT_SUBMITTER_GRACE_MS,

@@ -52,6 +52,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
     private readonly slots: SlotTable,
     /** Why the node policy refuses new tasks now (hours, load, budget), if it does: shown as `draining`. */
     private readonly pauseReason: () => string | undefined = () => undefined,
+    /** The blob cache's bytes and cap, when the node has one. */
+    private readonly cache?: () => { usedBytes: number; capBytes: number },
   ) {
     super()
   }
@@ -133,6 +135,7 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       recent,
       succeeded: this.succeeded,
       failed: this.failed,
+      ...(this.cache ? { cache: this.cache() } : {}),
     }
   }
 

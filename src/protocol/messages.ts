@@ -161,6 +161,8 @@ export const State = message('state', {
   recent: z.array(FinishedTask).max(64),
   succeeded: count,
   failed: count,
+  /** The blob cache: bytes held, and the --cache-size cap (soft: pinned blobs may exceed it). */
+  cache: z.strictObject({ usedBytes: count, capBytes: count }).optional(),
 })
 
 export const ErrorMessage = message('error', { code: z.string().max(64), message: text, task: taskId.optional() })

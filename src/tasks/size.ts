@@ -41,3 +41,16 @@ function badSize(s: string | number): Error {
       'a bare number is bytes',
   )
 }
+
+/** Bytes as a person reads them, in powers of 1024: 0 B, 900 B, 3.4 MiB, 10 GiB. */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1
+  return `${value.toFixed(digits)} ${units[unit]}`
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_TIMER_MS, parseDuration, parseSize } from '../../src/tasks/index.js'
+import { formatSize } from '../../src/tasks/size.js'
 
 describe('parseDuration', () => {
   it.each([
@@ -48,6 +49,19 @@ describe('parseDuration', () => {
 
   it('exposes the longest duration a Node timer can wait', () => {
     expect(MAX_TIMER_MS).toBe(2_147_483_647)
+  })
+})
+
+describe('formatSize', () => {
+  it.each([
+    [0, '0 B'],
+    [900, '900 B'],
+    [1024, '1.0 KiB'],
+    [3.4 * 1024 ** 2, '3.4 MiB'],
+    [10 * 1024 ** 3, '10 GiB'],
+    [1536 * 1024 ** 3, '1.5 TiB'],
+  ])('%i bytes reads %j', (bytes, text) => {
+    expect(formatSize(bytes)).toBe(text)
   })
 })
 

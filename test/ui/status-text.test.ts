@@ -22,12 +22,13 @@ describe('statusText', () => {
           recent: [],
           succeeded: 4,
           failed: 0,
+          cache: { usedBytes: 3.4 * 1024 ** 2, capBytes: 10 * 1024 ** 3 },
         },
       },
       { peer: '10.0.0.6:7420', reachable: false, error: 'connection refused' },
     ]
     expect(statusText(nodes)).toBe(
-      'night-box  10.0.0.5:7420  linux/x64  draining (paused: outside hours 19:00-07:00)  slots 0/2  load 0.25  done 4 ok, 0 failed\n' +
+      'night-box  10.0.0.5:7420  linux/x64  draining (paused: outside hours 19:00-07:00)  slots 0/2  load 0.25  done 4 ok, 0 failed  cache 3.4 MiB of 10 GiB\n' +
         '10.0.0.6:7420  unreachable: connection refused\n',
     )
   })
