@@ -36,6 +36,7 @@ function state(name: string, running: RunningTask[], slots = 4): NodeStateMessag
     recent: [],
     succeeded: 3,
     failed: 1,
+    cache: { usedBytes: 3.4 * 1024 ** 3, capBytes: 10 * 1024 ** 3 },
   }
 }
 
@@ -76,6 +77,17 @@ describe('TopView', () => {
     expect(frame).toMatch(/\* task-1 +alpha +1m05s +███████░░░░░░░░░ +45% encoding/)
     expect(frame).toMatch(/ {2}task-2 +alpha .*running/)
     expect(frame).toContain('nodes 3/3 up  slots 2/8  running 2  finished 12 (3 failed)  2.5 tasks/s')
+    unmount()
+  })
+
+  it('shows how full each blob cache is on a wide terminal', () => {
+    const model = new TopModel()
+    model.added('n1', '10.0.0.1:7420')
+    model.state('n1', state('alpha', []), 0)
+    const { lastFrame, unmount } = render(<TopView {...props(model, { width: 140 })} />)
+    const frame = strip(lastFrame())
+    expect(frame).toMatch(/NODE .*LOAD +CACHE +STATE/)
+    expect(frame).toMatch(/alpha .*0\/4 +1\.50 +3\.4 GiB +idle/)
     unmount()
   })
 

@@ -1,5 +1,6 @@
 // Column widths and row windows for `distw top`, from the terminal size. Pure, so the components stay
 // simple and a test can check any width.
+import { formatSize } from '../../tasks/size.js'
 import { bar, fit, formatDuration } from '../format.js'
 import type { NodeRow, TaskRow } from './model.js'
 
@@ -13,12 +14,13 @@ export function visibleWindow(count: number, selected: number, height: number): 
 
 const pad = (text: string, width: number) => fit(text, width).padEnd(width)
 
-// Which node columns fit: address and tags go first on a narrow terminal, then os/arch.
+// Which node columns fit: the cache first on a narrow terminal, then address and tags, then os/arch.
 function nodeColumns(width: number) {
+  const widest = width >= 130
   const wide = width >= 100
   const medium = width >= 64
-  const name = Math.max(8, Math.min(24, width - (wide ? 86 : medium ? 50 : 34)))
-  return { name, address: wide ? 22 : 0, platform: medium ? 14 : 0, tags: wide ? 14 : 0, bar: width >= 48 ? 10 : 0 }
+  const name = Math.max(8, Math.min(24, width - (widest ? 96 : wide ? 86 : medium ? 50 : 34)))
+  return { name, address: wide ? 22 : 0, platform: medium ? 14 : 0, tags: wide ? 14 : 0, bar: width >= 48 ? 10 : 0, cache: widest ? 9 : 0 }
 }
 
 export function nodeHeader(width: number): string {
@@ -27,7 +29,9 @@ export function nodeHeader(width: number): string {
   if (c.address) parts.push(pad('ADDRESS', c.address))
   if (c.platform) parts.push(pad('OS/ARCH', c.platform))
   if (c.tags) parts.push(pad('TAGS', c.tags))
-  parts.push(pad('SLOTS', c.bar + 6), pad('LOAD', 6), 'STATE')
+  parts.push(pad('SLOTS', c.bar + 6), pad('LOAD', 6))
+  if (c.cache) parts.push(pad('CACHE', c.cache))
+  parts.push('STATE')
   return fit(parts.join(' '), width)
 }
 
@@ -40,6 +44,7 @@ export function nodeLine(row: NodeRow, width: number): string {
   const slots = `${row.slotsUsed}/${row.slots}`.padStart(5)
   parts.push(`${c.bar ? `${bar(row.slots ? row.slotsUsed / row.slots : 0, c.bar)} ` : ''}${slots}`)
   parts.push(pad(row.load === undefined ? '-' : row.load.toFixed(2), 6))
+  if (c.cache) parts.push(pad(row.cacheBytes === undefined ? '-' : formatSize(row.cacheBytes), c.cache))
   parts.push(
     (row.status === 'lost' || row.status === 'draining') && row.reason && width >= 100 ? `${row.status} (${row.reason})` : row.status,
   )

@@ -23,6 +23,8 @@ export interface NodeRow {
   slotsUsed: number
   slots: number
   load: number | undefined
+  /** Bytes in the node's blob cache, when it says. */
+  cacheBytes: number | undefined
   running: number
   status: NodeStatus
   /** Why the node is lost or draining, when it is. */
@@ -139,6 +141,7 @@ export class TopModel {
         slotsUsed: live ? s.slotsUsed : 0,
         slots: info?.slots ?? 0,
         load: live ? s.load : undefined,
+        cacheBytes: live ? s.cache?.usedBytes : undefined,
         running: live ? s.running.length : 0,
         status,
         reason: n.lost ?? s?.pauseReason,
