@@ -102,6 +102,11 @@ export class BlobStore {
   async write(owner: string, digest: string, offset: number, data: Buffer, final: boolean): Promise<void> {
     const key = `${owner}\0${digest}`
     let upload = this.incoming.get(key)
+    // Offset 0 again: the client starts this upload over (its file changed while it was being sent).
+    if (upload && offset === 0 && upload.received > 0) {
+      this.abort(key, upload)
+      upload = undefined
+    }
     if (!upload) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest} starts at offset ${offset}`)
       upload = this.begin(key, owner, digest)

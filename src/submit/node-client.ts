@@ -1,8 +1,11 @@
 // The submitter's side of one connection to a node: handshake, reservations, uploads, runs.
 // Replies are matched to requests by id (reserve, have) or by task id (a run's events).
+import fs from 'node:fs/promises'
 import { ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoing } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
+import type { FileStamp } from '../transfer/digest-store.js'
+import { sameStamp } from '../transfer/hash.js'
 import { ExternalError } from '../errors.js'
 import { connectChannel, type ConnectOptions } from './connect-channel.js'
 
@@ -10,6 +13,20 @@ export interface Blob {
   digest: string
   size: number
   absPath: string
+  /** The file's stamp when it was hashed (with `size`): an upload checks that it did not change meanwhile. */
+  mtimeMs?: number
+  ctimeMs?: number
+  ino?: number
+}
+
+/** An input changed between its hashing and the end of its upload: its bytes are not what its digest says. */
+export class InputChanged extends ExternalError {}
+
+const stamped = (blob: Blob): blob is Blob & FileStamp => blob.mtimeMs !== undefined && blob.ctimeMs !== undefined && blob.ino !== undefined
+
+async function unchangedSince(blob: Blob & FileStamp): Promise<boolean> {
+  const now = await fs.stat(blob.absPath).catch(() => undefined)
+  return now !== undefined && sameStamp(now, blob)
 }
 
 export interface RunHandlers {
@@ -110,7 +127,11 @@ export class NodeClient {
       for (const blob of unknown) {
         const upload = asked.then((reply) => (reply.type === 'need' && reply.digests.includes(blob.digest) ? this.upload(blob) : 0))
         this.blobs.set(blob.digest, upload)
-        upload.then((bytes) => (sent += bytes)).catch(() => {})
+        // A failed upload (its file changed meanwhile) is asked about again by the next task that needs it.
+        upload.then(
+          (bytes) => (sent += bytes),
+          () => this.blobs.get(blob.digest) === upload && this.blobs.delete(blob.digest),
+        )
       }
     }
     await Promise.all(dedupe(blobs).map((b) => this.blobs.get(b.digest) as Promise<number>))
@@ -140,6 +161,10 @@ export class NodeClient {
       await this.channel.send({ type: 'blob', digest: blob.digest, offset, data, final: false })
       offset += data.length
     }
+    // Checked before the final chunk: the node would find the digest wrong and drop this connection,
+    // and every other task on it. The half upload is dropped with the connection, whenever it ends.
+    if (stamped(blob) && (offset !== blob.size || !(await unchangedSince(blob))))
+      throw new InputChanged(`input ${blob.absPath} changed while it was being sent; it is hashed and sent again`)
     await this.channel.send({ type: 'blob', digest: blob.digest, offset, data: Buffer.alloc(0), final: true })
     return offset
   }

@@ -7,9 +7,10 @@ import path from 'node:path'
 import type { MessageOf, NodeInfo } from '../protocol/index.js'
 import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
 import { FileSink } from '../transfer/file-sink.js'
-import { HashCache } from '../transfer/hash.js'
+import { ExternalError } from '../errors.js'
+import { HashCache, stampedNow } from '../transfer/hash.js'
 import { AttemptOutput } from './attempt-output.js'
-import { LeaseNotHeld, type NodeClient } from './node-client.js'
+import { InputChanged, LeaseNotHeld, type NodeClient } from './node-client.js'
 import { anyFollowable, followableLease, Follower, openLease, PIPELINE_BELOW_MS, type OpenLease } from './pipeline.js'
 import { probeQuestions, unmetRequirement, type ProbeAnswers } from './requirements.js'
 import type { AttemptRecord, SubmitObserver, TaskResult } from './result.js'
@@ -369,12 +370,17 @@ export class Scheduler {
     } catch (error) {
       await sink.abort()
       // The node was lost, or did not hold the lease when the run came (a queued task refused it because
-      // someone else waits or we took it back; a kept lease ran out while a big input was being hashed):
-      // not the task's fault, so it runs elsewhere (or again) without spending a retry.
+      // someone else waits or we took it back; a kept lease ran out while a big input was being hashed),
+      // or an input changed while it was sent (the next attempt hashes it again): not the task's fault,
+      // so it runs elsewhere (or again) without spending a retry.
       const notHeld = error instanceof LeaseNotHeld
-      outcome = client.connected && !notHeld ? { status: 'failed', reason: (error as Error).message } : 'requeue'
-      if (outcome === 'requeue' && ran())
-        outcome = this.lostRun(task, (error as Error).message, notHeld ? 'did not hold its lease' : 'was lost')
+      const changed = error instanceof InputChanged
+      if (changed) this.observer.warning?.(`${task.name}: ${error.message}`)
+      outcome = client.connected && !notHeld && !changed ? { status: 'failed', reason: (error as Error).message } : 'requeue'
+      if (outcome === 'requeue' && ran()) {
+        const what = changed ? 'was sent an input that changed meanwhile' : notHeld ? 'did not hold its lease' : 'was lost'
+        outcome = this.lostRun(task, (error as Error).message, what)
+      }
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
     follower?.stop()
@@ -522,10 +528,20 @@ export class Scheduler {
     return { outcome, kept: exit.kept === true, evicted: exit.evicted === true, missing: exit.missing !== undefined, handedOn }
   }
 
-  /** The task's inputs with their digests; each file is hashed once (HashCache), however often asked. */
+  /**
+   * The task's inputs with their digests, as the files are now; each version of a file is hashed once
+   * (HashCache), however often asked.
+   */
   private digested(task: TaskSpec): Promise<(ResolvedInput & { digest: string })[]> {
     const inputs = this.plan.inputs.get(task.name) ?? []
-    return Promise.all(inputs.map(async (input) => ({ ...input, digest: await this.hashes.digest(input) })))
+    return Promise.all(
+      inputs.map(async (input) => {
+        const now = await stampedNow(input).catch((error: NodeJS.ErrnoException) => {
+          throw new ExternalError(`input ${input.path} cannot be read any more (${error.code ?? error.message})`)
+        })
+        return { ...now, digest: await this.hashes.digest(now) }
+      }),
+    )
   }
 
   private pipelining(): boolean {

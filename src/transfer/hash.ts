@@ -1,5 +1,6 @@
 // SHA-256 content addresses. Files are hashed by streaming, never read whole into memory.
 import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
 import { fileChunks } from './chunks.js'
 import type { DigestStore, FileStamp } from './digest-store.js'
 
@@ -47,4 +48,18 @@ export class HashCache {
     this.store?.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, ino: file.ino }, digest, startedAt)
     return digest
   }
+}
+
+/** Whether two stamps say the same file content (as far as a stat can tell). */
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino
+}
+
+/**
+ * The file with its stamp as it is now: itself when unchanged. A batch stats its inputs once, at its
+ * start; one changed since is then hashed (and sent) again instead of going out under its old digest.
+ */
+export async function stampedNow<T extends FileToHash>(file: T): Promise<T> {
+  const now = await fs.stat(file.absPath)
+  return sameStamp(now, file) ? file : { ...file, size: now.size, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, ino: now.ino }
 }
