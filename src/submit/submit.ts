@@ -5,7 +5,7 @@ import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
 import { Discovery, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
-import { parseTasks, resolveAllInputs, topoOrder, type TaskSpec } from '../tasks/index.js'
+import { parseTasks, resolveAllInputs, TaskFileError, topoOrder, type TaskSpec } from '../tasks/index.js'
 import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
 import { BatchNodes } from './batch-nodes.js'
@@ -65,12 +65,28 @@ export interface SubmitOptions {
 
 const DEFAULT_RECONNECT_MS = 60_000
 
+// A task file with bad lines is reported whole: with them, the missing inputs of the lines that parsed,
+// so one round of fixes is enough.
+async function parsed(text: string, cwd: string, source: string): Promise<TaskSpec[]> {
+  try {
+    return parseTasks(text, source)
+  } catch (error) {
+    if (!(error instanceof TaskFileError)) throw error
+    const inputs = await resolveAllInputs([...error.parsed], cwd, source).then(
+      () => [],
+      (more: unknown) => (more instanceof TaskFileError ? more.problems : []),
+    )
+    throw inputs.length === 0 ? error : new TaskFileError(source, [...error.problems, ...inputs])
+  }
+}
+
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const started = performance.now()
   const cwd = path.resolve(options.cwd ?? process.cwd())
   const source = options.source ?? 'tasks'
   // Tasks given as objects get the same graph checks (duplicates, unknown `after`, cycles) as parsed ones.
-  const tasks = typeof options.tasks === 'string' ? parseTasks(options.tasks, source) : (topoOrder(options.tasks, source), options.tasks)
+  const tasks =
+    typeof options.tasks === 'string' ? await parsed(options.tasks, cwd, source) : (topoOrder(options.tasks, source), options.tasks)
   const inputs = await resolveAllInputs(tasks, cwd, source)
   if (options.resume && options.joblog === undefined)
     throw new UserError('--resume needs --joblog FILE', 'name the job log of the earlier run')

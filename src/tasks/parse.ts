@@ -71,7 +71,7 @@ export function parseTasks(text: string, source: string): TaskSpec[] {
 
   const graph = analyseGraph(tasks, brokenNames, false)
   for (const p of graph.problems) problems.push(p) // not push(...): 100k arguments would overflow the stack
-  if (problems.length > 0) throw new TaskFileError(source, problems)
+  if (problems.length > 0) throw new TaskFileError(source, problems, undefined, tasks)
   return tasks
 }
 

@@ -1,5 +1,6 @@
 // The one error a task file produces: every problem found, each on its own `source:line:` line.
 import { UserError } from '../errors.js'
+import type { TaskSpec } from './spec.js'
 
 export interface TaskProblem {
   line: number
@@ -18,6 +19,8 @@ export class TaskFileError extends UserError {
     readonly source: string,
     problems: readonly TaskProblem[],
     hint: string = DEFAULT_HINT,
+    /** The lines that did parse, as tasks: their inputs can still be checked, to report everything at once. */
+    readonly parsed: readonly TaskSpec[] = [],
   ) {
     const sorted = [...problems].sort((a, b) => a.line - b.line) // Array#sort is stable
     super(formatProblems(source, sorted), hint)
