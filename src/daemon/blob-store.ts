@@ -22,6 +22,7 @@ import { ProtocolError } from '../protocol/index.js'
 import { WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
 import { BlobIndex } from './blob-index.js'
 import { Lending, removeQuietly } from './blob-lending.js'
+import { lockFolder } from './folder-lock.js'
 
 interface Incoming {
   digest: string
@@ -54,24 +55,32 @@ export class BlobStore {
     /** Copies into task folders are reflinks (no bytes written): uploads then go straight into the cache. */
     readonly reflinks: boolean,
     private readonly lending: Lending,
+    private readonly unlock: () => Promise<void>,
   ) {}
 
   /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
   static async open(root: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
-    await fs.mkdir(path.join(root, 'blobs'), { recursive: true })
-    for (const scratch of ['tmp', 'spare']) {
-      await fs.rm(path.join(root, scratch), { recursive: true, force: true })
-      await fs.mkdir(path.join(root, scratch), { recursive: true })
+    // Before anything is emptied: tmp/ and spare/ may be another daemon's uploads in progress.
+    const unlock = await lockFolder(root, 'cache folder', '--cache-dir')
+    try {
+      await fs.mkdir(path.join(root, 'blobs'), { recursive: true })
+      for (const scratch of ['tmp', 'spare']) {
+        await fs.rm(path.join(root, scratch), { recursive: true, force: true })
+        await fs.mkdir(path.join(root, scratch), { recursive: true })
+      }
+      const index = await BlobIndex.load(path.join(root, 'blobs'), options.maxBytes ?? Number.POSITIVE_INFINITY)
+      const taskRoot = options.taskRoot
+      const reflinks = taskRoot !== undefined && (await canReflink(path.join(root, 'tmp'), taskRoot))
+      // Linux only: the cache's copy of a lent file is made through /proc/self/fd.
+      const lends =
+        process.platform === 'linux' && taskRoot !== undefined && !reflinks && (await oneFileSystem(path.join(root, 'spare'), taskRoot))
+      const store = new BlobStore(root, index, reflinks, new Lending(root, index, lends), unlock)
+      await index.evict()
+      return store
+    } catch (error) {
+      await unlock()
+      throw error
     }
-    const index = await BlobIndex.load(path.join(root, 'blobs'), options.maxBytes ?? Number.POSITIVE_INFINITY)
-    const taskRoot = options.taskRoot
-    const reflinks = taskRoot !== undefined && (await canReflink(path.join(root, 'tmp'), taskRoot))
-    // Linux only: the cache's copy of a lent file is made through /proc/self/fd.
-    const lends =
-      process.platform === 'linux' && taskRoot !== undefined && !reflinks && (await oneFileSystem(path.join(root, 'spare'), taskRoot))
-    const store = new BlobStore(root, index, reflinks, new Lending(root, index, lends))
-    await index.evict()
-    return store
   }
 
   /** Bytes held by stored blobs. */
@@ -212,9 +221,10 @@ export class BlobStore {
     upload.settle()
   }
 
-  /** Stops the cache's copies in progress and waits for them (the daemon is stopping). */
-  close(): Promise<void> {
-    return this.lending.close()
+  /** Stops the cache's copies in progress, waits for them, and gives the folder up (the daemon is stopping). */
+  async close(): Promise<void> {
+    await this.lending.close()
+    await this.unlock()
   }
 
   private abort(key: string, upload: Incoming, cause?: Error): void {

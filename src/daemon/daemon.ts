@@ -17,6 +17,7 @@ import { AuthLimiter, type AuthLimiterOptions } from './auth-limiter.js'
 import { checkBind } from './bind-policy.js'
 import { startAnnouncer } from '../discovery/announcer.js'
 import { BlobStore } from './blob-store.js'
+import { lockFolder } from './folder-lock.js'
 import { NodePolicy, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './policy.js'
 import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
@@ -99,9 +100,18 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const workDir = options.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'distw-node-')))
   // Its blob cache may hold gigabytes: a daemon killed outright must not leave it in /tmp.
   if (ownsWorkDir) removeIfKilled(workDir)
-  const folders = await TaskFolders.open(workDir)
+  // A work folder given by the user may be another daemon's: its task folders are emptied below.
+  const unlockWorkDir = ownsWorkDir ? async () => {} : await lockFolder(workDir, 'work folder', '--work-dir')
   const cacheCap = options.cacheBytes ?? DEFAULT_CACHE_BYTES
-  const store = await BlobStore.open(options.cacheDir ?? path.join(workDir, 'cache'), { maxBytes: cacheCap, taskRoot: folders.root })
+  const openFolders = async () => {
+    const folders = await TaskFolders.open(workDir)
+    const cacheDir = options.cacheDir ?? path.join(workDir, 'cache')
+    return { folders, store: await BlobStore.open(cacheDir, { maxBytes: cacheCap, taskRoot: folders.root }) }
+  }
+  const { folders, store } = await openFolders().catch(async (error: unknown) => {
+    await unlockWorkDir()
+    throw error
+  })
   const info: NodeInfo = {
     id: randomUUID(),
     name: options.name ?? os.hostname(),
@@ -173,6 +183,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       server.off('error', failed)
       resolve()
     })
+  }).catch(async (error: unknown) => {
+    await store.close()
+    await unlockWorkDir()
+    throw error
   })
   const port = (server.address() as AddressInfo).port
   warmUpSpawnHelper()
@@ -209,6 +223,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       await waitForEmpty(folders.root, 5000)
       await folders.close()
       await store.close()
+      await unlockWorkDir()
       if (ownsWorkDir) {
         await fs.rm(workDir, { recursive: true, force: true })
         forgetRemoval(workDir)
