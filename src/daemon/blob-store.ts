@@ -42,6 +42,8 @@ export interface BlobStoreOptions {
   maxBytes?: number
   /** The folder task folders are made in: uploads are lent to tasks only where that saves a write. */
   taskRoot?: string
+  /** The caller holds the folder's lock already (a daemon whose cache is its work folder). */
+  locked?: boolean
 }
 
 export class BlobStore {
@@ -61,7 +63,7 @@ export class BlobStore {
   /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
   static async open(root: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
     // Before anything is emptied: tmp/ and spare/ may be another daemon's uploads in progress.
-    const unlock = await lockFolder(root, 'cache folder', '--cache-dir')
+    const unlock = options.locked ? async () => {} : await lockFolder(root, 'cache folder', '--cache-dir')
     try {
       await fs.mkdir(path.join(root, 'blobs'), { recursive: true })
       for (const scratch of ['tmp', 'spare']) {

@@ -106,7 +106,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const openFolders = async () => {
     const folders = await TaskFolders.open(workDir)
     const cacheDir = options.cacheDir ?? path.join(workDir, 'cache')
-    return { folders, store: await BlobStore.open(cacheDir, { maxBytes: cacheCap, taskRoot: folders.root }) }
+    const locked = !ownsWorkDir && path.resolve(cacheDir) === path.resolve(workDir)
+    return { folders, store: await BlobStore.open(cacheDir, { maxBytes: cacheCap, taskRoot: folders.root, locked }) }
   }
   const { folders, store } = await openFolders().catch(async (error: unknown) => {
     await unlockWorkDir()

@@ -41,6 +41,14 @@ describe('folder locks', () => {
     )
   })
 
+  it('takes one lock for a work folder that is also the cache folder', async () => {
+    const workDir = await tempDir('distw-node-')
+    await node({ workDir, cacheDir: workDir })
+    await expect(startDaemon({ port: 0, workDir: await tempDir('distw-node-'), cacheDir: workDir })).rejects.toThrow(
+      /cache folder .* is in use/,
+    )
+  })
+
   it('takes over the lock of a daemon that is gone', async () => {
     const workDir = await tempDir('distw-node-')
     const gone = spawn('true')
