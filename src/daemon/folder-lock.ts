@@ -1,6 +1,7 @@
 // One daemon per work folder and per cache folder: a second one would empty the first's task folders,
 // half uploads and lent files as it starts, and evict blobs the first believes it has. A lock file
-// holds its owner's pid; one whose process is gone (a daemon killed outright) is taken over.
+// holds its owner's pid (and, on Linux, the boot and the process's start time, so that a pid reused
+// after a reboot is not taken for the owner); one whose process is gone is taken over.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../errors.js'
@@ -11,7 +12,7 @@ const LOCK_FILE = 'daemon.lock'
 export async function lockFolder(dir: string, what: string, flag: string): Promise<() => Promise<void>> {
   await fs.mkdir(dir, { recursive: true })
   const file = path.join(dir, LOCK_FILE)
-  const mine = `${process.pid}\n`
+  const mine = `${process.pid} ${(await identity(process.pid)) ?? ''}\n`
   // Twice at most: a stale lock is removed once, and a daemon that takes it in between wins.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -22,8 +23,9 @@ export async function lockFolder(dir: string, what: string, flag: string): Promi
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
-    const owner = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim())
-    if (Number.isInteger(owner) && owner > 0 && (await alive(owner)))
+    const [pid, recorded = ''] = (await fs.readFile(file, 'utf8').catch(() => '')).trim().split(' ')
+    const owner = Number(pid)
+    if (Number.isInteger(owner) && owner > 0 && (await holds(owner, recorded)))
       throw new UserError(
         `${what} ${dir} is in use by another distw daemon (pid ${owner})`,
         `stop that one, or give this one another ${flag}`,
@@ -33,14 +35,28 @@ export async function lockFolder(dir: string, what: string, flag: string): Promi
   throw new UserError(`${what} ${dir} was just taken by another distw daemon`, `stop that one, or give this one another ${flag}`)
 }
 
-async function alive(pid: number): Promise<boolean> {
+// Whether process `pid` is still the one that wrote the lock.
+async function holds(pid: number, recorded: string): Promise<boolean> {
   try {
     process.kill(pid, 0)
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' // alive, and someone else's
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false // EPERM: alive, and someone else's
   }
-  // A daemon killed outright whose parent has not reaped it yet (or an init that never does) is a
-  // zombie: it answers signal 0 but holds nothing.
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-  return !/^\d+ \(.*\) Z/s.test(stat)
+  if (recorded === '') return true
+  // A zombie (killed outright, not reaped yet: this machine's init never reaps) holds nothing.
+  const now = await identity(pid)
+  return now === recorded
+}
+
+/** Linux: `bootId:startTime` of a live, non-zombie process; undefined elsewhere or when it is gone. */
+async function identity(pid: number): Promise<string | undefined> {
+  const [boot, stat] = await Promise.all([
+    fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => undefined),
+    fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined),
+  ])
+  if (boot === undefined || stat === undefined) return undefined
+  // "pid (comm) state ppid …": comm may hold spaces and parentheses; the fields after it do not.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  if (fields[0] === 'Z') return undefined
+  return `${boot.trim()}:${fields[19] ?? ''}`
 }

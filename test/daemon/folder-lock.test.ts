@@ -49,13 +49,20 @@ describe('folder locks', () => {
     )
   })
 
+  it('takes over a lock whose pid now belongs to another process (reused after a reboot)', async () => {
+    const workDir = await tempDir('distw-node-')
+    // This test's own pid is alive, but it did not write this lock: another boot, another start time.
+    await fs.writeFile(path.join(workDir, 'daemon.lock'), `${process.pid} 00000000-0000-0000-0000-000000000000:1\n`)
+    await node({ workDir })
+  })
+
   it('takes over the lock of a daemon that is gone', async () => {
     const workDir = await tempDir('distw-node-')
     const gone = spawn('true')
     await once(gone, 'exit')
     await fs.writeFile(path.join(workDir, 'daemon.lock'), `${gone.pid}\n`)
     const daemon = await node({ workDir })
-    expect(await fs.readFile(path.join(workDir, 'daemon.lock'), 'utf8')).toBe(`${process.pid}\n`)
+    expect(await fs.readFile(path.join(workDir, 'daemon.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} `))
     await daemon.close()
     daemons = []
     await expect(fs.access(path.join(workDir, 'daemon.lock'))).rejects.toThrow()
