@@ -16,9 +16,9 @@ afterEach(async () => {
 
 describe('a lease that expires before its run', () => {
   it('runs the task again on a new reservation, without spending a retry', async () => {
-    daemon = await startDaemon({ port: 0, slots: 1, workDir: await tempDir('distw-node-'), leaseTtlMs: 40 })
+    daemon = await startDaemon({ port: 0, slots: 1, workDir: await tempDir('distw-node-'), leaseTtlMs: 60 })
     const dir = await tempDir()
-    // Hashing 256 MiB takes well over the 40 ms the kept lease lasts.
+    // Hashing 256 MiB takes well over the 60 ms the kept lease lasts (~200 ms here).
     const handle = await fs.open(path.join(dir, 'big.bin'), 'w')
     const block = Buffer.alloc(16 * 1024 * 1024, 7)
     for (let i = 0; i < 16; i++) await handle.write(block)
