@@ -109,10 +109,16 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     const locked = !ownsWorkDir && path.resolve(cacheDir) === path.resolve(workDir)
     return { folders, store: await BlobStore.open(cacheDir, { maxBytes: cacheCap, taskRoot: folders.root, locked }) }
   }
-  const { folders, store } = await openFolders().catch(async (error: unknown) => {
+  // A daemon that cannot start (its folder is another's, its port is taken) leaves nothing behind.
+  const giveUp = async (error: unknown): Promise<never> => {
     await unlockWorkDir()
+    if (ownsWorkDir) {
+      await fs.rm(workDir, { recursive: true, force: true })
+      forgetRemoval(workDir)
+    }
     throw error
-  })
+  }
+  const { folders, store } = await openFolders().catch(giveUp)
   const info: NodeInfo = {
     id: randomUUID(),
     name: options.name ?? os.hostname(),
@@ -186,8 +192,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     })
   }).catch(async (error: unknown) => {
     await store.close()
-    await unlockWorkDir()
-    throw error
+    return giveUp(error)
   })
   const port = (server.address() as AddressInfo).port
   warmUpSpawnHelper()

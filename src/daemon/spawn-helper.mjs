@@ -80,6 +80,10 @@ export function runSpawnHelper() {
     // Retries: a task killed just now may still be writing into its folder for a moment.
     for (const dir of removeOnExit) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
+  // Signals are the daemon's to act on: a Ctrl-C in its terminal, or `timeout` and service managers
+  // that signal the whole process group, reach this process too. Dying on one would leave the
+  // tasks running and the daemon's temp folders behind; it ends with the daemon's channel instead.
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) process.on(signal, () => {})
   process.on('disconnect', () => {
     clearUp()
     // eslint-disable-next-line no-restricted-properties -- not the CLI: a helper with nothing left to do

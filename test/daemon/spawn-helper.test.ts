@@ -1,7 +1,7 @@
 // The spawn helper starts every task (src/daemon/spawn-helper.mjs). Its failures must cost only what
 // they touch: a dead helper ends its running tasks, reported as such, and the next task gets a new one;
 // a dead daemon takes its helper and tasks with it. Real processes throughout.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { execute, type ExecOptions } from '../../src/daemon/executor.js'
 import { STARTED_AFTER_MS, WINDOW } from '../../src/daemon/spawn-helper.mjs'
-import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { CLI, distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { alive, pidIn, until, within } from '../helpers/wait.js'
 
 const run = promisify(execFile)
@@ -137,6 +137,54 @@ describe('spawn helper', () => {
       await until(() => !existsSync(workDir), 'the helper to remove the work folder of a SIGKILLed daemon', 10_000)
     } finally {
       await fs.rm(workDir, { recursive: true, force: true })
+    }
+  })
+
+  it('Ctrl-C twice in its terminal (to the whole process group) still ends its tasks and leaves no temp folder', async () => {
+    // Its own process group, as a terminal (or `timeout`) makes: the helper gets the signals too. The
+    // second one makes the daemon exit at once; the helper must outlive it, to end the tasks and
+    // remove the daemon's temp work folder as for a daemon killed outright.
+    const cwd = await tempDir()
+    const pidFile = path.join(cwd, 'pid')
+    const daemon = spawn(process.execPath, [CLI, 'daemon', '--port', '0', '--allow-root', '--no-mdns', '--no-broadcast'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const group = daemon.pid as number
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(-group, signal)
+      } catch {
+        // the group is gone already
+      }
+    }
+    let out = ''
+    let log = ''
+    daemon.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    daemon.stderr.on('data', (d: Buffer) => (log += d.toString()))
+    const exited = new Promise((resolve) => daemon.once('exit', resolve))
+    let taskPid: number | undefined
+    try {
+      await until(() => /listening on ws:\/\/(\S+)/.test(out), 'the daemon to listen')
+      const peer = (/listening on ws:\/\/(\S+)/.exec(out)?.[1] ?? '').trim()
+      const workDir = /workDir=(\S+)/.exec(log)?.[1] as string
+      // The task ignores SIGTERM, so the daemon's stop waits out its kill grace: the second Ctrl-C comes first.
+      const batch = distw(['submit', '-', '--peer', peer, '--reconnect', '0'], {
+        cwd,
+        input: `trap '' TERM; echo $$ > ${pidFile}; exec sleep 300\n`,
+      })
+      taskPid = await pidIn(pidFile)
+      signalGroup('SIGINT')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      signalGroup('SIGINT')
+      await within(exited, 15_000, 'the daemon to stop')
+      const task = taskPid
+      await until(() => !alive(task), 'its task to be ended', 10_000)
+      await until(() => !existsSync(workDir), 'its temp work folder to be removed', 10_000)
+      await batch
+    } finally {
+      signalGroup('SIGKILL')
+      if (taskPid !== undefined && alive(taskPid)) process.kill(taskPid, 'SIGKILL')
     }
   })
 })

@@ -99,6 +99,11 @@ describe('secrets and daemon guards (CLI)', { timeout: 90_000 }, () => {
     expect(second.stderr).not.toMatch(/Code: EADDRINUSE/)
     // Said once, in words: not also as a raw "server error" log line.
     expect(second.stderr).not.toContain('server error')
+    // Without --work-dir it made a temp folder of its own: not left behind.
+    const tmp = await tempDir()
+    const third = await distw(['daemon', '--port', port, '--allow-root'], { env: { TMPDIR: tmp } })
+    expect(third.exitCode).toBe(2)
+    expect(await fs.readdir(tmp)).toEqual([])
   })
 
   it('with DISTW_SECRET, serves submitters holding the secret, and tasks never see it', async () => {
