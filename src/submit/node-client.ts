@@ -1,11 +1,10 @@
 // The submitter's side of one connection to a node: handshake, reservations, uploads, runs.
 // Replies are matched to requests by id (reserve, have) or by task id (a run's events).
-import fs from 'node:fs/promises'
 import { ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoing } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
 import type { FileStamp } from '../transfer/digest-store.js'
-import { sameStamp } from '../transfer/hash.js'
+import { stampedNow } from '../transfer/hash.js'
 import { ExternalError } from '../errors.js'
 import { connectChannel, type ConnectOptions } from './connect-channel.js'
 
@@ -24,10 +23,8 @@ export class InputChanged extends ExternalError {}
 
 const stamped = (blob: Blob): blob is Blob & FileStamp => blob.mtimeMs !== undefined && blob.ctimeMs !== undefined && blob.ino !== undefined
 
-async function unchangedSince(blob: Blob & FileStamp): Promise<boolean> {
-  const now = await fs.stat(blob.absPath).catch(() => undefined)
-  return now !== undefined && sameStamp(now, blob)
-}
+// stampedNow answers with the very object when nothing changed (a file gone has changed too).
+const unchangedSince = async (blob: Blob & FileStamp): Promise<boolean> => (await stampedNow(blob).catch(() => undefined)) === blob
 
 export interface RunHandlers {
   onStarted?: () => void

@@ -85,7 +85,8 @@ export class DigestStore {
   }
 }
 
-function sameStamp(a: FileStamp, b: FileStamp): boolean {
+/** Whether two stamps say the same file content (as far as a stat can tell). */
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino
 }
 
