@@ -15,6 +15,9 @@ import { anyFollowable, followableLease, Follower, openLease, PIPELINE_BELOW_MS,
 import { probeQuestions, unmetRequirement, type ProbeAnswers } from './requirements.js'
 import type { AttemptRecord, SubmitObserver, TaskResult } from './result.js'
 
+/** A task input with its digest, as the file was when it was hashed. */
+type Digested = ResolvedInput & { digest: string }
+
 export interface BatchPlan {
   tasks: TaskSpec[]
   inputs: Map<string, ResolvedInput[]>
@@ -331,10 +334,11 @@ export class Scheduler {
     try {
       let lease = behind?.lease ?? keptLease
       let notices = node.freeNotices
+      let inputs: Digested[] | undefined
       if (lease === undefined) {
         // Inputs are hashed before reserving: the node's slot is not held while a big new input is read.
         // An input that cannot be read fails this attempt, and counts as one (so retries end).
-        await this.digested(task).catch((error: unknown) => {
+        inputs = await this.digested(task).catch((error: unknown) => {
           this.attempts.set(task.name, attempt)
           throw error
         })
@@ -347,7 +351,7 @@ export class Scheduler {
       } else {
         this.attempts.set(task.name, attempt)
         leased = true
-        const ended = await this.attempt(task, node, lease, token, sink, attempt, output, follower)
+        const ended = await this.attempt(task, node, lease, token, sink, attempt, output, follower, inputs)
         outcome = ended.outcome
         handedOn = ended.handedOn
         if (ended.kept && !handedOn) kept = { lease, slots: task.slots, lock: task.lock }
@@ -431,12 +435,14 @@ export class Scheduler {
     attempt: number,
     output: AttemptOutput,
     follower: Follower | undefined,
+    /** The inputs as hashed before the reservation; on a kept or queued lease they are hashed here. */
+    inputs: Digested[] | undefined,
   ): Promise<{ outcome: Outcome; kept: boolean; evicted: boolean; missing: boolean; handedOn: boolean }> {
     const { client } = node
-    let blobs: (ResolvedInput & { digest: string })[]
+    let blobs: Digested[]
     let bytesUp: number
     try {
-      blobs = await this.digested(task)
+      blobs = inputs ?? (await this.digested(task))
       bytesUp = await client.ensureBlobs(blobs)
     } catch (error) {
       // No run will use the lease (an input could not be read, say): give it back now, not at its TTL,
@@ -532,7 +538,7 @@ export class Scheduler {
    * The task's inputs with their digests, as the files are now; each version of a file is hashed once
    * (HashCache), however often asked.
    */
-  private digested(task: TaskSpec): Promise<(ResolvedInput & { digest: string })[]> {
+  private digested(task: TaskSpec): Promise<Digested[]> {
     const inputs = this.plan.inputs.get(task.name) ?? []
     return Promise.all(
       inputs.map(async (input) => {
