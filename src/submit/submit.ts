@@ -131,15 +131,11 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs, signal })
     if (peers.length === 0 && !discovery) throw new UserError('no node to run on', 'name one with --peer HOST:PORT, or drop --no-local')
     const connected = await Promise.allSettled(peers.map((url) => connect(url)))
-    const clients: NodeClient[] = []
-    for (const outcome of connected) {
-      if (outcome.status === 'fulfilled') clients.push(outcome.value)
-      else options.observer?.warning?.((outcome.reason as Error).message)
-    }
-    if (clients.length === 0 && !discovery) {
-      const first = connected.find((o) => o.status === 'rejected')
-      throw first?.reason instanceof Error ? first.reason : new ExternalError('no node could be reached')
-    }
+    const clients = connected.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+    const unreachable = connected.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []))
+    // With nothing to run on, the batch ends: each failure is said once, in that error, not also as a warning.
+    if (clients.length === 0 && !discovery) throw noNodeReached(unreachable)
+    for (const error of unreachable) options.observer?.warning?.(error.message)
     if (clients.length === 0) options.observer?.warning?.('no node found yet: waiting for one to appear (Ctrl-C to stop)')
     const scheduler = new Scheduler(
       {
@@ -181,4 +177,13 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     // A cache that cannot be written costs the next run its hashing, not this batch its result.
     await store?.save().catch((error: Error) => options.observer?.warning?.(`digest cache not saved: ${error.message}`))
   }
+}
+
+function noNodeReached(errors: Error[]): Error {
+  const [first] = errors
+  if (errors.length === 1 && first) return first
+  // A hint only when it fits every failure (a refused connection and a wrong secret want different fixes).
+  const hints = new Set(errors.map((e) => (e instanceof ExternalError ? e.hint : undefined)))
+  const [hint] = hints.size === 1 ? hints : [undefined]
+  return new ExternalError(`none of the ${errors.length} nodes could be reached:\n  ${errors.map((e) => e.message).join('\n  ')}`, hint)
 }

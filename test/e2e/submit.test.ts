@@ -1,6 +1,7 @@
 // The walking skeleton end to end: a real daemon process, the built `distw submit`, real files.
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
+import net from 'node:net'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
@@ -165,6 +166,21 @@ describe('distw submit against a real daemon', () => {
     expect(await fs.readFile(path.join(dir, 'local.txt'), 'utf8')).toBe('local\n')
   })
 
+  // Each unreachable node was said twice: as a warning, then again as the error that ended the batch.
+  it('says once per node that no given node can be reached, and exits 3 with what to do', async () => {
+    const dir = await tempDir()
+    const [a, b] = [await closedPort(), await closedPort()]
+    const one = await distw(['submit', '-', '--peer', `127.0.0.1:${a}`], { cwd: dir, input: 'true\n' })
+    expect(one.exitCode).toBe(3)
+    expect(one.stderr.match(/cannot reach node/g)).toHaveLength(1)
+    expect(one.stderr).toContain('check that `distw daemon` runs there')
+    const two = await distw(['submit', '-', '--peer', `127.0.0.1:${a}`, '--peer', `127.0.0.1:${b}`], { cwd: dir, input: 'true\n' })
+    expect(two.exitCode).toBe(3)
+    expect(two.stderr).toContain('none of the 2 nodes could be reached')
+    expect(two.stderr.match(/cannot reach node/g)).toHaveLength(2)
+    expect(two.stderr).not.toContain('warning')
+  })
+
   it('writes under --out DIR/<task>/ when asked', async () => {
     const node = await spawnDaemon()
     const dir = await tempDir()
@@ -176,3 +192,12 @@ describe('distw submit against a real daemon', () => {
     expect(await fs.readFile(path.join(dir, 'results/a/x.txt'), 'utf8')).toBe('x\n')
   })
 })
+
+// A loopback port nothing listens on: bound, then released.
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
