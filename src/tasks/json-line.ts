@@ -23,7 +23,6 @@ export type JsonLineResult =
 
 /** `text` is the trimmed line; `indent` is how many characters were trimmed from its start. */
 export function parseJsonLine(text: string, line: number, indent = 0): JsonLineResult {
-  const fallbackName = defaultTaskName(line)
   let raw: unknown
   try {
     raw = JSON.parse(text)
@@ -34,10 +33,10 @@ export function parseJsonLine(text: string, line: number, indent = 0): JsonLineR
       / at position (\d+)(?: \(line \d+ column \d+\))?/,
       (_, p: string) => ` at column ${Number(p) + indent + 1}`,
     )
-    return { ok: false, problems: [`invalid JSON: ${message}`], name: fallbackName }
+    return { ok: false, problems: [`invalid JSON: ${message}`], name: defaultTaskName(line) }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, problems: ['expected a JSON object'], name: fallbackName }
+    return { ok: false, problems: ['expected a JSON object'], name: defaultTaskName(line) }
   }
   const obj = raw as Record<string, unknown>
   const problems: string[] = []
@@ -49,7 +48,8 @@ export function parseJsonLine(text: string, line: number, indent = 0): JsonLineR
   // The common line skips zod: its shape is checked by matchesTaskLine, and JSON.parse's object is used as
   // it is (TaskLineSchema has no transforms, so zod's output would be an equal copy).
   let t: TaskLine | undefined
-  if (matchesTaskLine(obj)) t = obj as TaskLine
+  const common = matchesTaskLine(obj)
+  if (common) t = obj as TaskLine
   else {
     const parsed = TaskLineSchema.safeParse(obj)
     if (parsed.success) t = parsed.data
@@ -60,17 +60,22 @@ export function parseJsonLine(text: string, line: number, indent = 0): JsonLineR
     }
   }
   const converted = checkLineValues(obj, (path, message) => problems.push(`${fieldLabel(path)}: ${message}`))
-  const name = typeof obj['name'] === 'string' ? obj['name'] : fallbackName
+  const name = typeof obj['name'] === 'string' ? obj['name'] : defaultTaskName(line)
   if (t === undefined || problems.length > 0) return { ok: false, problems, name }
 
   const task: TaskSpec = {
     line,
-    name: t.name ?? fallbackName,
+    name,
     command: t.argv !== undefined ? { argv: t.argv } : { shell: (t.run ?? '').trim() },
     inputs: asList(t.inputs),
     outputs: asList(t.outputs),
     env: t.env ?? NO_ENV,
-    requires: t.requires ? requirements(t.requires, converted.memory) : NO_REQUIREMENTS,
+    // JSON.parse's own object where it is already a Requirements (no memory to convert, no undefined keys).
+    requires: !t.requires
+      ? NO_REQUIREMENTS
+      : common && converted.memory === undefined
+        ? (t.requires as Requirements)
+        : requirements(t.requires, converted.memory),
     retries: t.retries ?? 0,
     after: t.after === undefined ? NO_STRINGS : typeof t.after === 'string' ? [t.after] : [...new Set(t.after)],
     priority: t.priority ?? 0,

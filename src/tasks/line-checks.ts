@@ -41,7 +41,8 @@ export function checkLineValues(line: Record<string, unknown>, report: Report): 
   checkPatterns('outputs', line['outputs'], report)
   const env = line['env']
   if (isPlainObject(env)) {
-    for (const [key, value] of Object.entries(env)) {
+    for (const key in env) {
+      const value = env[key]
       if (key === '__proto__') {
         // JSON.parse keeps it as a key, but copying it into an object sets the prototype instead.
         report(['env'], '"__proto__" cannot be used as a variable name')
