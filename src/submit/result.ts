@@ -43,10 +43,15 @@ export interface AttemptRecord {
   durationMs: number
   exitCode: number | null
   signal: string | null
-  /** `failed` with node lost when the node went away mid-attempt. */
-  status: TaskStatus
+  /**
+   * `requeued`: the attempt did not count against the task (its node was lost, lacked an input, took
+   * the slot back, or an input changed while it was sent): the task ran again, under the same number.
+   */
+  status: TaskStatus | 'requeued'
   bytesUp: number
   bytesDown: number
+  /** Why it failed or was requeued; empty when it succeeded. */
+  reason: string
 }
 
 /** Callbacks for watching a batch; all optional. */

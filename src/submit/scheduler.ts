@@ -326,6 +326,8 @@ export class Scheduler {
     const sink = new FileSink(dest)
     const output = new AttemptOutput((stream, data) => this.observer.taskOutput?.(task, stream, data))
     let outcome: Outcome | 'requeue'
+    // Why an attempt that ran went back to the queue, for the job log.
+    let requeued = ''
     let kept: KeptLease | undefined
     let handedOn = false
     let leased = false
@@ -359,15 +361,18 @@ export class Scheduler {
           // The node's owner wants it back (--evict): like a lost node, not the task's fault.
           this.observer.warning?.(`${task.name} was stopped by ${client.info.name}'s policy; it goes back to the queue`)
           outcome = 'requeue'
+          requeued = "stopped by the node's policy"
           this.attempts.set(task.name, attempt - 1)
         } else if (follower?.withdrawn && outcome.status !== 'succeeded') {
           // Taken back from the queue just as it started: stopped by us, not the task's fault.
           outcome = 'requeue'
+          requeued = 'taken back from the node as it started'
           this.attempts.set(task.name, attempt - 1)
         } else if (ended.missing && outcome.status === 'failed') {
           // The node lacked an input it was thought to hold: sent again by the next attempt (NodeClient
           // forgot it), which does not spend a retry; bounded like a lost node, should a node never keep it.
-          outcome = this.lostRun(task, outcome.reason ?? 'an input was missing on its node', 'lacked an input')
+          requeued = outcome.reason ?? 'an input was missing on its node'
+          outcome = this.lostRun(task, requeued, 'lacked an input')
           if (outcome === 'requeue') this.attempts.set(task.name, attempt - 1)
         }
       }
@@ -381,6 +386,7 @@ export class Scheduler {
       const changed = error instanceof InputChanged
       if (changed) this.observer.warning?.(`${task.name}: ${error.message}`)
       outcome = client.connected && !notHeld && !changed ? { status: 'failed', reason: (error as Error).message } : 'requeue'
+      requeued = (error as Error).message
       if (outcome === 'requeue' && ran()) {
         const what = changed ? 'was sent an input that changed meanwhile' : notHeld ? 'did not hold its lease' : 'was lost'
         outcome = this.lostRun(task, (error as Error).message, what)
@@ -396,7 +402,7 @@ export class Scheduler {
     if (kept && client.connected) node.kept.push(kept)
     if (this.running.get(task.name)?.token === token) this.running.delete(task.name)
     if (ran()) {
-      this.observer.attemptFinished?.(attemptRecord(task, client.info, attempt, startedAt, outcome, sink.bytes))
+      this.observer.attemptFinished?.(attemptRecord(task, client.info, attempt, startedAt, outcome, requeued, sink.bytes))
     }
     const retry = outcome !== 'requeue' && outcome.status === 'failed' && attempt <= task.retries
     if ((outcome === 'requeue' || retry) && !this.cancelled && !this.halted) {
@@ -621,9 +627,10 @@ function attemptRecord(
   attempt: number,
   startedAt: number,
   outcome: Outcome | 'requeue',
+  requeued: string,
   bytesDown: number,
 ): AttemptRecord {
-  const o: Outcome = outcome === 'requeue' ? { status: 'failed', reason: 'node lost' } : outcome
+  const o: Outcome = outcome === 'requeue' ? { status: 'failed' } : outcome
   return {
     task: task.name,
     line: task.line,
@@ -633,8 +640,9 @@ function attemptRecord(
     durationMs: Date.now() - startedAt,
     exitCode: o.exitCode ?? null,
     signal: o.signal ?? null,
-    status: o.status,
+    status: outcome === 'requeue' ? 'requeued' : o.status,
     bytesUp: o.bytesUp ?? 0,
     bytesDown,
+    reason: outcome === 'requeue' ? requeued : (o.reason ?? ''),
   }
 }

@@ -18,7 +18,8 @@ describe('fault injection', () => {
     )
     await fs.writeFile(path.join(dir, 'tasks.txt'), tasks.join('\n'))
 
-    const run = distw(['submit', 'tasks.txt', '--peer', a.peer, '--peer', b.peer, '--heartbeat', '500ms'], { cwd: dir })
+    const joblog = path.join(dir, 'job.log')
+    const run = distw(['submit', 'tasks.txt', '--peer', a.peer, '--peer', b.peer, '--heartbeat', '500ms', '--joblog', joblog], { cwd: dir })
     await until(() => a.log().includes('task started'), 'a task to start on the doomed node')
     a.child.kill('SIGKILL')
     const result = await run
@@ -33,6 +34,22 @@ describe('fault injection', () => {
     }
     expect(result.stderr).toMatch(/node doomed lost/)
     expect(result.stderr).not.toMatch(/node survivor lost/)
+    // The job log: the cut attempts are `requeued`, with why; each task then succeeded once, as attempt 1.
+    const [header, ...rows] = (await fs.readFile(joblog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'))
+    const at = (name: string) => header!.indexOf(name)
+    const cut = rows.filter((r) => r[at('node')] === 'doomed' && r[at('status')] !== 'succeeded')
+    expect(cut.length).toBeGreaterThan(0)
+    for (const r of cut) {
+      expect(r[at('status')]).toBe('requeued')
+      expect(r[at('reason')]).toMatch(/doomed|lost|closed/)
+    }
+    for (let i = 0; i < 8; i++) {
+      const ok = rows.filter((r) => r[at('task')] === `t${i}` && r[at('status')] === 'succeeded')
+      expect(ok.map((r) => r[at('attempt')])).toEqual(['1'])
+    }
   })
 
   it('a frozen daemon (SIGSTOP: TCP stays open) is found lost by the heartbeat; its task runs elsewhere', async () => {

@@ -71,10 +71,12 @@ describe('job log', () => {
       signal: null,
       bytesUp: 1,
       bytesDown: 2,
+      reason: '',
     }
     let log = await JobLog.open(file)
     log.write('d1', { ...row, status: 'succeeded' })
-    log.write('d2', { ...row, status: 'failed', exitCode: 1 })
+    log.write('d2', { ...row, status: 'failed', exitCode: 1, reason: 'exit code 1' })
+    log.write('d2', { ...row, status: 'requeued', exitCode: null, reason: 'node box lost:\nconnection closed' })
     await log.close()
     log = await JobLog.open(file)
     log.write('d3', { ...row, status: 'succeeded' })
@@ -82,10 +84,39 @@ describe('job log', () => {
     const text = await fs.readFile(file, 'utf8')
     expect(text.split('\n').filter((l) => l.startsWith('digest\t'))).toHaveLength(1)
     expect(text).toContain('\tt ab\t')
+    expect(text).toContain('\trequeued\t1\t2\tnode box lost: connection closed\n')
     expect(await succeededDigests(file)).toEqual(new Set(['d1', 'd3']))
     expect(await succeededDigests(path.join(path.dirname(file), 'absent.log'))).toEqual(new Set())
     await fs.writeFile(file, 'not,a,joblog\n')
     await expect(succeededDigests(file)).rejects.toThrow(/not a distw job log/)
+    await expect(JobLog.open(file)).rejects.toThrow(/not a distw job log/)
+  })
+
+  it('goes on with the columns of a log an older distw began (no reason column)', async () => {
+    const file = path.join(await temp(), 'old.log')
+    const old = 'digest\ttask\tline\tattempt\tnode\tstart\tduration_ms\texit_code\tsignal\tstatus\tbytes_in\tbytes_out'
+    await fs.writeFile(file, `${old}\nd0\tt\t1\t1\tbox\t1970-01-01T00:00:00.000Z\t5\t0\t\tsucceeded\t1\t2\n`)
+    const log = await JobLog.open(file)
+    log.write('d1', {
+      task: 't',
+      line: 1,
+      attempt: 1,
+      node: 'box',
+      startedAt: 0,
+      durationMs: 5,
+      exitCode: 1,
+      signal: null,
+      status: 'failed',
+      bytesUp: 1,
+      bytesDown: 2,
+      reason: 'exit code 1',
+    })
+    await log.close()
+    const rows = (await fs.readFile(file, 'utf8')).trim().split('\n')
+    expect(rows).toHaveLength(3)
+    expect(rows[2]?.split('\t')).toHaveLength(12)
+    expect(rows[2]).toMatch(/^d1\t.*\tfailed\t1\t2$/)
+    expect(await succeededDigests(file)).toEqual(new Set(['d0']))
   })
 })
 
