@@ -42,6 +42,15 @@ describe('progress lines', () => {
     expect(Buffer.concat(splitter.push(Buffer.from('more\nok\n'))).toString()).toBe('more\nok\n')
   })
 
+  // Each piece is a frame of its own: one per line made 2 MB of `yes` a million frames (25 s).
+  it('forwards a chunk of many lines as one piece, and as two around a progress line', () => {
+    const splitter = new ProgressSplitter(() => {})
+    const lines = 'y\n'.repeat(10_000)
+    expect(splitter.push(Buffer.from(lines))).toHaveLength(1)
+    const around = splitter.push(Buffer.from(`${lines}::distw::progress 5\n${lines}`))
+    expect(around.map((b) => b.length)).toEqual([lines.length, lines.length])
+  })
+
   it('whatever the chunking, output is the input minus exactly the progress lines', () => {
     const line = fc.oneof(
       fc.constantFrom('::distw::progress 7 step', '::distw::progress 99', 'plain', '::distw::', ''),

@@ -90,6 +90,33 @@ describe('output backpressure', () => {
   }, 30_000)
 })
 
+describe('many short lines', () => {
+  // The node cut stdout into one frame per line (to find progress lines): 2 MB of `yes` was a million
+  // frames and took 25 s; at 50 MB the submitter fell so far behind that the node was lost three times.
+  it('reach the submitter in a few frames, byte-exact, with a progress line among them taken out', async () => {
+    daemon = await startDaemon({ port: 0, slots: 1 })
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-lines-'))
+    const pieces: Buffer[] = []
+    const percents: number[] = []
+    const result = await submit({
+      tasks: JSON.stringify({ name: 'lines', run: 'yes | head -c 2000000; echo "::distw::progress 50 half"; yes | head -c 2000000' }),
+      cwd: dir,
+      peers: [daemon.url.replace('ws://', '')],
+      local: 'never',
+      observer: {
+        taskOutput: (_task, _stream, data) => void pieces.push(Buffer.from(data)),
+        taskProgress: (_task, percent) => void percents.push(percent),
+      },
+    })
+    expect(result.ok).toBe(true)
+    expect(Buffer.concat(pieces).equals(Buffer.from('y\n'.repeat(2_000_000)))).toBe(true)
+    expect(percents).toEqual([50])
+    // One a pipe read at most (64 KiB, often less), not one a line.
+    expect(pieces.length).toBeLessThan(4_000_000 / 4096)
+    await fs.rm(dir, { recursive: true, force: true })
+  }, 30_000)
+})
+
 describe('AttemptOutput', () => {
   it('never waits while it holds output, and passes on the wait once output streams through', async () => {
     const waits: (() => void)[] = []
