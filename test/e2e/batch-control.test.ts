@@ -68,7 +68,9 @@ describe('batch control', () => {
     expect(run1.exitCode).toBe(1)
     expect((await lines(runs)).sort()).toEqual(['data', 'one'])
     const log1 = await lines(joblog)
-    expect(log1[0]).toMatch(/^digest\ttask\tline\tattempt\tnode\tstart\tduration_ms\texit_code\tsignal\tstatus\tbytes_in\tbytes_out\treason$/)
+    expect(log1[0]).toMatch(
+      /^digest\ttask\tline\tattempt\tnode\tstart\tduration_ms\texit_code\tsignal\tstatus\tbytes_in\tbytes_out\treason$/,
+    )
     expect(log1).toHaveLength(4)
 
     // Shift every line down and add a new task; the gated task can now succeed.
