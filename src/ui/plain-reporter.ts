@@ -46,9 +46,25 @@ export function plainReporter(
         prefixers.delete(`${stream}\0${result.name}`)
       }
       if (result.status !== 'succeeded') streams.err(`distw: ${result.name} ${result.status}: ${result.reason ?? ''}\n`)
+      // Links, FIFOs and devices the task made are not brought back: said, so a missing output is not a mystery.
+      if (result.skipped.length > 0) streams.err(`distw: ${result.name}: not returned: ${notReturned(result.skipped)}\n`)
     },
     summary: (results, durationMs) => summarize(results, durationMs),
   }
+}
+
+const SKIPPED_SHOWN = 5
+
+// "pw, rel: symbolic links are not returned; fifo: not a regular file", a few paths per reason.
+function notReturned(skipped: TaskResult['skipped']): string {
+  const byReason = new Map<string, string[]>()
+  for (const { path, reason } of skipped) byReason.set(reason, [...(byReason.get(reason) ?? []), path])
+  return [...byReason]
+    .map(([reason, paths]) => {
+      const more = paths.length > SKIPPED_SHOWN ? ` and ${paths.length - SKIPPED_SHOWN} more` : ''
+      return `${paths.slice(0, SKIPPED_SHOWN).join(', ')}${more}: ${reason}`
+    })
+    .join('; ')
 }
 
 export function summarize(results: TaskResult[], durationMs: number): string {

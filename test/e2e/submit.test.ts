@@ -166,6 +166,19 @@ describe('distw submit against a real daemon', () => {
     expect(await fs.readFile(path.join(dir, 'local.txt'), 'utf8')).toBe('local\n')
   })
 
+  // Links and FIFOs a task made were left out without a word: the README said "reported as skipped".
+  it('says which files a task made were not returned, and why', async () => {
+    const node = await spawnDaemon()
+    const dir = await tempDir()
+    const run = await distw(['submit', '-', '--peer', node.peer], {
+      cwd: dir,
+      input: json({ name: 'odd', run: 'echo x > real.txt; ln -s real.txt link; ln -s /etc/hostname abs; mkfifo pipe' }),
+    })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/odd: not returned: (abs, link|link, abs): symbolic links are not returned; pipe: not a regular file/)
+    expect(await fs.readFile(path.join(dir, 'real.txt'), 'utf8')).toBe('x\n')
+  })
+
   // Each unreachable node was said twice: as a warning, then again as the error that ended the batch.
   it('says once per node that no given node can be reached, and exits 3 with what to do', async () => {
     const dir = await tempDir()
