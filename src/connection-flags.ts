@@ -21,7 +21,6 @@ export const connectionFlags = {
     description: 'node to use, HOST:PORT (repeatable; default: $DISTW_PEERS); none: nodes found on the LAN',
     multiple: true,
     multipleNonGreedy: true,
-    default: [],
   }),
   wait: Flags.string({ description: 'how long to listen for nodes before starting, e.g. 500ms, 2s', env: 'DISTW_WAIT' }),
   ...discoveryToggles,
@@ -29,7 +28,7 @@ export const connectionFlags = {
 }
 
 interface ConnectionFlagValues {
-  peer: string[]
+  peer?: string[] | undefined
   wait: string | undefined
   mdns: boolean
   broadcast: boolean
@@ -46,7 +45,7 @@ export function connectionOptions(flags: ConnectionFlagValues, defaultWaitMs: nu
       throw new UserError(`bad --wait "${flags.wait}": ${(error as Error).message}`, 'write a duration such as 500ms or 2s')
     }
   }
-  const peers = peersFrom(flags.peer)
+  const peers = peersFrom(flags.peer ?? [])
   const discovery: DiscoveryOptions = { mdns: flags.mdns, broadcast: flags.broadcast, port: flags['probe-port'], peers }
   return { peers, waitMs, discovery }
 }

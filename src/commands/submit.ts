@@ -16,7 +16,10 @@ export default class Submit extends BaseCommand {
     'Reads task lines from FILE (or standard input with "-"), checks every line before anything is sent, runs the tasks on the nodes given with --peer or found on the LAN (mDNS and UDP broadcast; nodes that appear during the batch join it), or on an embedded local node when none is found, and writes every file a task created or changed back here.'
   static override examples = [
     '<%= config.bin %> submit tasks.txt',
-    'seq 1 100 | sed "s/.*/gzip -k data\\/&.csv/" | <%= config.bin %> submit -',
+    {
+      description: 'Task lines from a pipe:',
+      command: 'seq 1 100 | sed "s/.*/gzip -k data\\/&.csv/" | <%= config.bin %> submit -',
+    },
     '<%= config.bin %> submit tasks.txt --peer 192.168.1.20:7420 --peer 192.168.1.21:7420 --out results',
   ]
 
