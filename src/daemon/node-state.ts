@@ -46,6 +46,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
   private readonly recent: Finished[] = []
   private succeeded = 0
   private failed = 0
+  /** Runs sent ahead (pipelining), waiting behind a running task of the same lease. */
+  private queued = 0
 
   constructor(
     readonly info: NodeInfo,
@@ -97,6 +99,12 @@ export class NodeState extends EventEmitter<{ change: [] }> {
     }
   }
 
+  /** A run was queued behind a running task (+1), or left the queue (−1): started, withdrawn, dropped. */
+  queuedChanged(delta: number): void {
+    this.queued = Math.max(0, this.queued + delta)
+    this.changed()
+  }
+
   /** A monitor's cancel: allowed only for tasks submitted under the monitor's own client name. */
   cancel(id: string, client: string): CancelOutcome {
     const task = this.running.get(id)
@@ -132,6 +140,7 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       state: pauseReason !== undefined ? 'draining' : slotsUsed > 0 ? 'busy' : 'idle',
       ...(pauseReason === undefined ? {} : { pauseReason: pauseReason.slice(0, 200) }),
       running,
+      ...(this.queued > 0 ? { queued: this.queued } : {}),
       recent,
       succeeded: this.succeeded,
       failed: this.failed,

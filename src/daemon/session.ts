@@ -238,8 +238,7 @@ export class Session {
     // Paths are checked before anything is created, so a hostile list fails as a whole.
     for (const file of message.files) checkWirePath(file.path)
     if (this.node.slots.use(this.id, message.lease)) this.start(message)
-    else if (message.queue === true && !this.queued.has(message.lease) && this.runsOn(message.lease))
-      this.queued.set(message.lease, message)
+    else if (message.queue === true && !this.queued.has(message.lease) && this.runsOn(message.lease)) this.setQueued(message.lease, message)
     else this.noLease(message.task, `lease ${message.lease} is not held`)
   }
 
@@ -261,7 +260,7 @@ export class Session {
   private unqueue(task: string): void {
     const run = this.queuedRun(task)
     if (!run) return
-    this.queued.delete(run.lease)
+    this.setQueued(run.lease, undefined)
     this.node.log('queued task withdrawn', { session: this.id, task: run.name })
     this.noLease(task, 'cancelled while it waited for its lease')
   }
@@ -271,9 +270,18 @@ export class Session {
   private handOn(lease: string, kept: boolean): void {
     const next = this.queued.get(lease)
     if (!next) return
-    this.queued.delete(lease)
+    this.setQueued(lease, undefined)
     if (kept && this.node.slots.use(this.id, lease)) this.start(next, true)
     else queueMicrotask(() => this.noLease(next.task, `lease ${lease} was not kept (another submitter waits, or the node pauses)`))
+  }
+
+  // Every change to the queued runs goes through here, so the node's count for monitors stays exact.
+  private setQueued(lease: string, run: MessageOf<'run'> | undefined): void {
+    const had = this.queued.has(lease)
+    if (run) this.queued.set(lease, run)
+    else this.queued.delete(lease)
+    const delta = (run ? 1 : 0) - (had ? 1 : 0)
+    if (delta !== 0) this.node.state.queuedChanged(delta)
   }
 
   private start(message: MessageOf<'run'>, queued = false): void {
@@ -320,7 +328,7 @@ export class Session {
     clearTimeout(this.handshakeTimer)
     this.watch?.stop()
     this.node.slots.off('freed', this.onFreed)
-    this.queued.clear()
+    for (const lease of [...this.queued.keys()]) this.setQueued(lease, undefined)
     const tasks = [...this.tasks.values()]
     const kill = (): void => tasks.forEach((task) => task.abort.abort())
     const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)

@@ -161,6 +161,8 @@ export const State = message('state', {
   recent: z.array(FinishedTask).max(64),
   succeeded: count,
   failed: count,
+  /** Runs sent ahead (pipelining) that wait behind a running task for its slot; absent when none. */
+  queued: z.int().min(0).max(4096).optional(),
   /** The blob cache: bytes held, and the --cache-size cap (soft: pinned blobs may exceed it). */
   cache: z.strictObject({ usedBytes: count, capBytes: count }).optional(),
 })

@@ -13,9 +13,10 @@ export function statusText(nodes: NodeSnapshot[]): string {
     const s = n.state
     const tags = s.node.tags.length > 0 ? `  tags ${s.node.tags.join(',')}` : ''
     const state = s.pauseReason === undefined ? s.state : `${s.state} (${s.pauseReason})`
+    const queued = s.queued ? ` (+${s.queued} queued)` : ''
     const cache = s.cache ? `  cache ${formatSize(s.cache.usedBytes)} of ${formatSize(s.cache.capBytes)}` : ''
     lines.push(
-      `${s.node.name}  ${n.peer}  ${s.node.os}/${s.node.arch}  ${state}  slots ${s.slotsUsed}/${s.node.slots}  load ${s.load.toFixed(2)}  done ${s.succeeded} ok, ${s.failed} failed${cache}${tags}`,
+      `${s.node.name}  ${n.peer}  ${s.node.os}/${s.node.arch}  ${state}  slots ${s.slotsUsed}/${s.node.slots}${queued}  load ${s.load.toFixed(2)}  done ${s.succeeded} ok, ${s.failed} failed${cache}${tags}`,
     )
     for (const t of s.running) {
       const progress = t.percent === null ? '' : `  ${Math.round(t.percent)}%${t.text ? ` ${t.text}` : ''}`

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { LeaseNotHeld, NodeClient } from '../../src/submit/node-client.js'
+import { snapshotNodes } from '../../src/watch/snapshot.js'
 
 let daemon: RunningDaemon | undefined
 const events: { event: string; fields: Record<string, unknown> | undefined }[] = []
@@ -36,6 +37,13 @@ function runOn(client: NodeClient, lease: string, shell: string, options: { keep
   return { task, exit }
 }
 
+// What `distw status` would show: the node's count of runs waiting behind running ones.
+async function queuedShown(): Promise<number | undefined> {
+  const [snap] = await snapshotNodes([daemon!.url.replace('ws://', '')], { client: 'monitor' })
+  if (!snap?.reachable) throw new Error('node not reachable')
+  return snap.state.queued
+}
+
 const startedFromQueue = () => events.filter((e) => e.event === 'task started' && e.fields?.['queued'] === true)
 
 describe('a run queued behind its lease', () => {
@@ -48,10 +56,12 @@ describe('a run queued behind its lease', () => {
     // Only one run waits per lease: a third is refused at once, and the first two are untouched.
     const third = runOn(a, lease, 'true', { queue: true })
     await expect(third.exit).rejects.toBeInstanceOf(LeaseNotHeld)
+    expect(await queuedShown()).toBe(1)
 
     expect(await first.exit).toMatchObject({ exitCode: 0, kept: true })
     expect(await second.exit).toMatchObject({ exitCode: 0, kept: true })
     expect(startedFromQueue().map((e) => e.fields?.['task'])).toEqual([second.task])
+    expect(await queuedShown()).toBeUndefined()
     // The lease is the submitter's again, unused: a plain run on it works.
     expect((await runOn(a, lease, 'true').exit).exitCode).toBe(0)
   })
@@ -83,6 +93,7 @@ describe('a run queued behind its lease', () => {
     await a.probe([], []) // the queued run has arrived
     a.cancel(second.task)
     await expect(second.exit).rejects.toThrow(/cancelled while it waited/)
+    expect(await queuedShown()).toBeUndefined()
     expect(await first.exit).toMatchObject({ exitCode: 0, kept: true })
     expect(events.some((e) => e.event === 'queued task withdrawn')).toBe(true)
     expect(startedFromQueue()).toHaveLength(0)

@@ -7,7 +7,7 @@ import type { NodeSnapshot } from '../../src/watch/snapshot.js'
 const node = { id: 'n1', name: 'night-box', version: '0.1.0', os: 'linux', arch: 'x64', slots: 2, tags: [] }
 
 describe('statusText', () => {
-  it('says why a draining node takes no new tasks, and lists an unreachable one', () => {
+  it('says why a draining node takes no new tasks, lists an unreachable one, and counts queued runs', () => {
     const nodes: NodeSnapshot[] = [
       {
         peer: '10.0.0.5:7420',
@@ -26,10 +26,26 @@ describe('statusText', () => {
         },
       },
       { peer: '10.0.0.6:7420', reachable: false, error: 'connection refused' },
+      {
+        peer: '10.0.0.7:7420',
+        reachable: true,
+        state: {
+          node: { ...node, name: 'busy-box' },
+          slotsUsed: 2,
+          load: 2,
+          state: 'busy',
+          running: [],
+          queued: 2,
+          recent: [],
+          succeeded: 0,
+          failed: 0,
+        },
+      },
     ]
     expect(statusText(nodes)).toBe(
       'night-box  10.0.0.5:7420  linux/x64  draining (paused: outside hours 19:00-07:00)  slots 0/2  load 0.25  done 4 ok, 0 failed  cache 3.4 MiB of 10 GiB\n' +
-        '10.0.0.6:7420  unreachable: connection refused\n',
+        '10.0.0.6:7420  unreachable: connection refused\n' +
+        'busy-box  10.0.0.7:7420  linux/x64  busy  slots 2/2 (+2 queued)  load 2.00  done 0 ok, 0 failed\n',
     )
   })
 })

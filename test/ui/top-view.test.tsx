@@ -61,7 +61,7 @@ describe('TopView', () => {
     model.added('10.0.0.1:7420', '10.0.0.1:7420')
     model.state(
       '10.0.0.1:7420',
-      state('alpha', [task(1, { percent: 45, text: 'encoding' }), task(2, { mine: false, client: 'bob@there' })]),
+      { ...state('alpha', [task(1, { percent: 45, text: 'encoding' }), task(2, { mine: false, client: 'bob@there' })]), queued: 1 },
       0,
     )
     model.added('10.0.0.2:7420', '10.0.0.2:7420')
@@ -72,7 +72,7 @@ describe('TopView', () => {
     const frame = strip(lastFrame())
     // The reason is cut to the terminal's width like the rest of the line.
     expect(frame).toMatch(/gamma .*0\/2 .*draining \(paused:/)
-    expect(frame).toMatch(/alpha +10\.0\.0\.1:7420 +linux\/x64 +gpu .*2\/4 +1\.50 +busy/)
+    expect(frame).toMatch(/alpha +10\.0\.0\.1:7420 +linux\/x64 +gpu .*2\/4\+1 +1\.50 +busy/)
     expect(frame).toMatch(/beta .*0\/2 .*idle/)
     expect(frame).toMatch(/\* task-1 +alpha +1m05s +███████░░░░░░░░░ +45% encoding/)
     expect(frame).toMatch(/ {2}task-2 +alpha .*running/)

@@ -41,7 +41,8 @@ export function nodeLine(row: NodeRow, width: number): string {
   if (c.address) parts.push(pad(row.address, c.address))
   if (c.platform) parts.push(pad(row.platform, c.platform))
   if (c.tags) parts.push(pad(row.tags.join(','), c.tags))
-  const slots = `${row.slotsUsed}/${row.slots}`.padStart(5)
+  // Runs queued behind the running ones (pipelining) as "+N": "2/2+2".
+  const slots = `${row.slotsUsed}/${row.slots}${row.queued > 0 ? `+${row.queued}` : ''}`.padStart(5)
   parts.push(`${c.bar ? `${bar(row.slots ? row.slotsUsed / row.slots : 0, c.bar)} ` : ''}${slots}`)
   parts.push(pad(row.load === undefined ? '-' : row.load.toFixed(2), 6))
   if (c.cache) parts.push(pad(row.cacheBytes === undefined ? '-' : formatSize(row.cacheBytes), c.cache))

@@ -22,6 +22,8 @@ export interface NodeRow {
   tags: string[]
   slotsUsed: number
   slots: number
+  /** Runs waiting behind running ones on the node (pipelining). */
+  queued: number
   load: number | undefined
   /** Bytes in the node's blob cache, when it says. */
   cacheBytes: number | undefined
@@ -140,6 +142,7 @@ export class TopModel {
         tags: info?.tags ?? [],
         slotsUsed: live ? s.slotsUsed : 0,
         slots: info?.slots ?? 0,
+        queued: live ? (s.queued ?? 0) : 0,
         load: live ? s.load : undefined,
         cacheBytes: live ? s.cache?.usedBytes : undefined,
         running: live ? s.running.length : 0,
