@@ -45,13 +45,16 @@ export function plainReporter(
         prefixers.get(`${stream}\0${result.name}`)?.flush()
         prefixers.delete(`${stream}\0${result.name}`)
       }
-      if (result.status !== 'succeeded') streams.err(`distw: ${result.name} ${result.status}: ${result.reason ?? ''}\n`)
+      if (result.status !== 'succeeded') streams.err(`distw: ${result.name} ${result.status}: ${why(result)}\n`)
       // Links, FIFOs and devices the task made are not brought back: said, so a missing output is not a mystery.
       if (result.skipped.length > 0) streams.err(`distw: ${result.name}: not returned: ${notReturned(result.skipped)}\n`)
     },
     summary: (results, durationMs) => summarize(results, durationMs),
   }
 }
+
+// The reason, and how many attempts it took when there were retries ("exit code 1, after 3 attempts").
+const why = (r: TaskResult): string => `${r.reason ?? 'unknown'}${r.attempts > 1 ? `, after ${r.attempts} attempts` : ''}`
 
 const SKIPPED_SHOWN = 5
 
@@ -78,7 +81,7 @@ export function summarize(results: TaskResult[], durationMs: number): string {
   ]
   for (const r of results) {
     if (r.status === 'succeeded') continue
-    lines.push(`  ${r.status}: ${r.name} (line ${r.line})${r.node ? ` on ${r.node}` : ''}: ${r.reason ?? 'unknown'}`)
+    lines.push(`  ${r.status}: ${r.name} (line ${r.line})${r.node ? ` on ${r.node}` : ''}: ${why(r)}`)
   }
   return `${lines.join('\n')}\n`
 }

@@ -34,4 +34,9 @@ describe('the batch summary', () => {
     const text = summarize([result('ok', 'succeeded'), result('bad', 'failed', [], 'exit code 1')], 10)
     expect(text).toBe('distw: 2 tasks: 1 succeeded, 1 failed; 0 files returned; 0.0s\n  failed: bad (line 3) on box: exit code 1\n')
   })
+
+  it('says how many attempts a failed task had when it was retried', () => {
+    const text = summarize([{ ...result('flaky', 'failed', [], 'exit code 1'), attempts: 3 }], 10)
+    expect(text).toContain('  failed: flaky (line 3) on box: exit code 1, after 3 attempts\n')
+  })
 })
