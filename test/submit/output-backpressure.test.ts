@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { AttemptOutput, HELD_OUTPUT_LIMIT } from '../../src/submit/attempt-output.js'
 import { submit } from '../../src/submit/submit.js'
@@ -33,6 +33,7 @@ describe('output backpressure', () => {
     // for a lost peer (the task would run twice).
     daemon = await startDaemon({ port: 0, slots: 1, maxOutputBytes: CAP, heartbeatMs: 200 })
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-backpressure-'))
+    onTestFinished(() => fs.rm(dir, { recursive: true, force: true }))
     const done = path.join(dir, 'printed-all')
     let received = 0
     let release!: () => void
@@ -86,7 +87,6 @@ describe('output backpressure', () => {
     // Every byte the node let through (it cuts at its cap, with a marker) reached the observer.
     expect(received).toBe(CAP + `\n[distw: output cut at ${CAP} bytes]\n`.length)
     expect(await exists(done)).toBe(true)
-    await fs.rm(dir, { recursive: true, force: true })
   }, 30_000)
 })
 
@@ -96,6 +96,7 @@ describe('many short lines', () => {
   it('reach the submitter in a few frames, byte-exact, with a progress line among them taken out', async () => {
     daemon = await startDaemon({ port: 0, slots: 1 })
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'distw-lines-'))
+    onTestFinished(() => fs.rm(dir, { recursive: true, force: true }))
     const pieces: Buffer[] = []
     const percents: number[] = []
     const result = await submit({
@@ -113,7 +114,6 @@ describe('many short lines', () => {
     expect(percents).toEqual([50])
     // One a pipe read at most (64 KiB, often less), not one a line.
     expect(pieces.length).toBeLessThan(4_000_000 / 4096)
-    await fs.rm(dir, { recursive: true, force: true })
   }, 30_000)
 })
 
