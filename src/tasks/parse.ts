@@ -21,8 +21,9 @@ export function parseTasks(text: string, source: string): TaskSpec[] {
   // Explicit names of every line, broken or not, so a duplicate is reported even while its twin has
   // other problems. Default names (`task-<line>`) are unique among themselves, so they are only listed
   // (cheaply) and compared with explicit names at the end. A Set finds a repeat (a Map of name → line
-  // cost half as much again in a cold 100,000-line parse); the first line is looked up only then.
+  // cost half as much again in a cold 100,000-line parse); repeats are named after the loop.
   const explicit: Explicit = { seen: new Set(), names: [], lines: [] }
+  const repeats: { name: string; line: number }[] = []
   const defaultNamedLines: number[] = []
   const claim = (name: string, line: number): void => {
     if (name.startsWith('task-') && name === defaultTaskName(line)) {
@@ -31,12 +32,10 @@ export function parseTasks(text: string, source: string): TaskSpec[] {
     }
     const known = explicit.seen.size
     explicit.seen.add(name)
-    if (explicit.seen.size > known) {
+    if (explicit.seen.size === known) repeats.push({ name, line })
+    else {
       explicit.names.push(name)
       explicit.lines.push(line)
-    } else {
-      const first = explicit.lines[explicit.names.indexOf(name)]
-      problems.push({ line, message: `name ${JSON.stringify(name)} is already used by line ${first}` })
     }
   }
   // Plain shell lines are the hot path (100k+ lines): no regex, no zod, one scan for NUL up front.
@@ -74,6 +73,7 @@ export function parseTasks(text: string, source: string): TaskSpec[] {
     tasks.push(shellTask(content, line))
     defaultNamedLines.push(line)
   }
+  for (const p of repeatedNames(explicit, repeats)) problems.push(p)
   for (const p of defaultNameClashes(explicit, defaultNamedLines)) problems.push(p)
 
   const graph = analyseGraph(tasks, brokenNames, false)
@@ -87,6 +87,13 @@ interface Explicit {
   /** Each explicit name once, with the line that used it first. */
   names: string[]
   lines: number[]
+}
+
+// Each later use of a name, pointing at its first (looked up once, however many repeats there are).
+function repeatedNames(explicit: Explicit, repeats: readonly { name: string; line: number }[]): TaskProblem[] {
+  if (repeats.length === 0) return []
+  const firstLine = new Map(explicit.names.map((name, i) => [name, explicit.lines[i]]))
+  return repeats.map(({ name, line }) => ({ line, message: `name ${JSON.stringify(name)} is already used by line ${firstLine.get(name)}` }))
 }
 
 // An explicit name such as "task-12" that is also the default name of the unnamed task on line 12.
