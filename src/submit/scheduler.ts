@@ -389,7 +389,7 @@ export class Scheduler {
       requeued = (error as Error).message
       if (outcome === 'requeue' && ran()) {
         const what = changed ? 'was sent an input that changed meanwhile' : notHeld ? 'did not hold its lease' : 'was lost'
-        outcome = this.lostRun(task, (error as Error).message, what)
+        outcome = this.lostRun(task, requeued, what)
       }
       if (outcome === 'requeue' && this.attempts.get(task.name) === attempt) this.attempts.set(task.name, attempt - 1)
     }
@@ -630,7 +630,8 @@ function attemptRecord(
   requeued: string,
   bytesDown: number,
 ): AttemptRecord {
-  const o: Outcome = outcome === 'requeue' ? { status: 'failed' } : outcome
+  const o: Omit<Outcome, 'status'> & Pick<AttemptRecord, 'status'> =
+    outcome === 'requeue' ? { status: 'requeued', reason: requeued } : outcome
   return {
     task: task.name,
     line: task.line,
@@ -640,9 +641,9 @@ function attemptRecord(
     durationMs: Date.now() - startedAt,
     exitCode: o.exitCode ?? null,
     signal: o.signal ?? null,
-    status: outcome === 'requeue' ? 'requeued' : o.status,
+    status: o.status,
     bytesUp: o.bytesUp ?? 0,
     bytesDown,
-    reason: outcome === 'requeue' ? requeued : (o.reason ?? ''),
+    reason: o.reason ?? '',
   }
 }
