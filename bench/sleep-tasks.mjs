@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { delayProxy } from './lib/delay-proxy.mjs'
-import { run as exec, runChild, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
+import { ROOT, run as exec, runChild, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
 
 export const section = 'sleep-tasks'
 const ROUNDS = Number(process.env.DISTW_BENCH_ROUNDS ?? 2)
@@ -16,20 +16,37 @@ const perTask = (wallMs) => (((wallMs - IDEAL_MS) * 2) / 200).toFixed(1)
 
 export const title = 'Scheduling slack: 200 × `sleep 0.05`, 2 slots'
 
+// bench/lib/spawn-loop.c built with the machine's C compiler; undefined where there is none.
+async function buildSpawnLoop(dir) {
+  const binary = path.join(dir, 'spawn-loop')
+  try {
+    await exec('cc', ['-O2', '-o', binary, path.join(ROOT, 'bench/lib/spawn-loop.c')])
+    return binary
+  } catch {
+    return undefined
+  }
+}
+
 export async function run() {
   const dir = await tempDir()
+  const spawnLoop = await buildSpawnLoop(dir)
   const tasksFile = path.join(dir, 'tasks.txt')
   await fs.writeFile(tasksFile, 'sleep 0.05\n'.repeat(200))
   const ideal = IDEAL_MS
   // Best of ROUNDS alternating rounds: the load of a shared machine drifts.
   const seq = Array.from({ length: 200 }, (_, i) => `${i}\n`).join('')
   let xargs
+  let c
   let node
   let distw
   for (let round = 0; round < ROUNDS; round++) {
     // The floor of one process per task: xargs only forks, execs and waits.
     const { wallMs } = await exec('xargs', ['-P2', '-I{}', 'sleep', '0.05'], { input: seq })
     if (xargs === undefined || wallMs < xargs) xargs = wallMs
+    if (spawnLoop) {
+      const { stdout } = await exec(spawnLoop, ['200', '2', 'sleep', '0.05'])
+      if (c === undefined || Number(stdout) < c) c = Number(stdout)
+    }
     const n = await runChild('spawn-loop.mjs', { count: 200, parallel: 2, command: ['sleep', '0.05'] })
     if (!node || n.durationMs < node.durationMs) node = n
     const daemon = await startDaemon(['--slots', '2'])
@@ -61,6 +78,11 @@ export async function run() {
     [
       ['ideal (baseline)', secs(ideal), '1.00'],
       ['`xargs -P2 sleep 0.05` (one process per task, nothing else)', secs(xargs), (xargs / ideal).toFixed(3)],
+      [
+        'a C loop of `posix_spawn` (vfork + exec: the least any runner can do here)',
+        c === undefined ? 'no C compiler' : secs(c),
+        c === undefined ? '—' : (c / ideal).toFixed(3),
+      ],
       ['bare Node spawn loop', secs(node.durationMs), (node.durationMs / ideal).toFixed(3)],
       ['distw submit → daemon (loopback)', secs(distw.durationMs), x.toFixed(3)],
       [`distw, link with ${2 * LINK_DELAY_MS} ms round trips, pipelining off`, secs(overLink.off), (overLink.off / ideal).toFixed(3)],
@@ -73,7 +95,7 @@ export async function run() {
   )}
 
 Best of ${ROUNDS} alternating rounds on loopback. Goal: ≤ 1.08 × the ideal — **${x.toFixed(3)}×, ${verdict(x <= 1.08)}**.
-Starting and reaping one \`sleep\` costs ${perTask(xargs)} ms on this machine (xargs), ${perTask(node.durationMs)} ms from Node and
+Starting and reaping one \`sleep\` costs ${c === undefined ? '' : `${perTask(c)} ms from the C loop, `}${perTask(xargs)} ms from xargs, ${perTask(node.durationMs)} ms from Node and
 ${perTask(distw.durationMs)} ms through distw; the goal allows ${perTask(1.08 * ideal)} ms.
 The link rows go through a proxy on loopback that holds each chunk ${LINK_DELAY_MS} ms each way (one round each): with
 pipelining the next task waits on the node behind the running one, so no task waits for an exit → run round trip.`
