@@ -20,15 +20,22 @@ export class LinePrefixer {
     const end = text.lastIndexOf('\n')
     if (end === -1) {
       this.partial = text
-      return this.partial.length > MAX_PARTIAL_CHARS ? this.flush() : true
+      return this.partial.length > MAX_PARTIAL_CHARS ? this.breakLine('') : true
     }
     this.partial = text.slice(end + 1)
     const lines = text.slice(0, end).split('\n')
     return this.write(lines.map((line) => `${this.prefix}${line}\n`).join('')) !== false
   }
 
+  /** Writes what is held; at the task's end, with any bytes left of a character cut short. */
   flush(): boolean {
-    const rest = this.partial + this.decoder.end()
+    return this.breakLine(this.decoder.end())
+  }
+
+  // A line broken at the cap leaves the decoder as it is: the bytes of a character that the last
+  // chunk cut in two stay there, to be joined with the next chunk's.
+  private breakLine(undecoded: string): boolean {
+    const rest = this.partial + undecoded
     this.partial = ''
     if (rest === '') return true
     return this.write(`${this.prefix}${rest}\n`) !== false

@@ -25,6 +25,17 @@ describe('LinePrefixer', () => {
     expect(out.join('').replaceAll('\n', '').length).toBe(40 * 16 * 1024)
   })
 
+  it('breaks a long line of multi-byte characters between characters, never inside one', () => {
+    const out: string[] = []
+    const p = new LinePrefixer('', (text) => void out.push(text))
+    // 3-byte characters in chunks of 10,000 bytes: most chunks end inside a character.
+    const text = Buffer.from('☃'.repeat(100_000))
+    for (let at = 0; at < text.length; at += 10_000) p.push(text.subarray(at, at + 10_000))
+    p.flush()
+    expect(out.length).toBeGreaterThan(1)
+    expect(out.join('').replaceAll('\n', '')).toBe('☃'.repeat(100_000))
+  })
+
   it('reports when the writer asks to slow down', () => {
     const p = new LinePrefixer('', () => false)
     expect(p.push(Buffer.from('line\n'))).toBe(false)
