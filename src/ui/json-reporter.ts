@@ -1,5 +1,7 @@
 // `distw submit --json`: one JSON object per line on stdout for every event of the batch, for CI
-// scripts (`jq`-friendly). Output bytes are given as UTF-8 text (invalid sequences replaced).
+// scripts (`jq`-friendly). Output bytes are given as UTF-8 text (invalid sequences replaced); a
+// character that a chunk boundary cut in two is held back and sent whole with the next event.
+import { StringDecoder } from 'node:string_decoder'
 import type { SubmitObserver, TaskResult } from '../submit/result.js'
 
 /**
@@ -12,16 +14,36 @@ export function jsonReporter(
 ): SubmitObserver & { finished(results: TaskResult[], durationMs: number, exitCode: number): void } {
   const emit = (event: string, fields: Record<string, unknown>): boolean | void =>
     write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`)
+  const decoders = new Map<string, StringDecoder>()
+  // Bytes left of a cut character when an attempt ends are sent as they are (replaced), not joined
+  // with the next attempt's output.
+  const endOutput = (task: string) => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = decoders.get(`${stream}\0${task}`)?.end()
+      decoders.delete(`${stream}\0${task}`)
+      if (rest) emit('task-output', { task, stream, data: rest })
+    }
+  }
   return {
     warning: (message) => emit('warning', { message }),
     nodeAdded: (node, url) => emit('node-added', { node: node.name, id: node.id, url, slots: node.slots }),
     nodeLost: (node, reason) => emit('node-lost', { node: node.name, id: node.id, reason }),
     taskQueued: (task) => emit('task-queued', { task: task.name, line: task.line }),
-    taskStarted: (task, node, attempt) => emit('task-started', { task: task.name, node: node.name, attempt }),
-    taskOutput: (task, stream, data) => {
-      if (emit('task-output', { task: task.name, stream, data: data.toString('utf8') }) === false && drained) return drained()
+    taskStarted: (task, node, attempt) => {
+      endOutput(task.name)
+      emit('task-started', { task: task.name, node: node.name, attempt })
     },
-    taskFinished: (result) => emit('task-finished', { task: result.name, ...result }),
+    taskOutput: (task, stream, data) => {
+      const key = `${stream}\0${task.name}`
+      let decoder = decoders.get(key)
+      if (!decoder) decoders.set(key, (decoder = new StringDecoder('utf8')))
+      const text = decoder.write(data)
+      if (text !== '' && emit('task-output', { task: task.name, stream, data: text }) === false && drained) return drained()
+    },
+    taskFinished: (result) => {
+      endOutput(result.name)
+      emit('task-finished', { task: result.name, ...result })
+    },
     finished: (results, durationMs, exitCode) => {
       const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length
       emit('batch-finished', {
