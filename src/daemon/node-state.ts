@@ -126,7 +126,7 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       percent: t.progress?.percent ?? null,
       text: t.progress?.text ?? '',
       command: t.command,
-      tail: t.tail.toString('utf8'),
+      tail: tailText(t.tail),
       mine: t.client === viewer,
     }))
     const pauseReason = this.pauseReason()
@@ -157,4 +157,14 @@ export class NodeState extends EventEmitter<{ change: [] }> {
     this.version++
     this.emit('change')
   }
+}
+
+/**
+ * The kept end of a task's output as text. The last TAIL_BYTES can begin inside a multi-byte
+ * character; its leftover continuation bytes are dropped rather than shown as U+FFFD.
+ */
+export function tailText(tail: Buffer): string {
+  let start = 0
+  while (start < 3 && start < tail.length && ((tail[start] ?? 0) & 0xc0) === 0x80) start++
+  return tail.subarray(start).toString('utf8')
 }
