@@ -3,6 +3,7 @@
 // character that a chunk boundary cut in two is held back and sent whole with the next event.
 import { StringDecoder } from 'node:string_decoder'
 import type { SubmitObserver, TaskResult } from '../submit/result.js'
+import { TaskStreams } from './task-streams.js'
 
 /**
  * `write` returns false when the reader is behind (like stream.write); task output then waits for
@@ -14,16 +15,13 @@ export function jsonReporter(
 ): SubmitObserver & { finished(results: TaskResult[], durationMs: number, exitCode: number): void } {
   const emit = (event: string, fields: Record<string, unknown>): boolean | void =>
     write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`)
-  const decoders = new Map<string, StringDecoder>()
-  // Bytes left of a cut character when an attempt ends are sent as they are (replaced), not joined
-  // with the next attempt's output.
-  const endOutput = (task: string) => {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const rest = decoders.get(`${stream}\0${task}`)?.end()
-      decoders.delete(`${stream}\0${task}`)
+  const decoders = new TaskStreams(() => new StringDecoder('utf8'))
+  // Bytes left of a cut character when an attempt ends are sent as they are (replaced).
+  const endOutput = (task: string) =>
+    decoders.end(task, (decoder, stream) => {
+      const rest = decoder.end()
       if (rest) emit('task-output', { task, stream, data: rest })
-    }
-  }
+    })
   return {
     warning: (message) => emit('warning', { message }),
     nodeAdded: (node, url) => emit('node-added', { node: node.name, id: node.id, url, slots: node.slots }),
@@ -34,10 +32,7 @@ export function jsonReporter(
       emit('task-started', { task: task.name, node: node.name, attempt })
     },
     taskOutput: (task, stream, data) => {
-      const key = `${stream}\0${task.name}`
-      let decoder = decoders.get(key)
-      if (!decoder) decoders.set(key, (decoder = new StringDecoder('utf8')))
-      const text = decoder.write(data)
+      const text = decoders.get(task.name, stream).write(data)
       if (text !== '' && emit('task-output', { task: task.name, stream, data: text }) === false && drained) return drained()
     },
     taskFinished: (result) => {

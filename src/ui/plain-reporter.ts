@@ -2,6 +2,7 @@
 // the task's name, then one line per finished task and a summary.
 import type { SubmitObserver, TaskResult } from '../submit/result.js'
 import { LinePrefixer } from './line-prefixer.js'
+import { TaskStreams } from './task-streams.js'
 
 export interface PlainReporterStreams {
   /** Like stream.write: returning false means "slow down" and output waits for drained(). */
@@ -14,16 +15,8 @@ export interface PlainReporterStreams {
 export function plainReporter(
   streams: PlainReporterStreams,
 ): SubmitObserver & { summary(results: TaskResult[], durationMs: number): string } {
-  const prefixers = new Map<string, LinePrefixer>()
-  const prefixer = (task: string, stream: 'stdout' | 'stderr'): LinePrefixer => {
-    const key = `${stream}\0${task}`
-    let p = prefixers.get(key)
-    if (!p) {
-      p = new LinePrefixer(`[${task}] `, stream === 'stdout' ? streams.out : streams.err)
-      prefixers.set(key, p)
-    }
-    return p
-  }
+  const prefixers = new TaskStreams((task, stream) => new LinePrefixer(`[${task}] `, stream === 'stdout' ? streams.out : streams.err))
+  const endOutput = (task: string) => prefixers.end(task, (prefixer) => prefixer.flush())
   // By name, not id: a daemon restarted at the same address is the same machine to the reader.
   const lost = new Set<string>()
   return {
@@ -35,16 +28,14 @@ export function plainReporter(
       lost.add(node.name)
       streams.err(`distw: node ${node.name} lost (${reason}); its tasks go back to the queue\n`)
     },
+    taskStarted: (task) => endOutput(task.name),
     // A slow terminal or pipe slows the task itself: the promise holds the connection, then the node.
     taskOutput: (task, stream, data) => {
-      if (prefixer(task.name, stream).push(data) || !streams.drained) return
+      if (prefixers.get(task.name, stream).push(data) || !streams.drained) return
       return streams.drained(stream === 'stdout' ? 'out' : 'err')
     },
     taskFinished: (result) => {
-      for (const stream of ['stdout', 'stderr'] as const) {
-        prefixers.get(`${stream}\0${result.name}`)?.flush()
-        prefixers.delete(`${stream}\0${result.name}`)
-      }
+      endOutput(result.name)
       if (result.status !== 'succeeded') streams.err(`distw: ${result.name} ${result.status}: ${why(result)}\n`)
       // Links, FIFOs and devices the task made are not brought back: said, so a missing output is not a mystery.
       if (result.skipped.length > 0) streams.err(`distw: ${result.name}: not returned: ${notReturned(result.skipped)}\n`)
