@@ -228,6 +228,38 @@ export class Scheduler {
   private pump(): void {
     if (!this.started) return
     clearTimeout(this.wake)
+    this.place()
+    // A kept lease no ready task could use (another slot count or lock) goes back to the node, and its
+    // slots are placed again at once: the release reaches the node before any reservation that follows
+    // on the same connection, and no `free` notice would come for it (we were not refused).
+    if (this.releaseKept() && this.waiting.length > 0) this.place()
+    const live = this.nodes.filter((n) => n.client.connected)
+    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0 && this.expected === 0) {
+      for (const task of this.waiting.splice(0)) this.record(task, { status: 'failed', reason: 'no node left to run it' })
+    }
+    if (this.waiting.length > 0 && live.some((n) => n.refused)) {
+      // Normally a `free` notice wakes us; this only guards against a node that never sends one.
+      this.wake = setTimeout(() => {
+        for (const n of this.nodes) n.refused = false
+        this.pump()
+      }, REFUSAL_FALLBACK_MS)
+    }
+    if (this.waiting.length === 0 && this.running.size === 0) this.finish()
+  }
+
+  /** Gives back every lease the nodes kept for us that no task took; true if there was any. */
+  private releaseKept(): boolean {
+    let released = false
+    for (const n of this.nodes)
+      for (const { lease } of n.kept.splice(0)) {
+        released = true
+        if (n.client.connected) n.client.release(lease)
+      }
+    return released
+  }
+
+  /** Hands ready tasks to nodes with room for them (or to leases they kept for us, or queues them behind). */
+  private place(): void {
     const live = this.nodes.filter((n) => n.client.connected)
     const ready = live.filter((n) => n.probed !== undefined)
     const probing = live.length > ready.length
@@ -278,19 +310,6 @@ export class Scheduler {
       const k = keptFor(node, task)
       void this.launch(task, node, k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined)
     }
-    // A kept lease no ready task could use goes back to the node at once: others may be waiting for it.
-    for (const n of this.nodes) for (const { lease } of n.kept.splice(0)) if (n.client.connected) n.client.release(lease)
-    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0 && this.expected === 0) {
-      for (const task of this.waiting.splice(0)) this.record(task, { status: 'failed', reason: 'no node left to run it' })
-    }
-    if (this.waiting.length > 0 && live.some((n) => n.refused)) {
-      // Normally a `free` notice wakes us; this only guards against a node that never sends one.
-      this.wake = setTimeout(() => {
-        for (const n of this.nodes) n.refused = false
-        this.pump()
-      }, REFUSAL_FALLBACK_MS)
-    }
-    if (this.waiting.length === 0 && this.running.size === 0) this.finish()
   }
 
   /** 'wait' while a dependency is pending; a reason when one failed; undefined when ready. */

@@ -104,6 +104,15 @@ describe('scheduling', () => {
     expect(disjoint(spans)).toBe(true)
   })
 
+  // Issue 19, item 1: the lock task's kept lease fit no later task, was given back, and nothing started.
+  it('a task whose lock differs from the one before it still starts on a 1-slot node', async () => {
+    const node = await spawnDaemon(['--slots', '1'])
+    const dir = await tempDir()
+    const result = await distw(['submit', '-', '--peer', node.peer], { cwd: dir, input: `${json({ lock: 'a', run: 'true' })}\ntrue\n` })
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).toContain('2 tasks: 2 succeeded')
+  })
+
   it('a lock lets one task holding it run per node at once; priority orders ready tasks', async () => {
     const node = await spawnDaemon(['--slots', '3'])
     const dir = await tempDir()
