@@ -16,6 +16,10 @@ const requestId = z
   .max(2 ** 31)
 const taskId = z.string().min(1).max(128)
 const mode = z.int().min(0).max(0o7777)
+/** A variable name as POSIX shells take it: anything else (`=`, NUL, empty) would set another name or fail only at spawn. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const envName = z.string().max(1024).regex(ENV_NAME, 'a variable name is letters, digits and _, not starting with a digit')
+const envValue = text.refine((v) => !v.includes('\0'), 'a variable value cannot contain NUL')
 
 const message = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.strictObject({ v: z.literal(PROTOCOL_VERSION), type: z.literal(type), ...shape })
@@ -81,7 +85,7 @@ export const Run = message('run', {
   task: taskId,
   name,
   command: Command,
-  env: z.record(z.string().max(1024), text).refine((e) => Object.keys(e).length <= MAX_ENV_VARS, 'too many env vars'),
+  env: z.record(envName, envValue).refine((e) => Object.keys(e).length <= MAX_ENV_VARS, 'too many env vars'),
   files: z.array(InputFile).max(MAX_FILES_PER_TASK),
   outputs: z.array(wirePath).max(1024),
   timeoutMs: count.optional(),

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
 import { Discovery, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
-import { parseTasks, resolveAllInputs, TaskFileError, topoOrder, type TaskSpec } from '../tasks/index.js'
+import { checkTaskSpecs, parseTasks, resolveAllInputs, TaskFileError, topoOrder, type TaskSpec } from '../tasks/index.js'
 import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
 import { BatchNodes } from './batch-nodes.js'
@@ -84,9 +84,11 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const started = performance.now()
   const cwd = path.resolve(options.cwd ?? process.cwd())
   const source = options.source ?? 'tasks'
-  // Tasks given as objects get the same graph checks (duplicates, unknown `after`, cycles) as parsed ones.
+  // Tasks given as objects get the same value and graph checks (names, env, duplicates, cycles) as parsed ones.
   const tasks =
-    typeof options.tasks === 'string' ? await parsed(options.tasks, cwd, source) : (topoOrder(options.tasks, source), options.tasks)
+    typeof options.tasks === 'string'
+      ? await parsed(options.tasks, cwd, source)
+      : (checkTaskSpecs(options.tasks, source), topoOrder(options.tasks, source), options.tasks)
   const inputs = await resolveAllInputs(tasks, cwd, source)
   if (options.resume && options.joblog === undefined)
     throw new UserError('--resume needs --joblog FILE', 'name the job log of the earlier run')

@@ -2,6 +2,7 @@
 // graph, and resolving each task's inputs against the submit folder.
 export { parseTasks } from './parse.js'
 export { topoOrder } from './graph.js'
+export { checkTaskSpecs } from './line-checks.js'
 export { resolveInputs, resolveAllInputs, type ResolvedInput } from './inputs.js'
 export { parseDuration, MAX_TIMER_MS } from './duration.js'
 export { parseSize } from './size.js'

@@ -6,6 +6,8 @@ import { MAX_TIMER_MS, parseDuration } from './duration.js'
 import { ENV_NAME, taskNameProblem } from './names.js'
 import { patternProblem } from './patterns.js'
 import { parseSize } from './size.js'
+import type { TaskSpec } from './spec.js'
+import { TaskFileError, type TaskProblem } from './task-file-error.js'
 
 export type Report = (path: readonly (string | number)[], message: string) => void
 
@@ -131,4 +133,19 @@ function checkText(path: (string | number)[], s: string, report: Report): void {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * The value checks of a task line, applied to tasks given as objects (the programmatic API), so they are
+ * refused before anything starts exactly as the same task written as a line would be.
+ */
+export function checkTaskSpecs(tasks: readonly TaskSpec[], source: string): void {
+  const problems: TaskProblem[] = []
+  for (const task of tasks) {
+    const { command, timeoutMs: _ms, requires, ...rest } = task
+    const { memory: _m, cpus: _c, ...textRequires } = requires
+    const line: Record<string, unknown> = { ...rest, ...command, requires: textRequires }
+    checkLineValues(line, (at, message) => problems.push({ line: task.line, message: `field "${at.join('.')}": ${message}` }))
+  }
+  if (problems.length > 0) throw new TaskFileError(source, problems)
 }

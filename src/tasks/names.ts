@@ -4,7 +4,8 @@ export const MAX_NAME_CHARS = 200
 // A task's name becomes a folder name, and most file systems cap a name at 255 bytes.
 export const MAX_NAME_BYTES = 255
 
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+// One rule for variable names, the wire's (a task line that passes here is never refused by a node).
+export { ENV_NAME } from '../protocol/index.js'
 
 // Short ASCII names, which need none of the checks below (not "." or "..", ≤ 200 bytes): the usual case.
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+@:-]{0,199}$/

@@ -143,3 +143,28 @@ export async function runOne(
     client.close()
   }
 }
+
+/** Every frame a raw socket receives until it closes (or the time runs out), and the close code (-1: still open). */
+export function framesUntilClose(ws: WebSocket, timeoutMs = 20_000): Promise<{ frames: Message[]; code: number }> {
+  const frames: Message[] = []
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ frames, code: -1 }), timeoutMs)
+    ws.on('message', (data) => {
+      try {
+        frames.push(decodeFrame(data as Buffer))
+      } catch {
+        // not a frame the test cares about
+      }
+    })
+    ws.once('close', (code) => (clearTimeout(timer), resolve({ frames, code })))
+  })
+}
+
+/** A lease on a raw authenticated socket. */
+export async function reserveRaw(ws: WebSocket): Promise<string> {
+  const reply = nextFrame(ws)
+  send(ws, { type: 'reserve', id: 1, slots: 1 })
+  const r = await reply
+  if (r.type !== 'reserved') throw new Error(`got ${r.type}`)
+  return r.lease
+}
