@@ -1,7 +1,7 @@
 // Flags shared by every client command (submit, peers, top, status): how to find and reach nodes.
 // Defined once here so the commands cannot drift apart.
 import { Flags } from '@oclif/core'
-import { DEFAULT_PORT } from './daemon/daemon.js'
+import { DEFAULT_PORT } from './protocol/index.js'
 import type { DiscoveryOptions } from './discovery/discovery.js'
 import { peersFrom } from './discovery/static-peers.js'
 import { parseDuration } from './tasks/duration.js'

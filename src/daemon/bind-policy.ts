@@ -1,15 +1,7 @@
 // Without a shared secret anyone who can reach the port can run commands here, so a node without one
 // listens on loopback only; a LAN address without a secret takes an explicit --insecure.
-import { isIP } from 'node:net'
+import { isLoopback } from '../protocol/index.js'
 import { UserError } from '../errors.js'
-
-/** True for 127.0.0.0/8, ::1, localhost (and IPv4-mapped loopback). */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
-  if (h === 'localhost' || h === '::1') return true
-  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/.exec(h)?.[1]
-  return v4 !== undefined && isIP(v4) === 4 && v4.startsWith('127.')
-}
 
 /** Throws when the bind would expose an unauthenticated node; returns a line to tell the user otherwise. */
 export function checkBind(host: string, hasSecret: boolean, insecure: boolean): string | undefined {

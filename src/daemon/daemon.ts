@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { WebSocketServer } from 'ws'
-import { LEASE_TTL_MS, MAX_FRAME_BYTES, type NodeInfo } from '../protocol/index.js'
+import { DEFAULT_PORT, LEASE_TTL_MS, MAX_FRAME_BYTES, nodeUrl, type NodeInfo } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
 import { keepAlive } from '../transfer/heartbeat.js'
 import { wsUsesBufferutil } from '../transfer/native.js'
@@ -80,7 +80,6 @@ export interface RunningDaemon {
   close(): Promise<void>
 }
 
-export const DEFAULT_PORT = 7420
 export const DEFAULT_SUBMITTER_GRACE_MS = 10_000
 export const DEFAULT_CACHE_BYTES = 10 * 1024 ** 3
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 ** 3
@@ -215,7 +214,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     info,
     host,
     port,
-    url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: nodeUrl(host, port),
     workDir,
     policyState: () => node.policy.policyState(),
     async close() {

@@ -3,7 +3,7 @@
 // node still works for submitters that name it with --peer.
 import { Bonjour } from 'bonjour-service'
 import dgram from 'node:dgram'
-import { decodeDatagram, encodeDatagram, encodeTxt, MDNS_SERVICE_TYPE, type NodeInfo } from '../protocol/index.js'
+import { decodeDatagram, encodeDatagram, encodeTxt, isLoopback, MDNS_SERVICE_TYPE, type NodeInfo } from '../protocol/index.js'
 
 export interface AnnounceOptions {
   info: NodeInfo
@@ -91,8 +91,4 @@ function publishMdns(options: AnnounceOptions): Bonjour {
   })
   service.on('error', (error: Error) => options.log('mdns error', { error: error.message }))
   return bonjour
-}
-
-export function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address === 'localhost'
 }

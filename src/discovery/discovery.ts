@@ -6,8 +6,16 @@
 import { Bonjour, type Browser, type Service } from 'bonjour-service'
 import dgram from 'node:dgram'
 import { EventEmitter } from 'node:events'
-import { DEFAULT_PORT } from '../daemon/daemon.js'
-import { decodeDatagram, decodeTxt, encodeDatagram, MDNS_SERVICE_TYPE, type DiscoveryAnswer, type NodeInfo } from '../protocol/index.js'
+import {
+  decodeDatagram,
+  decodeTxt,
+  DEFAULT_PORT,
+  encodeDatagram,
+  MDNS_SERVICE_TYPE,
+  nodeUrl,
+  type DiscoveryAnswer,
+  type NodeInfo,
+} from '../protocol/index.js'
 import { broadcastAddresses } from './broadcast-addresses.js'
 import { resolveTargets, staticTargets, type StaticTarget } from './static-peers.js'
 
@@ -189,7 +197,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         info: answer.node,
         address,
         port: answer.port,
-        url: `ws://${address}:${answer.port}`,
+        url: nodeUrl(address, answer.port),
         free: answer.free,
         via: [via],
         addresses: [address],

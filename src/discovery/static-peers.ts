@@ -2,7 +2,7 @@
 // by unicast UDP so that `distw peers` can show what they offer.
 import { lookup } from 'node:dns/promises'
 import { UserError } from '../errors.js'
-import { peerUrl } from '../submit/peer-address.js'
+import { peerUrl } from './peer-address.js'
 
 export interface StaticTarget {
   text: string

@@ -3,6 +3,9 @@
 
 export const PROTOCOL_VERSION = 1
 
+/** The TCP port a node listens on and a peer address without `:PORT` means; discovery probes go there too. */
+export const DEFAULT_PORT = 7420
+
 /** Size of one file chunk (blob upload or returned file). */
 export const CHUNK_BYTES = 1024 * 1024
 

@@ -4,7 +4,7 @@
 // backoff, for a while: until then the tasks that need it wait instead of failing.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { DiscoveredNode } from '../discovery/discovery.js'
-import type { NodeClient } from './node-client.js'
+import type { NodeClient } from '../client/node-client.js'
 import type { Scheduler } from './scheduler.js'
 
 export interface BatchNodesOptions {

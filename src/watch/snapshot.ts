@@ -1,7 +1,7 @@
 // One look at each node (`distw status`): connect as a monitor, take the first state, hang up.
 import { ExternalError } from '../errors.js'
-import { peerUrl } from '../submit/peer-address.js'
-import { WatchClient, type NodeStateMessage } from './watch-client.js'
+import { peerUrl } from '../discovery/peer-address.js'
+import { WatchClient, type NodeStateMessage } from '../client/watch-client.js'
 
 export type NodeSnapshot =
   { peer: string; reachable: true; state: Omit<NodeStateMessage, 'v' | 'type'> } | { peer: string; reachable: false; error: string }

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { rawClient } from '../helpers/raw-client.js'
 
 let daemon: RunningDaemon | undefined

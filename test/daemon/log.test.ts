@@ -5,7 +5,7 @@ import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { openDaemonLog } from '../../src/daemon/log.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { spawnDaemon, tempDir } from '../helpers/cli.js'
 
 // Collects what a log wrote to a stream.

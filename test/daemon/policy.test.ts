@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { NodePolicy, parseHours, withinHours, type PolicyEnvironment } from '../../src/daemon/policy.js'
 import { policyFromFlags } from '../../src/daemon/policy-flags.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { distw, tempDir } from '../helpers/cli.js'
-import { WatchClient, type NodeStateMessage } from '../../src/watch/watch-client.js'
+import { WatchClient, type NodeStateMessage } from '../../src/client/watch-client.js'
 import { within } from '../helpers/wait.js'
 
 // A clock set by the test (local time) and a load the test sets.

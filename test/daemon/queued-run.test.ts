@@ -3,7 +3,7 @@
 // have the lease: someone else waits, it was cancelled, the lease runs nothing of ours, or a run already waits.
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
-import { LeaseNotHeld, NodeClient } from '../../src/submit/node-client.js'
+import { LeaseNotHeld, NodeClient } from '../../src/client/node-client.js'
 import { snapshotNodes } from '../../src/watch/snapshot.js'
 
 let daemon: RunningDaemon | undefined

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 
 let daemon: RunningDaemon | undefined

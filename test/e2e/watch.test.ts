@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { clientName } from '../../src/submit/client-name.js'
-import { NodeClient } from '../../src/submit/node-client.js'
-import { WatchClient, type NodeStateMessage } from '../../src/watch/watch-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
+import { WatchClient, type NodeStateMessage } from '../../src/client/watch-client.js'
 
 let daemon: RunningDaemon | undefined
 const closers: (() => void)[] = []

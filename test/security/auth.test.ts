@@ -2,7 +2,7 @@
 // replayed handshake fails, failures are rate-limited, and the client checks the node's identity too.
 import { describe, expect, it } from 'vitest'
 import { computeProof, newNonce, proofMatches } from '../../src/protocol/index.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { closed, marker, nextFrame, node, open, SECRET, send, stillServes } from './harness.js'
 
 describe('authentication', () => {

@@ -8,7 +8,7 @@ import { afterEach, expect } from 'vitest'
 import { WebSocket, type ClientOptions } from 'ws'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { computeProof, decodeFrame, encodeFrame, newNonce, type Message, type Outgoing } from '../../src/protocol/index.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 
 const daemons: RunningDaemon[] = []

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { CHUNK_BYTES } from '../../src/protocol/index.js'
-import { InputChanged, NodeClient } from '../../src/submit/node-client.js'
+import { InputChanged, NodeClient } from '../../src/client/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { tempDir } from '../helpers/cli.js'
 

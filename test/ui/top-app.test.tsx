@@ -3,7 +3,7 @@
 import { render } from 'ink-testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
-import { NodeClient } from '../../src/submit/node-client.js'
+import { NodeClient } from '../../src/client/node-client.js'
 import { discoveredNodes, staticPeers } from '../../src/ui/top/node-source.js'
 import { TopApp } from '../../src/ui/top/TopApp.js'
 

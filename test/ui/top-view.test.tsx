@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { RunningTask } from '../../src/protocol/index.js'
 import { TopModel } from '../../src/ui/top/model.js'
 import { TopView, type TopViewProps } from '../../src/ui/top/TopView.js'
-import type { NodeStateMessage } from '../../src/watch/watch-client.js'
+import type { NodeStateMessage } from '../../src/client/watch-client.js'
 
 const strip = (text: string | undefined) => (text ?? '').replace(/\x1b\[[0-9;]*m/g, '')
 

@@ -1,7 +1,7 @@
 // What `distw top` knows, kept outside React: one entry per node with its latest state. Updates only
 // touch this model; the view (rows, totals) is derived from it at most a few times a second.
 import type { NodeInfo } from '../../protocol/index.js'
-import type { NodeStateMessage } from '../../watch/watch-client.js'
+import type { NodeStateMessage } from '../../client/watch-client.js'
 
 export type NodeStatus = 'connecting' | 'idle' | 'busy' | 'draining' | 'lost'
 

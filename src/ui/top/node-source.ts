@@ -1,7 +1,7 @@
 // Where `distw top` learns which nodes exist: the --peer list (or DISTW_PEERS), else discovery on the LAN.
 import { EventEmitter } from 'node:events'
 import { Discovery, type DiscoveredNode, type DiscoveryOptions } from '../../discovery/discovery.js'
-import { peerUrl } from '../../submit/peer-address.js'
+import { peerUrl } from '../../discovery/peer-address.js'
 
 export interface NodeAddress {
   /** Stable identity of the node in this source (the address for static peers, the node id for discovery). */

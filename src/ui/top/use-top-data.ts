@@ -1,7 +1,7 @@
 // Fetches for `distw top`: one watch connection per node from the source (reconnecting to lost ones),
 // states folded into a TopModel, and a view handed to React at most every intervalMs — never per message.
 import { useEffect, useRef, useState } from 'react'
-import { WatchClient } from '../../watch/watch-client.js'
+import { WatchClient } from '../../client/watch-client.js'
 import { throughput, TopModel, type TaskRow, type TopView } from './model.js'
 import type { NodeAddress, NodeSource } from './node-source.js'
 

@@ -2,7 +2,7 @@
 // snapshots until the connection ends. Used by `distw top` and `distw status`.
 import { EventEmitter } from 'node:events'
 import { ProtocolError, type Message, type MessageOf, type NodeInfo } from '../protocol/index.js'
-import { connectChannel } from '../submit/connect-channel.js'
+import { connectChannel } from './connect-channel.js'
 import type { Channel } from '../transfer/channel.js'
 
 export type NodeStateMessage = MessageOf<'state'>

@@ -1,6 +1,6 @@
 // Turns what a user writes for a node (`host`, `host:port`, `[v6]:port`, `ws://…`) into a WebSocket URL.
 import { UserError } from '../errors.js'
-import { DEFAULT_PORT } from '../daemon/daemon.js'
+import { DEFAULT_PORT, nodeUrl } from '../protocol/index.js'
 
 export function peerUrl(peer: string): string {
   const text = peer.trim()
@@ -15,5 +15,5 @@ export function peerUrl(peer: string): string {
   const host = match?.[1] ?? match?.[2]
   const port = match?.[3] === undefined ? DEFAULT_PORT : Number(match[3])
   if (!match || !host || port < 1 || port > 65535) throw bad()
-  return checked(`ws://${host.includes(':') ? `[${host}]` : host}:${port}`)
+  return checked(nodeUrl(host, port))
 }

@@ -2,7 +2,7 @@
 // to write; never a URL that fails later.
 import { describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
-import { peerUrl } from '../../src/submit/peer-address.js'
+import { peerUrl } from '../../src/discovery/peer-address.js'
 import { distw } from '../helpers/cli.js'
 
 describe('peer addresses', () => {
