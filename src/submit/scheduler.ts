@@ -429,7 +429,8 @@ export class Scheduler {
       if (retry) this.tried.set(task.name, (this.tried.get(task.name) ?? new Set()).add(client))
       this.waiting.unshift(task)
     } else {
-      output.flush()
+      // Not awaited: the held output goes to the terminal while the task's record is written.
+      void output.flush()
       this.record(
         task,
         outcome === 'requeue'

@@ -98,7 +98,7 @@ describe('watch stream', () => {
     const watcher = await WatchClient.connect(daemon.url, { client: 'x@y' })
     const lost = new Promise<string>((resolve) => watcher.once('lost', resolve))
     // A watcher has no reserve(); speak through the submitter's client to send it over a watch-role socket.
-    ;(watcher as unknown as { channel: { send(m: object): Promise<void> } }).channel.send({ type: 'reserve', id: 1, slots: 1 })
+    void (watcher as unknown as { channel: { send(m: object): Promise<void> } }).channel.send({ type: 'reserve', id: 1, slots: 1 })
     expect(await lost).toMatch(/closed/)
 
     const submitter = await NodeClient.connect(daemon.url, { client: 'x@y' })
@@ -107,7 +107,7 @@ describe('watch stream', () => {
         if (!submitter.connected) resolve(clearInterval(timer))
       }, 20)
     })
-    ;(submitter as unknown as { channel: { send(m: object): Promise<void> } }).channel.send({ type: 'watch' })
+    void (submitter as unknown as { channel: { send(m: object): Promise<void> } }).channel.send({ type: 'watch' })
     await closed
     expect(submitter.lostReason).toMatch(/closed/)
   })
