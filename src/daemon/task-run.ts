@@ -2,8 +2,7 @@
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
 import { constants } from 'node:fs'
 import path from 'node:path'
-import picomatch from 'picomatch'
-import { ProtocolError, type MessageOf } from '../protocol/index.js'
+import { globMatcher, ProtocolError, type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
 import { clearForNewFile, mkdirsNoFollow } from '../transfer/no-follow.js'
@@ -97,7 +96,7 @@ export async function runTask(
     const failure = guard.exceeded ?? (result.exitCode !== 0 ? await diskFullNote(dir) : undefined)
     if (failure !== undefined) result = { ...result, startError: failure }
     if (!signal.aborted && guard.exceeded === undefined) {
-      const wanted = run.outputs.length === 0 ? () => true : picomatch(run.outputs, { dot: true })
+      const wanted = run.outputs.length === 0 ? () => true : globMatcher(run.outputs)
       changes = diff(before, await snapshotQuick(dir), wanted)
       for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
     }

@@ -21,6 +21,8 @@ export const MAX_PATH_CHARS = 4096
 export const MAX_ARGV = 10_000
 export const MAX_ENV_VARS = 1_000
 export const MAX_STRING_CHARS = 256 * 1024
+/** Globs in one task's `outputs` (each also bounded by glob.ts). */
+export const MAX_OUTPUT_GLOBS = 1024
 
 /** How long a granted but unused reservation lives before the node takes it back. */
 export const LEASE_TTL_MS = 30_000

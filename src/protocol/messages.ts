@@ -1,7 +1,17 @@
 // Every message that crosses the wire, as one zod schema each. Types are derived from the schemas, so
 // the validator and the type cannot drift apart. Objects are strict: an unknown field is a bad frame.
 import { z } from 'zod'
-import { MAX_ARGV, MAX_ENV_VARS, MAX_FILES_PER_TASK, MAX_PATH_CHARS, MAX_STRING_CHARS, NONCE_BYTES, PROTOCOL_VERSION } from './limits.js'
+import { globListProblem, globProblem } from './glob.js'
+import {
+  MAX_ARGV,
+  MAX_ENV_VARS,
+  MAX_FILES_PER_TASK,
+  MAX_OUTPUT_GLOBS,
+  MAX_PATH_CHARS,
+  MAX_STRING_CHARS,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+} from './limits.js'
 
 const bytes = z.custom<Buffer>((value) => Buffer.isBuffer(value), 'expected binary data')
 const nonce = bytes.refine((b) => b.length === NONCE_BYTES, `nonce must be ${NONCE_BYTES} bytes`)
@@ -77,6 +87,19 @@ export const Blob = message('blob', { digest, offset: count, data: bytes, final:
 export const InputFile = z.strictObject({ path: wirePath, digest, mode })
 export type InputFile = z.infer<typeof InputFile>
 
+// An `outputs` glob (glob.ts): bounded so that matching a task's files can never stall the node.
+const outputGlob = wirePath.superRefine((glob, ctx) => {
+  const problem = globProblem(glob)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `glob ${problem}` })
+})
+const outputGlobs = z
+  .array(outputGlob)
+  .max(MAX_OUTPUT_GLOBS)
+  .superRefine((globs, ctx) => {
+    const problem = globListProblem(globs)
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `the globs ${problem}` })
+  })
+
 export const Command = z.union([z.strictObject({ shell: text.min(1) }), z.strictObject({ argv: z.array(text).min(1).max(MAX_ARGV) })])
 export type Command = z.infer<typeof Command>
 
@@ -87,7 +110,7 @@ export const Run = message('run', {
   command: Command,
   env: z.record(envName, envValue).refine((e) => Object.keys(e).length <= MAX_ENV_VARS, 'too many env vars'),
   files: z.array(InputFile).max(MAX_FILES_PER_TASK),
-  outputs: z.array(wirePath).max(1024),
+  outputs: outputGlobs,
   timeoutMs: count.optional(),
   // Claim reuse (HTCondor's): keep the lease when this task ends, for the submitter's next task.
   keep: z.boolean().optional(),

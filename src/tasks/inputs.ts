@@ -4,6 +4,7 @@ import fs, { type Dirent, type Stats } from 'node:fs'
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { glob, isDynamicPattern, type FileSystemAdapter } from 'tinyglobby'
+import { coarseGlobs, globMatcher } from '../protocol/index.js'
 import { UserError } from '../errors.js'
 import { patternProblem } from './patterns.js'
 import type { TaskSpec } from './spec.js'
@@ -147,7 +148,9 @@ class Resolver {
   private async globEntry(entry: string, out: EntryResult): Promise<void> {
     let matches: string[]
     try {
-      matches = await glob(entry, {
+      // Crawled with wildcards picomatch matches in linear time, then matched exactly by globMatcher.
+      const exact = globMatcher([entry])
+      const crawled = await glob(coarseGlobs(entry), {
         cwd: this.baseDir,
         dot: true,
         onlyFiles: false,
@@ -157,6 +160,7 @@ class Resolver {
         followSymbolicLinks: false,
         fs: globFs,
       })
+      matches = crawled.filter((m) => exact(m.endsWith('/') ? m.slice(0, -1) : m))
     } catch (err) {
       out.problems.push(`input ${JSON.stringify(entry)}: ${describeFsError(err)}`)
       return

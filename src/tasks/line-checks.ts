@@ -2,6 +2,7 @@
 // that can be folder names, paths that stay inside the folder, durations, sizes, variable names.
 // Each check looks only at values of the right type, so it can run even when zod rejected other fields,
 // and every problem of a line is reported at once.
+import { globListProblem, MAX_OUTPUT_GLOBS } from '../protocol/index.js'
 import { MAX_TIMER_MS, parseDuration } from './duration.js'
 import { ENV_NAME, taskNameProblem } from './names.js'
 import { patternProblem } from './patterns.js'
@@ -111,6 +112,10 @@ function checkPatterns(field: 'inputs' | 'outputs', value: unknown, report: Repo
       const p: unknown = value[i]
       if (typeof p === 'string') checkPattern([field, i], p, report)
     }
+    // The node matches a task's files against all its outputs at once: their wildcards are bounded together.
+    const problem = field === 'outputs' ? globListProblem(value.filter((p): p is string => typeof p === 'string')) : undefined
+    if (problem !== undefined) report([field], `the globs ${problem}`)
+    if (field === 'outputs' && value.length > MAX_OUTPUT_GLOBS) report([field], `more than ${MAX_OUTPUT_GLOBS} globs`)
   }
 }
 

@@ -111,9 +111,11 @@ export async function runOne(
     command: { shell: string } | { argv: string[] }
     env?: Record<string, string>
     files?: { path: string; digest: string; mode: number }[]
+    outputs?: string[]
     timeoutMs?: number
   },
   secret?: Buffer,
+  onStarted?: () => void,
 ) {
   const client = await NodeClient.connect(d.url, { client: 'test', secret })
   try {
@@ -128,10 +130,11 @@ export async function runOne(
         command: run.command,
         env: run.env ?? {},
         files: run.files ?? [],
-        outputs: [],
+        outputs: run.outputs ?? [],
         ...(run.timeoutMs ? { timeoutMs: run.timeoutMs } : {}),
       },
       {
+        ...(onStarted ? { onStarted } : {}),
         onOutput: (_s, data) => {
           output += data.toString()
         },
