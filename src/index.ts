@@ -9,6 +9,10 @@ import ConfigShow from './commands/config/show.js'
 import DaemonInstall from './commands/daemon/install.js'
 import DaemonStatus from './commands/daemon/status.js'
 import DaemonUninstall from './commands/daemon/uninstall.js'
+import PoolNew from './commands/pool/new.js'
+import PoolJoin from './commands/pool/join.js'
+import PoolShow from './commands/pool/show.js'
+import PoolLeave from './commands/pool/leave.js'
 
 export const COMMANDS = {
   daemon: Daemon,
@@ -21,4 +25,8 @@ export const COMMANDS = {
   'daemon:uninstall': DaemonUninstall,
   'daemon:status': DaemonStatus,
   'config:show': ConfigShow,
+  'pool:new': PoolNew,
+  'pool:join': PoolJoin,
+  'pool:show': PoolShow,
+  'pool:leave': PoolLeave,
 }

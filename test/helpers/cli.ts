@@ -18,6 +18,9 @@ const folders = new Set<string>()
 // Caches the CLI keeps between runs (submit's digest cache), for this test file only.
 const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'distw-cache-home-'))
 afterAll(() => rmSync(cacheHome, { recursive: true, force: true }))
+// The config folder (config.json, the pool secret) of the CLI this test file runs: never the user's.
+const configHome = mkdtempSync(path.join(os.tmpdir(), 'distw-config-home-'))
+afterAll(() => rmSync(configHome, { recursive: true, force: true }))
 
 afterEach(async () => {
   await stopAll(children)
@@ -45,7 +48,8 @@ export function distw(args: string[], options: { cwd?: string; input?: string; e
     reject: false,
     // DISTW_WAIT=0: a submit without --peer does not wait for LAN discovery before using its local node.
     // XDG_CACHE_HOME: submit's digest cache goes to a folder of this test file's, not the user's ~/.cache.
-    env: { DISTW_WAIT: '0', XDG_CACHE_HOME: cacheHome, ...options.env, CI: 'true', NO_COLOR: '1' },
+    // XDG_CONFIG_HOME: no pool secret or config file but the test's own.
+    env: { DISTW_WAIT: '0', XDG_CACHE_HOME: cacheHome, XDG_CONFIG_HOME: configHome, ...options.env, CI: 'true', NO_COLOR: '1' },
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   })
   children.add(child)
@@ -72,7 +76,7 @@ export async function spawnDaemon(
   const child = execa(...commandLine(['daemon', '--port', '0', '--work-dir', workDir, '--allow-root', ...args], options.bin), {
     reject: false,
     buffer: false,
-    env: { ...options.env, CI: 'true' },
+    env: { XDG_CONFIG_HOME: configHome, ...options.env, CI: 'true' },
   })
   children.add(child)
   void child.finally(() => children.delete(child))
