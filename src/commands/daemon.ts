@@ -57,6 +57,11 @@ export default class Daemon extends BaseCommand {
     'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
     'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
     evict: Flags.boolean({ description: 'also stop running tasks while the policy says paused (default: they finish)' }),
+    // A task's whole process tree lives in a cgroup where the node can make one: it can be capped too.
+    'task-memory': Flags.string({ description: "cap each task's memory, e.g. 4G (cgroup v2 memory.max; refused where there is none)" }),
+    'task-cpus': Flags.string({
+      description: "cap each task's CPU time in cores, e.g. 1.5 (cgroup v2 cpu.max; refused where there is none)",
+    }),
     config: Flags.string({ description: 'config file (default: ~/.config/distw/config.json); flags > DISTW_* env > file' }),
     // Logs (issue #8): one line per event.
     'log-file': Flags.string({ description: 'append the log to this file instead of standard error' }),
@@ -84,6 +89,10 @@ export default class Daemon extends BaseCommand {
       evict: flags.evict,
     })
     const cacheBytes = sizeFlag('cache-size', flags['cache-size'])
+    const taskCaps = {
+      memoryBytes: flags['task-memory'] === undefined ? undefined : sizeFlag('task-memory', flags['task-memory']),
+      cpus: flags['task-cpus'] === undefined ? undefined : cpusFlag(flags['task-cpus']),
+    }
     // Every flag value is checked before the root refusal (in daemonSecurityOptions), so a typo is a usage error.
     const security = await daemonSecurityOptions(flags)
     const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
@@ -103,6 +112,7 @@ export default class Daemon extends BaseCommand {
       ...(flags['kill-grace'] === undefined ? {} : { killGraceMs: flags['kill-grace'] }),
       ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
       cacheBytes,
+      taskCaps,
     })
     process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
     await new Promise<void>((resolve) => {
@@ -122,4 +132,12 @@ function sizeFlag(flag: string, value: string): number {
   } catch (error) {
     throw new UserError(`--${flag}: ${(error as Error).message}`)
   }
+}
+
+// --task-cpus: cores a task may use, 0.01 at least (cpu.max has a floor of 1 ms a 100 ms period).
+function cpusFlag(value: string): number {
+  const cpus = Number(value)
+  if (!Number.isFinite(cpus) || cpus < 0.01 || cpus > 65536)
+    throw new UserError(`--task-cpus ${value} is not a number of cores`, 'e.g. --task-cpus 1.5')
+  return cpus
 }

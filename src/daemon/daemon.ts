@@ -23,7 +23,8 @@ import { baseEnv } from './env.js'
 import { NodeState } from './node-state.js'
 import { Session, type NodeContext } from './session.js'
 import { SlotTable } from './slots.js'
-import { forgetRemoval, removeIfKilled, warmUpSpawnHelper } from './spawn-helper-client.js'
+import { cgroupIfKilled, forgetRemoval, removeIfKilled, warmUpSpawnHelper } from './spawn-helper-client.js'
+import { openTaskTree, type TaskCaps } from './task-tree.js'
 import { TaskFolders } from './task-folders.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
@@ -65,6 +66,13 @@ export interface DaemonOptions {
   announce?: { mdns: boolean; broadcast: boolean }
   /** When new tasks are accepted (hours, load, daily budget); running tasks are never stopped by it. */
   nodePolicy?: PolicyOptions
+  /**
+   * false: find a task's processes by the marker variable only, even where a cgroup could be made
+   * (the fallback, for tests; `DISTW_NO_CGROUP=1` does the same).
+   */
+  cgroups?: boolean
+  /** Per-task memory and CPU caps (cgroup v2 with those controllers, else the daemon does not start). */
+  taskCaps?: TaskCaps
   /** Clock and load source for the policy (tests inject them). */
   policyEnvironment?: PolicyEnvironment
 }
@@ -117,9 +125,19 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     }
     throw error
   }
-  const { folders, store } = await openFolders().catch(giveUp)
+  const id = randomUUID()
+  const tree = await openTaskTree(id, {
+    ...(options.cgroups === undefined ? {} : { cgroups: options.cgroups }),
+    ...(options.taskCaps === undefined ? {} : { caps: options.taskCaps }),
+  }).catch(giveUp)
+  if (tree.dir !== undefined) cgroupIfKilled(tree.dir)
+  const closeTree = async (): Promise<void> => {
+    await tree.close()
+    if (tree.dir !== undefined) cgroupIfKilled(tree.dir, true)
+  }
+  const { folders, store } = await openFolders().catch(async (error: unknown) => (await closeTree(), giveUp(error)))
   const info: NodeInfo = {
-    id: randomUUID(),
+    id,
     name: options.name ?? os.hostname(),
     version: VERSION,
     os: process.platform,
@@ -141,6 +159,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       slots,
       () => node.policy.pauseReason(),
       () => ({ usedBytes: store.usedBytes, capBytes: Math.min(cacheCap, Number.MAX_SAFE_INTEGER) }),
+      tree.info,
     ),
     store,
     log,
@@ -153,6 +172,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       killGraceMs: options.killGraceMs ?? 2000,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       baseEnv: baseEnv(info.name),
+      tree,
       policy: new TaskPolicy(options.policy),
       maxTaskDiskBytes: options.maxTaskDiskBytes,
     },
@@ -191,6 +211,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     })
   }).catch(async (error: unknown) => {
     await store.close()
+    await closeTree()
     return giveUp(error)
   })
   const port = (server.address() as AddressInfo).port
@@ -204,6 +225,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     reflinks: store.reflinks,
     bufferutil: wsUsesBufferutil(),
     auth: options.secret ? 'hmac' : 'none',
+    tree: tree.info.method,
+    ...(tree.info.note === undefined ? {} : { treeNote: tree.info.note }),
   })
   if (bindNote) log(bindNote)
   const announcer = options.announce
@@ -226,6 +249,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       await new Promise<void>((resolve) => server.close(() => resolve()))
       // Let the tasks killed by the terminated sessions remove their folders.
       await waitForEmpty(folders.root, 5000)
+      await closeTree()
       await folders.close()
       await store.close()
       await unlockWorkDir()

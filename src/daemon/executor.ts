@@ -1,17 +1,22 @@
 // The one place a task's process is started, through the spawn helper (spawn-helper.mjs: forking from
 // the daemon itself cost more, and blocked it, as its heap grew). The task runs in its own process group
-// so that a timeout or a cancel can end everything it started: signalling only the direct child would
-// leave a grandchild holding stdout, keeping the task "running" (shared STACK-NOTES). A shell line
+// and its own tree (a cgroup, or a marker variable: task-tree.ts) so that its end, a timeout or a cancel
+// ends everything it started, `setsid` children included: signalling only the direct child would leave
+// a grandchild holding stdout, keeping the task "running" (shared STACK-NOTES). A shell line
 // without shell syntax runs without /bin/sh (shell-words.ts). Plain node:child_process rather than
 // execa: this is the per-task hot path, and execa cost 2–6 ms a spawn.
+import { randomUUID } from 'node:crypto'
 import type { Command } from '../protocol/index.js'
 import { directArgv } from './shell-words.js'
 import { launch, type OnOutput } from './spawn-helper-client.js'
+import type { Tree } from './task-tree.mjs'
 
 export interface ExecOptions {
   command: Command
   cwd: string
   env: Record<string, string>
+  /** Where the task's processes go, to be found and killed (task-tree.ts); default: a marker of its own. */
+  tree?: Tree
   timeoutMs?: number | undefined
   /** Time between TERM and KILL when a task is stopped. */
   killGraceMs: number
@@ -53,7 +58,7 @@ async function run(
   started: number,
 ): Promise<{ result: ExecResult; notStarted: boolean }> {
   const elapsed = () => Math.round(performance.now() - started)
-  const child = launch({ file, args, cwd: options.cwd, env }, options.onOutput)
+  const child = launch({ file, args, cwd: options.cwd, env, tree: options.tree ?? { marker: randomUUID() } }, options.onOutput)
 
   let timedOut = false
   let cancelled = false

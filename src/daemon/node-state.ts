@@ -3,7 +3,7 @@
 // bounded, so a snapshot stays small whatever the tasks print.
 import { EventEmitter } from 'node:events'
 import os from 'node:os'
-import type { FinishedTask, NodeInfo, Outgoing, RunningTask } from '../protocol/index.js'
+import type { FinishedTask, NodeInfo, Outgoing, RunningTask, TaskTreeInfo } from '../protocol/index.js'
 import type { Progress } from './progress-lines.js'
 import type { SlotTable } from './slots.js'
 import type { TaskWatcher } from './task-run.js'
@@ -56,6 +56,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
     private readonly pauseReason: () => string | undefined = () => undefined,
     /** The blob cache's bytes and cap, when the node has one. */
     private readonly cache?: () => { usedBytes: number; capBytes: number },
+    /** How the node kills a task's process tree, for `distw status`. */
+    private readonly tree?: TaskTreeInfo,
   ) {
     super()
   }
@@ -145,6 +147,7 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       succeeded: this.succeeded,
       failed: this.failed,
       ...(this.cache ? { cache: this.cache() } : {}),
+      ...(this.tree ? { tree: this.tree } : {}),
     }
   }
 

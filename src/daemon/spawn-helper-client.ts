@@ -4,12 +4,15 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runningAsSingleExecutable } from '../single-executable.js'
 import { signalGroup } from './process-group.mjs'
+import { signalTree, type Tree } from './task-tree.mjs'
 
 export interface LaunchRequest {
   file: string
   args: string[]
   cwd: string
   env: Record<string, string>
+  /** Where the task's processes are found and killed (task-tree.ts). */
+  tree: Tree
 }
 
 export type LaunchEnd =
@@ -21,12 +24,9 @@ export type LaunchEnd =
   | { error: string; kind: 'refused' | 'failed' | 'lost'; code?: string }
 
 export interface Launched {
-  /**
-   * Signals the task's whole process group: directly once the helper has told its pid (after
-   * STARTED_AFTER_MS), through the helper before that.
-   */
+  /** Signals the task's process group and every other process of its tree (through the helper). */
   signal(signal: NodeJS.Signals): void
-  /** After the process and its output have ended, with every `onOutput` call made. */
+  /** After the process, its output and every process of its tree have ended, with every `onOutput` call made. */
   readonly ended: Promise<LaunchEnd>
 }
 
@@ -35,6 +35,7 @@ export type OnOutput = (stream: 'stdout' | 'stderr', data: Buffer) => Promise<vo
 
 interface Pending {
   onOutput: OnOutput
+  tree: Tree
   pid?: number
   ended(end: LaunchEnd): void
 }
@@ -52,6 +53,7 @@ class SpawnHelper {
   private nextId = 1
   /** Folders the helper removes if this process dies without removing them itself. */
   private readonly removeOnExit = new Set<string>()
+  private readonly cgroups = new Set<string>()
 
   /** The helper removes `dir` if this process ends without doing so (a daemon SIGKILLed, OOM-killed). */
   removeIfKilled(dir: string): void {
@@ -63,6 +65,13 @@ class SpawnHelper {
   forgetRemoval(dir: string): void {
     this.removeOnExit.delete(dir)
     if (this.child) this.send(this.child, { op: 'remove-on-exit', dir, keep: true })
+  }
+
+  /** A node's cgroup: the helper kills and removes it if this process dies first (keep: forget it). */
+  cgroupIfKilled(dir: string, keep: boolean): void {
+    if (keep) this.cgroups.delete(dir)
+    else this.cgroups.add(dir)
+    if (this.child) this.send(this.child, { op: 'cgroup-on-exit', dir, keep })
   }
 
   /** Starts the helper now if it is not running, so that the first task does not wait for it (~0.15 s). */
@@ -78,12 +87,10 @@ class SpawnHelper {
     const launched: Launched = {
       ended: new Promise((resolve) => (ended = resolve)),
       signal: (signal) => {
-        const p = this.pending.get(id)
-        if (p?.pid !== undefined) signalGroup(p.pid, signal)
-        else if (p) this.send(child, { op: 'signal', id, signal })
+        if (this.pending.has(id)) this.send(child, { op: 'signal', id, signal })
       },
     }
-    this.pending.set(id, { onOutput, ended })
+    this.pending.set(id, { onOutput, ended, tree: request.tree })
     this.hold(true)
     this.send(child, { op: 'spawn', id, ...request })
     return launched
@@ -96,7 +103,12 @@ class SpawnHelper {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [], // not the daemon's own flags (a profiler, a test runner's loader)
-      env: { ...process.env, DISTW_SPAWN_HELPER: '1', DISTW_REMOVE_ON_EXIT: JSON.stringify([...this.removeOnExit]) },
+      env: {
+        ...process.env,
+        DISTW_SPAWN_HELPER: '1',
+        DISTW_REMOVE_ON_EXIT: JSON.stringify([...this.removeOnExit]),
+        DISTW_CGROUPS_ON_EXIT: JSON.stringify([...this.cgroups]),
+      },
     })
     child.on('message', (m: HelperMessage) => this.receive(child, m))
     child.once('exit', (code, signal) => this.lost(child, `the spawn helper exited (${signal ?? `code ${code}`})`))
@@ -137,19 +149,23 @@ class SpawnHelper {
   }
 
   // The helper is gone: its tasks' output pipes went with it, so they are ended and reported as lost.
-  // (A task younger than STARTED_AFTER_MS, whose pid this side never learnt, is left to end by itself.)
+  // (A task younger than STARTED_AFTER_MS, whose pid this side never learnt, is found by its tree.)
   private lost(child: ChildProcess, reason: string): void {
     if (this.child !== child) return
     this.child = undefined
     for (const [id, p] of this.pending) {
       signalGroup(p.pid, 'SIGKILL')
+      signalTree(p.tree, 'SIGKILL')
       this.end(id, { error: reason, kind: 'lost' })
     }
   }
 
   /** Kills the groups of the tasks still running (this process is exiting: a crash must not leave them behind). */
   killAll(): void {
-    for (const p of this.pending.values()) signalGroup(p.pid, 'SIGKILL')
+    for (const p of this.pending.values()) {
+      signalGroup(p.pid, 'SIGKILL')
+      signalTree(p.tree, 'SIGKILL')
+    }
   }
 
   private send(child: ChildProcess, message: object): void {
@@ -185,6 +201,11 @@ export function warmUpSpawnHelper(): void {
 /** A temp work folder of a daemon's own: removed by the helper if this process is killed first. */
 export function removeIfKilled(dir: string): void {
   helper.removeIfKilled(dir)
+}
+
+/** A node's cgroup: killed and removed by the helper if this process is killed first (keep: forget it). */
+export function cgroupIfKilled(dir: string, keep = false): void {
+  helper.cgroupIfKilled(dir, keep)
 }
 
 export function forgetRemoval(dir: string): void {

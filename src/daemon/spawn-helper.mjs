@@ -12,19 +12,24 @@
 // (scripts/package/sea-entry.mjs).
 //
 // Messages (Node IPC, `advanced` serialization so Buffers pass as they are; the daemon is the only peer):
-//   daemon → helper  { op: 'spawn', id, file, args, cwd, env }   start a task, in a process group of its own
+//   daemon → helper  { op: 'spawn', id, file, args, cwd, env, tree }
+//                                                                start a task, in a process group of its own, in its
+//                                                                tree (task-tree.mjs: a cgroup to make and join, a marker)
 //                    { op: 'ack', id, stream }                   one `out` chunk was handled
-//                    { op: 'signal', id, signal }                to the task's group (its pid is not known yet)
+//                    { op: 'signal', id, signal }                to the task's group and its whole tree
+//                    { op: 'cgroup-on-exit', dir, keep }         a node's cgroup, to kill and remove if the daemon dies
+//                                                                (those known at the start: DISTW_CGROUPS_ON_EXIT)
 //                    { op: 'remove-on-exit', dir, keep }         a folder of the daemon's own to remove if it dies (keep: forget it);
 //                                                                the ones known when the helper starts come in DISTW_REMOVE_ON_EXIT
 //                                                                (a JSON list), so a daemon killed at once is covered too
 //   helper → daemon  { op: 'started', id, pid }                  once it has run STARTED_AFTER_MS
 //                    { op: 'out', id, stream, data }             at most WINDOW unacknowledged per stream
-//                    { op: 'close', id, code, signal }           process and output ended
+//                    { op: 'close', id, code, signal }           process, output and every process of its tree ended
 //                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
 import { spawn } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { rmdirSync, rmSync } from 'node:fs'
 import { signalGroup } from './process-group.mjs'
+import { MARKER, removeCgroupNow, signalTree, startInTree, treePids } from './task-tree.mjs'
 
 /**
  * Chunks (64 KiB each from a pipe) a stream may have in flight before it is paused: the backpressure.
@@ -39,10 +44,22 @@ export const WINDOW = 4
  */
 export const STARTED_AFTER_MS = 20
 
-/** @returns {string[]} */
-function startingFolders() {
+/**
+ * How long output pipes may stay open after the task's main process exited: then whatever holds them
+ * (a `setsid` child) is killed with the rest of the tree. Output written meanwhile still arrives.
+ */
+export const OUTPUT_GRACE_MS = Number(process.env.DISTW_OUTPUT_GRACE_MS ?? 1000)
+
+/** How long the helper waits for a killed tree to be gone before it reports the task ended anyway. */
+const TREE_GONE_MS = 5000
+
+/**
+ * @param {string} variable
+ * @returns {string[]}
+ */
+function startingFolders(variable) {
   try {
-    const list = JSON.parse(process.env.DISTW_REMOVE_ON_EXIT ?? '[]')
+    const list = JSON.parse(process.env[variable] ?? '[]')
     return Array.isArray(list) ? list.filter((dir) => typeof dir === 'string' && dir !== '') : []
   } catch {
     return []
@@ -55,19 +72,28 @@ export function runSpawnHelper() {
   if (!channel) throw new Error('the spawn helper must be started by the daemon (no IPC channel)')
   const send = (/** @type {object} */ message) => void channel(message)
   /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
-  /** @typedef {{ pid: number | undefined, flows: Map<string, Flow>, announce?: NodeJS.Timeout }} Task */
+  /** @typedef {import('./task-tree.mjs').Tree} Tree */
+  /** @typedef {{ pid: number | undefined, tree: Tree, flows: Map<string, Flow>, announce?: NodeJS.Timeout, grace?: NodeJS.Timeout }} Task */
   /** @type {Map<number, Task>} */
   const tasks = new Map()
   /** Work folders a daemon made for itself (no --work-dir): it removes them on a clean exit, this on any other. */
   /** @type {Set<string>} */
-  const removeOnExit = new Set(startingFolders())
+  const removeOnExit = new Set(startingFolders('DISTW_REMOVE_ON_EXIT'))
+  /** Nodes' cgroups: killed and removed if the daemon dies. */
+  /** @type {Set<string>} */
+  const cgroupsOnExit = new Set(startingFolders('DISTW_CGROUPS_ON_EXIT'))
 
   process.on('message', (/** @type {any} */ m) => {
     if (m.op === 'spawn') start(m)
     else if (m.op === 'ack') {
       const flow = tasks.get(m.id)?.flows.get(m.stream)
       if (flow && --flow.unacked < WINDOW) flow.stream.resume()
-    } else if (m.op === 'signal') signalGroup(tasks.get(m.id)?.pid, m.signal)
+    } else if (m.op === 'signal') {
+      const task = tasks.get(m.id)
+      signalGroup(task?.pid, m.signal)
+      if (task) signalTree(task.tree, m.signal)
+    } else if (m.op === 'cgroup-on-exit' && m.keep) cgroupsOnExit.delete(m.dir)
+    else if (m.op === 'cgroup-on-exit') cgroupsOnExit.add(m.dir)
     else if (m.op === 'remove-on-exit' && m.keep) removeOnExit.delete(m.dir)
     else if (m.op === 'remove-on-exit') removeOnExit.add(m.dir)
   })
@@ -76,7 +102,11 @@ export function runSpawnHelper() {
   const clearUp = () => {
     if (orphaned) return
     orphaned = true
-    for (const task of tasks.values()) signalGroup(task.pid, 'SIGKILL')
+    for (const task of tasks.values()) {
+      signalGroup(task.pid, 'SIGKILL')
+      signalTree(task.tree, 'SIGKILL')
+    }
+    for (const dir of cgroupsOnExit) removeCgroupNow(dir)
     // Retries: a task killed just now may still be writing into its folder for a moment.
     for (const dir of removeOnExit) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
@@ -95,26 +125,33 @@ export function runSpawnHelper() {
     if (!process.connected) clearUp()
   })
 
-  /** @param {{ id: number, file: string, args: string[], cwd: string, env: Record<string, string> }} m */
+  /** @param {{ id: number, file: string, args: string[], cwd: string, env: Record<string, string>, tree: Tree }} m */
   function start(m) {
     let child
+    const env = { ...m.env, [MARKER]: m.tree.marker }
     try {
-      child = spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+      child = startInTree(m.tree, () => spawn(m.file, m.args, { cwd: m.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }))
     } catch (error) {
-      // Arguments spawn refuses outright (a NUL byte in argv).
+      // Arguments spawn refuses outright (a NUL byte in argv), or a cgroup that could not be joined.
+      removeTree(m.tree)
       send({ op: 'error', id: m.id, message: /** @type {Error} */ (error).message, early: true })
       return
     }
     /** @type {Task} */
-    const task = { pid: child.pid, flows: new Map() }
+    const task = { pid: child.pid, tree: m.tree, flows: new Map() }
     tasks.set(m.id, task)
     let done = false
     const finish = (/** @type {object} */ message) => {
       if (done) return
       done = true
       clearTimeout(task.announce)
-      tasks.delete(m.id)
-      send({ ...message, id: m.id })
+      clearTimeout(task.grace)
+      // Nothing of the task may outlive it: whatever it left running (setsid, double forks, nohup)
+      // is killed, and its end is reported once they are gone.
+      void endTree(task.tree).then(() => {
+        tasks.delete(m.id)
+        send({ ...message, id: m.id })
+      })
     }
     child.once('error', (error) => finish({ op: 'error', message: error.message, code: /** @type {any} */ (error).code, early: false }))
     if (child.pid === undefined) return // 'error' follows
@@ -128,9 +165,35 @@ export function runSpawnHelper() {
         if (++flow.unacked >= WINDOW) flow.stream.pause()
       })
     }
-    // When the task's own process ends, whatever it left in its group is ended too: otherwise a
-    // background child holding stdout keeps the task open forever.
-    child.once('exit', () => signalGroup(pid, 'SIGKILL'))
+    // When the task's own process ends, whatever it left in its group is ended too, and after a grace
+    // whatever still holds its output (a child that left the group): otherwise the task never ends.
+    child.once('exit', () => {
+      signalGroup(pid, 'SIGKILL')
+      task.grace = setTimeout(() => signalTree(task.tree, 'SIGKILL'), OUTPUT_GRACE_MS)
+    })
     child.once('close', (code, signal) => finish({ op: 'close', code, signal }))
+  }
+}
+
+/**
+ * Kills what is left of a tree, waits (without blocking) until it is gone, and removes its cgroup.
+ * @param {import('./task-tree.mjs').Tree} tree
+ */
+async function endTree(tree) {
+  const deadline = performance.now() + TREE_GONE_MS
+  for (let pids = treePids(tree); pids.length > 0 && performance.now() < deadline; pids = treePids(tree)) {
+    signalTree(tree, 'SIGKILL')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  removeTree(tree)
+}
+
+/** @param {import('./task-tree.mjs').Tree} tree */
+function removeTree(tree) {
+  if (tree.cgroup === undefined) return
+  try {
+    rmdirSync(tree.cgroup)
+  } catch {
+    // Not made, or a process still in it past TREE_GONE_MS: the node's cgroup removal retries.
   }
 }

@@ -14,6 +14,7 @@ import type { TaskPolicy } from './task-policy.js'
 import { describeSetupError, diskFullNote } from './task-failure.js'
 import { ProgressSplitter, type Progress } from './progress-lines.js'
 import type { TaskFolders } from './task-folders.js'
+import type { TaskTree } from './task-tree.js'
 import { diff, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
@@ -22,6 +23,8 @@ export interface TaskRunContext {
   killGraceMs: number
   maxOutputBytes: number
   baseEnv: Record<string, string>
+  /** How a task's processes are kept together and killed (cgroup or marker). */
+  tree: TaskTree
   /** Environment, executable and timeout rules (default: none beyond the base environment). */
   policy?: TaskPolicy
   /** Stop a task whose folder grows past this many bytes. */
@@ -84,6 +87,7 @@ export async function runTask(
         command: allowed.command,
         cwd: dir,
         env,
+        tree: ctx.tree.forTask(),
         timeoutMs: allowed.timeoutMs,
         killGraceMs: ctx.killGraceMs,
         signal: guard.signal,

@@ -177,6 +177,17 @@ export const FinishedTask = z.strictObject({
   agoMs: count,
 })
 export type FinishedTask = z.infer<typeof FinishedTask>
+/** How a node kills a task's whole process tree (see docs/SECURITY.md), and the caps each task runs under. */
+export const TaskTreeInfo = z.strictObject({
+  method: z.enum(['cgroup', 'environ']),
+  /** Why the node uses the environment marker, not cgroups ("cannot create a cgroup in …"). */
+  note: z.string().max(200).optional(),
+  /** cgroup memory.max of each task, bytes. */
+  memoryBytes: count.optional(),
+  /** cgroup cpu.max of each task, in CPUs. */
+  cpus: z.number().positive().max(65536).optional(),
+})
+export type TaskTreeInfo = z.infer<typeof TaskTreeInfo>
 export const State = message('state', {
   node: NodeInfo,
   slotsUsed: z.int().min(0).max(4096),
@@ -192,6 +203,8 @@ export const State = message('state', {
   queued: z.int().min(0).max(4096).optional(),
   /** The blob cache: bytes held, and the --cache-size cap (soft: pinned blobs may exceed it). */
   cache: z.strictObject({ usedBytes: count, capBytes: count }).optional(),
+  /** How the node finds and kills every process of a task. */
+  tree: TaskTreeInfo.optional(),
 })
 
 export const ErrorMessage = message('error', { code: z.string().max(64), message: text, task: taskId.optional() })

@@ -2,6 +2,7 @@
 import type { NodeSnapshot } from '../watch/snapshot.js'
 import { formatSize } from '../tasks/size.js'
 import { formatDuration } from './format.js'
+import type { TaskTreeInfo } from '../protocol/index.js'
 
 export function statusText(nodes: NodeSnapshot[]): string {
   const lines: string[] = []
@@ -16,7 +17,7 @@ export function statusText(nodes: NodeSnapshot[]): string {
     const queued = s.queued ? ` (+${s.queued} queued)` : ''
     const cache = s.cache ? `  cache ${formatSize(s.cache.usedBytes)} of ${formatSize(s.cache.capBytes)}` : ''
     lines.push(
-      `${s.node.name}  ${n.peer}  ${s.node.os}/${s.node.arch}  ${state}  slots ${s.slotsUsed}/${s.node.slots}${queued}  load ${s.load.toFixed(2)}  done ${s.succeeded} ok, ${s.failed} failed${cache}${tags}`,
+      `${s.node.name}  ${n.peer}  ${s.node.os}/${s.node.arch}  ${state}  slots ${s.slotsUsed}/${s.node.slots}${queued}  load ${s.load.toFixed(2)}  done ${s.succeeded} ok, ${s.failed} failed${cache}${treeText(s.tree)}${tags}`,
     )
     for (const t of s.running) {
       const progress = t.percent === null ? '' : `  ${Math.round(t.percent)}%${t.text ? ` ${t.text}` : ''}`
@@ -24,4 +25,14 @@ export function statusText(nodes: NodeSnapshot[]): string {
     }
   }
   return `${lines.join('\n')}\n`
+}
+
+// How the node kills a task's whole process tree, and the caps each task runs under.
+function treeText(tree: TaskTreeInfo | undefined): string {
+  if (!tree) return ''
+  const caps = [
+    ...(tree.memoryBytes === undefined ? [] : [`memory ${formatSize(tree.memoryBytes)}`]),
+    ...(tree.cpus === undefined ? [] : [`${tree.cpus} cpus`]),
+  ]
+  return `  tree ${tree.method}${caps.length > 0 ? ` (${caps.join(', ')} a task)` : ''}`
 }

@@ -39,6 +39,7 @@ describe('service files', () => {
     const unit = systemdUnit(spec)
     expect(unit).toContain('ExecStart=/opt/distw/distw daemon --slots 4 --name "lab box & \\"co\\"" --work-dir "/var/tmp/100%%$$HOME"\n')
     expect(unit).toMatch(/^Restart=on-failure$/m)
+    expect(unit).toMatch(/^Delegate=yes$/m)
     expect(unit).toContain(`\nEnvironment=GLIBC_TUNABLES=${MALLOC_TUNABLES}\n`)
     expect(unit).toMatch(/^\[Install\]\nWantedBy=default\.target$/m)
     expect(systemdQuote('plain-word')).toBe('plain-word')

@@ -9,7 +9,8 @@ import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 describe('distw status', () => {
   it('prints a snapshot of each node, with running tasks and their progress; --json gives the same as data', async () => {
     const busy = await spawnDaemon(['--slots', '2', '--name', 'busy-node'])
-    const idle = await spawnDaemon(['--slots', '1', '--name', 'idle-node', '--cache-size', '2G'])
+    // This one finds a task's processes by the marker variable, not a cgroup.
+    const idle = await spawnDaemon(['--slots', '1', '--name', 'idle-node', '--cache-size', '2G'], { env: { DISTW_NO_CGROUP: '1' } })
     const dir = await tempDir()
     const batch = distw(['submit', '-', '--peer', busy.peer], {
       cwd: dir,
@@ -23,7 +24,8 @@ describe('distw status', () => {
     }
     const text = (await distw(['status', '--peer', busy.peer, '--peer', idle.peer])).stdout
     expect(text).toMatch(/busy-node .* busy {2}slots 1\/2/)
-    expect(text).toMatch(/idle-node .* idle {2}slots 0\/1 .* cache 0 B of 2.0 GiB/)
+    expect(text).toMatch(/idle-node .* idle {2}slots 0\/1 .* cache 0 B of 2.0 GiB  tree environ/)
+    expect(text).toMatch(/busy-node .*  tree (cgroup|environ)/)
     expect(text).toMatch(/halfway-task .*50% halfway there/)
 
     const json = await distw(['status', '--peer', busy.peer, '--json'])

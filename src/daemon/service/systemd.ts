@@ -33,6 +33,9 @@ RestartSec=5
 # SIGTERM lets the daemon stop its tasks and close its connections.
 KillSignal=SIGTERM
 TimeoutStopSec=30
+# The daemon may make a cgroup of its own for each task, to kill a task's whole process tree
+# (setsid children too) and to cap its memory and CPU (--task-memory, --task-cpus).
+Delegate=yes
 
 [Install]
 WantedBy=default.target
