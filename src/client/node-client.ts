@@ -8,6 +8,9 @@ import { stampedNow } from '../transfer/hash.js'
 import { ExternalError } from '../errors.js'
 import { connectChannel, type ConnectOptions } from './connect-channel.js'
 
+/** Uploads one connection sends at once (a node accepts up to 64 unfinished: docs/PROTOCOL.md, `blob`). */
+export const UPLOADS_IN_FLIGHT = 16
+
 export interface Blob {
   digest: string
   size: number
@@ -58,6 +61,8 @@ export class NodeClient {
   private readonly abandoned = new Set<string>()
   /** Blobs this node has, or is being sent: each crosses the wire at most once per connection. */
   private readonly blobs = new Map<string, Promise<number>>()
+  private uploading = 0
+  private readonly uploadWaiters: (() => void)[] = []
   lostReason: string | undefined
   private readonly lostListeners: ((reason: string) => void)[] = []
   private readonly freeListeners: (() => void)[] = []
@@ -152,7 +157,20 @@ export class NodeClient {
     this.channel.close(1000, 'submit finished')
   }
 
+  // At most UPLOADS_IN_FLIGHT at once: a node bounds the unfinished uploads of a connection (and a
+  // connection gains nothing from more: they share one socket).
   private async upload(blob: Blob): Promise<number> {
+    while (this.uploading >= UPLOADS_IN_FLIGHT) await new Promise<void>((resolve) => this.uploadWaiters.push(resolve))
+    this.uploading++
+    try {
+      return await this.uploadNow(blob)
+    } finally {
+      this.uploading--
+      this.uploadWaiters.shift()?.()
+    }
+  }
+
+  private async uploadNow(blob: Blob): Promise<number> {
     let offset = 0
     for await (const data of fileChunks(blob.absPath)) {
       await this.channel.send({ type: 'blob', digest: blob.digest, offset, data, final: false })

@@ -23,6 +23,7 @@ import { WRITE_BEHIND_BYTES } from '../transfer/chunks.js'
 import { BlobIndex } from './blob-index.js'
 import { Lending, removeQuietly } from './blob-lending.js'
 import { lockFolder } from './folder-lock.js'
+import { defaultUploadLimits, UploadBudget, type UploadLimits } from './upload-limits.js'
 
 interface Incoming {
   digest: string
@@ -44,6 +45,8 @@ export interface BlobStoreOptions {
   taskRoot?: string
   /** The caller holds the folder's lock already (a daemon whose cache is its work folder). */
   locked?: boolean
+  /** Bounds on unfinished uploads (default: from the open-file limit and `maxBytes`). */
+  uploads?: UploadLimits
 }
 
 export class BlobStore {
@@ -58,6 +61,7 @@ export class BlobStore {
     readonly reflinks: boolean,
     private readonly lending: Lending,
     private readonly unlock: () => Promise<void>,
+    private readonly budget: UploadBudget,
   ) {}
 
   /** Opens (or creates) a cache folder; blobs from earlier runs are kept, half uploads are removed. */
@@ -76,7 +80,8 @@ export class BlobStore {
       // Linux only: the cache's copy of a lent file is made through /proc/self/fd.
       const lends =
         process.platform === 'linux' && taskRoot !== undefined && !reflinks && (await oneFileSystem(path.join(root, 'spare'), taskRoot))
-      const store = new BlobStore(root, index, reflinks, new Lending(root, index, lends), unlock)
+      const budget = new UploadBudget(options.uploads ?? defaultUploadLimits(options.maxBytes ?? Number.POSITIVE_INFINITY))
+      const store = new BlobStore(root, index, reflinks, new Lending(root, index, lends), unlock, budget)
       await index.evict()
       return store
     } catch (error) {
@@ -120,12 +125,14 @@ export class BlobStore {
     }
     if (!upload) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest} starts at offset ${offset}`)
+      this.budget.admit(owner)
       upload = this.begin(key, owner, digest)
     }
     if (offset !== upload.received) {
       this.abort(key, upload)
       throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest}: chunk at ${offset}, expected ${upload.received}`)
     }
+    this.budget.grow(owner, data.length)
     upload.hash.update(data)
     upload.received += data.length
     if (!upload.stream.write(data)) await once(upload.stream, 'drain')
@@ -192,6 +199,7 @@ export class BlobStore {
 
   private async finish(key: string, upload: Incoming): Promise<void> {
     this.incoming.delete(key)
+    this.budget.release(upload.owner, upload.received)
     this.finishing.add(upload)
     try {
       await this.verifyAndStore(upload)
@@ -232,6 +240,7 @@ export class BlobStore {
   private abort(key: string, upload: Incoming, cause?: Error): void {
     if (this.incoming.get(key) !== upload) return
     this.incoming.delete(key)
+    this.budget.release(upload.owner, upload.received)
     discard(upload.stream)
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
   }

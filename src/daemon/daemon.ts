@@ -26,6 +26,7 @@ import { SlotTable } from './slots.js'
 import { cgroupIfKilled, forgetRemoval, removeIfKilled, warmUpSpawnHelper } from './spawn-helper-client.js'
 import { openTaskTree, type TaskCaps } from './task-tree.js'
 import { TaskFolders } from './task-folders.js'
+import type { UploadLimits } from './upload-limits.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
 import { listenError } from './listen-error.js'
@@ -40,6 +41,8 @@ export interface DaemonOptions {
   cacheDir?: string
   /** Soft cap on the blob cache: least recently used blobs beyond it are evicted. Default: 10 GiB. */
   cacheBytes?: number
+  /** Bounds on unfinished uploads (default: from the open-file limit and the cache cap; tests lower them). */
+  uploadLimits?: UploadLimits
   name?: string
   tags?: string[]
   /** The shared secret; without one the node may only listen on loopback (unless `insecure`). */
@@ -114,7 +117,15 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     const folders = await TaskFolders.open(workDir)
     const cacheDir = options.cacheDir ?? path.join(workDir, 'cache')
     const locked = !ownsWorkDir && path.resolve(cacheDir) === path.resolve(workDir)
-    return { folders, store: await BlobStore.open(cacheDir, { maxBytes: cacheCap, taskRoot: folders.root, locked }) }
+    return {
+      folders,
+      store: await BlobStore.open(cacheDir, {
+        maxBytes: cacheCap,
+        taskRoot: folders.root,
+        locked,
+        ...(options.uploadLimits ? { uploads: options.uploadLimits } : {}),
+      }),
+    }
   }
   // A daemon that cannot start (its folder is another's, its port is taken) leaves nothing behind.
   const giveUp = async (error: unknown): Promise<never> => {
