@@ -18,6 +18,10 @@ export interface ConnectOptions {
   signal?: AbortSignal | undefined
 }
 
+/** No one answered at the address (nothing listens yet, the host is down or unroutable): worth dialling again later. */
+export class NodeUnreachable extends ExternalError {}
+const DOWN = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'])
+
 // RFC 6455's client mask keeps script in a browser from choosing the bytes a caching proxy sees; a
 // distw client is no browser and talks to the node directly. A zero key (ws then skips the masking)
 // spares a copy of every byte sent into fresh memory, the larger part of an upload's CPU (measured).
@@ -39,9 +43,10 @@ export async function connectChannel(url: string, options: ConnectOptions): Prom
 async function handshake(ws: WebSocket, url: string, options: ConnectOptions): Promise<{ channel: Channel; node: NodeInfo }> {
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
-    ws.once('error', (error) =>
-      reject(new ExternalError(`cannot reach node ${url}: ${error.message}`, 'check that `distw daemon` runs there and the port is open')),
-    )
+    ws.once('error', (error: NodeJS.ErrnoException) => {
+      const Kind = error.code !== undefined && DOWN.has(error.code) ? NodeUnreachable : ExternalError
+      reject(new Kind(`cannot reach node ${url}: ${error.message}`, 'check that `distw daemon` runs there and the port is open'))
+    })
   })
   const channel = new Channel(ws)
   keepAlive(ws, options.heartbeatMs)

@@ -40,14 +40,14 @@ export default class Submit extends BaseCommand {
     }),
     halt: Flags.string({ description: 'give up after N failures: now,fail=N cancels running tasks, soon,fail=N lets them finish' }),
     json: Flags.boolean({
-      description: 'print NDJSON events (node-added/lost, task-queued/started/output/finished, batch-finished) on stdout',
+      description: 'print NDJSON events (node-added/lost, task-queued/started/output/finished, waiting, batch-finished) on stdout',
     }),
     heartbeat: durationFlag({
       description: 'interval of connection pings; a node silent for two is lost and its tasks run elsewhere (default 5s)',
     }),
     reconnect: durationFlag({
       description:
-        'how long to keep dialling a node whose connection was lost (default 1m; 0: never); tasks with no other node wait for it that long',
+        'how long to keep dialling a node whose connection was lost, or a --peer that did not answer at the start (default 1m; 0: never); tasks with no other node wait for it that long',
     }),
     local: Flags.boolean({
       description: 'also run tasks on an embedded local node; --no-local: never (default: only when no node is found)',

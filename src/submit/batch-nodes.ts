@@ -83,33 +83,54 @@ export class BatchNodes {
     return this.clients.some((c) => c.connected && c.info.id === id)
   }
 
-  // Dials a lost node's address again until it answers, another path (discovery) brought it back, the
-  // window closes or the batch ends. Whoever answers there is taken, even a restarted daemon (new id).
+  /**
+   * A --peer that could not be reached when the batch began (nothing listened yet: a daemon still
+   * starting, a machine booting) is dialled again like a lost node, within the --reconnect window.
+   */
+  retry(url: string, error: Error): void {
+    const { reconnectMs } = this.options
+    if (reconnectMs <= 0) return this.options.warn(error.message)
+    this.options.warn(`${error.message}; trying again for up to ${seconds(reconnectMs)} (--reconnect)`)
+    void this.redial(url, undefined, `${url.replace(/^wss?:\/\//, '')}: unreachable, dialled again (--reconnect)`).then(
+      (back) => back || this.options.warn(`node ${url} could not be reached within ${seconds(reconnectMs)} (--reconnect)`),
+    )
+  }
+
+  // Dials a lost node's address again, unless the batch is over or --reconnect is 0.
   private async rejoin(lost: NodeClient): Promise<void> {
     const { reconnectMs } = this.options
     if (reconnectMs <= 0 || this.stop.signal.aborted) return
-    const done = this.scheduler.expectNode()
-    const deadline = Date.now() + reconnectMs
     // With no other node the batch now waits for this one: say so, and for how long (Ctrl-C ends it).
     // After this loss's other listeners, so the reader sees "lost" first.
     if (!this.clients.some((c) => c.connected))
       queueMicrotask(() =>
         this.options.warn(`no other node: dialling ${lost.info.name} again for up to ${seconds(reconnectMs)} (--reconnect)`),
       )
+    const back = await this.redial(lost.url, lost.info.id, `${lost.info.name}: connection lost, dialled again (--reconnect)`)
+    if (!back) this.options.warn(`node ${lost.info.name} did not come back within ${seconds(reconnectMs)} (--reconnect)`)
+  }
+
+  // Dials `url` with backoff until it answers, another path (discovery) brought node `id` back, the
+  // window closes (false) or the batch ends. Whoever answers there is taken, even a restarted daemon
+  // (new id). Meanwhile the scheduler holds the tasks that have no other node, waiting for `label`.
+  private async redial(url: string, id: string | undefined, label: string): Promise<boolean> {
+    const done = this.scheduler.expectNode(label)
+    const deadline = Date.now() + this.options.reconnectMs
     try {
       for (let wait = FIRST_RETRY_MS; Date.now() < deadline; wait = Math.min(2 * wait, MAX_RETRY_MS)) {
         await sleep(Math.min(wait * (0.8 + 0.4 * Math.random()), deadline - Date.now()), undefined, { signal: this.stop.signal })
-        if (this.has(lost.info.id)) return
+        if (id !== undefined && this.has(id)) return true
         try {
-          this.admit(await this.options.connect(lost.url, this.stop.signal))
-          return
+          this.admit(await this.options.connect(url, this.stop.signal))
+          return true
         } catch {
-          // Still away: the next try, or the warning below.
+          // Still away: the next try, or false below.
         }
       }
-      this.options.warn(`node ${lost.info.name} did not come back within ${seconds(reconnectMs)} (--reconnect)`)
+      return false
     } catch {
       // The batch ended while waiting.
+      return true
     } finally {
       done()
     }

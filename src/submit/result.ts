@@ -70,4 +70,10 @@ export interface SubmitObserver {
   taskProgress?(task: TaskSpec, percent: number, text: string): void
   taskFinished?(result: TaskResult): void
   attemptFinished?(record: AttemptRecord): void
+  /**
+   * The batch runs nothing and waits for a node: what for, in words ("alpha: paused: outside hours
+   * 19:00-07:00; beta: busy with other submitters"); called again when that changes, and with
+   * undefined when the wait is over.
+   */
+  waiting?(reason: string | undefined): void
 }

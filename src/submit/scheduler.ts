@@ -98,8 +98,10 @@ export class Scheduler {
   private failures = 0
   /** Running average of the batch's task durations: pipelining is for short tasks. */
   private recentMs: number | undefined
-  /** Lost nodes being dialled again (expectNode): while any is, waiting tasks wait for it. */
-  private expected = 0
+  /** Nodes being dialled (expectNode), by what the batch then waits for: while any is, waiting tasks wait. */
+  private readonly expected = new Set<{ label: string }>()
+  /** What the batch waits for while it runs nothing and tasks wait (said to the observer when it changes). */
+  private waitingFor: string | undefined
   private wake: NodeJS.Timeout | undefined
   private finish: () => void = () => {}
   private started = false
@@ -176,15 +178,19 @@ export class Scheduler {
    * A lost node may come back: until the returned function is called, tasks that have no node left
    * wait for it instead of failing. Call it right when the loss is reported, before any await.
    */
-  expectNode(): () => void {
-    this.expected++
-    let called = false
+  expectNode(label: string): () => void {
+    const entry = { label }
+    this.expected.add(entry)
     return () => {
-      if (called) return
-      called = true
-      this.expected--
-      this.pump()
+      if (this.expected.delete(entry)) this.pump()
     }
+  }
+
+  /** Tells the observer what the batch waits for (undefined: it waits no more), once per change. */
+  waitFor(reason: string | undefined): void {
+    if (reason === this.waitingFor || this.over) return
+    this.waitingFor = reason
+    this.observer.waiting?.(reason)
   }
 
   async run(signal?: AbortSignal): Promise<TaskResult[]> {
@@ -194,6 +200,7 @@ export class Scheduler {
     this.started = true
     this.pump()
     await done
+    this.waitFor(undefined)
     this.over = true
     clearTimeout(this.wake)
     return this.plan.tasks.map((t) => this.results.get(t.name) as TaskResult)
@@ -234,7 +241,7 @@ export class Scheduler {
     // on the same connection, and no `free` notice would come for it (we were not refused).
     if (this.releaseKept() && this.waiting.length > 0) this.place()
     const live = this.nodes.filter((n) => n.client.connected)
-    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0 && this.expected === 0) {
+    if (this.waiting.length > 0 && this.running.size === 0 && live.length === 0 && this.expected.size === 0) {
       for (const task of this.waiting.splice(0)) this.record(task, { status: 'failed', reason: 'no node left to run it' })
     }
     if (this.waiting.length > 0 && live.some((n) => n.refused)) {
@@ -244,7 +251,23 @@ export class Scheduler {
         this.pump()
       }, REFUSAL_FALLBACK_MS)
     }
+    // Running nothing while tasks wait: the user is told for what (no silent waits). A probe answers in
+    // a round trip: not worth a word.
+    if (this.waiting.length > 0 && this.running.size === 0 && !live.some((n) => n.probed === undefined)) this.waitFor(this.waitReason())
     if (this.waiting.length === 0 && this.running.size === 0) this.finish()
+  }
+
+  // "alpha: paused: outside hours 19:00-07:00; beta: busy with other submitters (1 slot(s) asked, 0 free)".
+  private waitReason(): string {
+    const parts: string[] = []
+    for (const n of this.nodes) {
+      if (!n.client.connected) continue
+      const name = n.client.info.name
+      if (n.suspect) parts.push(`${name}: not heard on the LAN, asked over its connection`)
+      else if (n.refused) parts.push(`${name}: ${refusal(n.client.lastRefusal)}`)
+    }
+    for (const { label } of this.expected) parts.push(label)
+    return parts.length > 0 ? parts.join('; ') : 'a node with room for the next task'
   }
 
   /** Gives back every lease the nodes kept for us that no task took; true if there was any. */
@@ -370,6 +393,7 @@ export class Scheduler {
         if (client.connected && node.freeNotices === notices) node.refused = true
         outcome = 'requeue'
       } else {
+        this.waitFor(undefined)
         this.attempts.set(task.name, attempt)
         leased = true
         const ended = await this.attempt(task, node, lease, token, sink, attempt, output, follower, inputs)
@@ -620,6 +644,13 @@ function followAt(nodes: NodeState[], task: TaskSpec): { node: NodeState; open: 
     if (open) return { node, open }
   }
   return undefined
+}
+
+// A node's refusal in the words of one waiting for it: a pause says why; anything else means others
+// hold its slots (we run nothing there when this is asked).
+function refusal(reason: string | undefined): string {
+  if (reason?.startsWith('paused')) return reason
+  return `busy with other submitters${reason === undefined ? '' : ` (${reason})`}`
 }
 
 function removeItem<T>(list: T[], item: T): void {

@@ -10,6 +10,7 @@ import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
 import { BatchNodes } from './batch-nodes.js'
 import { clientName } from './client-name.js'
+import { NodeUnreachable } from '../client/connect-channel.js'
 import { JobLog, succeededDigests } from './joblog.js'
 import { NodeClient } from '../client/node-client.js'
 import { peerUrl } from '../discovery/peer-address.js'
@@ -134,11 +135,11 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     if (peers.length === 0 && !discovery) throw new UserError('no node to run on', 'name one with --peer HOST:PORT, or drop --no-local')
     const connected = await Promise.allSettled(peers.map((url) => connect(url)))
     const clients = connected.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
-    const unreachable = connected.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []))
+    const unreachable = connected.flatMap((o, i) =>
+      o.status === 'rejected' ? [{ url: peers[i] as string, error: o.reason as Error }] : [],
+    )
     // With nothing to run on, the batch ends: each failure is said once, in that error, not also as a warning.
-    if (clients.length === 0 && !discovery) throw noNodeReached(unreachable)
-    for (const error of unreachable) options.observer?.warning?.(error.message)
-    if (clients.length === 0) options.observer?.warning?.('no node found yet: waiting for one to appear (Ctrl-C to stop)')
+    if (clients.length === 0 && !discovery) throw noNodeReached(unreachable.map((u) => u.error))
     const scheduler = new Scheduler(
       {
         tasks,
@@ -158,6 +159,14 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       warn: (message) => options.observer?.warning?.(message),
     })
     nodes = batchNodes
+    // A peer nobody answered at yet (ECONNREFUSED: its daemon may be starting) is dialled again with backoff.
+    for (const { url, error } of unreachable)
+      if (error instanceof NodeUnreachable) batchNodes.retry(url, error)
+      else options.observer?.warning?.(error.message)
+    if (clients.length === 0) {
+      options.observer?.warning?.('no node found yet: waiting for one to appear (Ctrl-C to stop)')
+      scheduler.waitFor('no node found on the LAN yet (discovery keeps listening)')
+    }
     for (const c of clients) batchNodes.admit(c)
     // Nodes that appear while the batch runs join it; with none at all yet, the batch waits for the first.
     discovery?.on('add', (node) => void batchNodes.discovered(node))

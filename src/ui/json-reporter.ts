@@ -24,6 +24,8 @@ export function jsonReporter(
     })
   return {
     warning: (message) => emit('warning', { message }),
+    // `for`: what the batch waits for while it runs nothing; null once the wait is over.
+    waiting: (reason) => emit('waiting', { for: reason ?? null }),
     nodeAdded: (node, url) => emit('node-added', { node: node.name, id: node.id, url, slots: node.slots }),
     nodeLost: (node, reason) => emit('node-lost', { node: node.name, id: node.id, reason }),
     taskQueued: (task) => emit('task-queued', { task: task.name, line: task.line }),

@@ -19,8 +19,10 @@ export function plainReporter(
   const endOutput = (task: string) => prefixers.end(task, (prefixer) => prefixer.flush())
   // By name, not id: a daemon restarted at the same address is the same machine to the reader.
   const lost = new Set<string>()
+  const waits = new WaitNotice((text) => void streams.err(text))
   return {
     warning: (message) => streams.err(`distw: warning: ${message}\n`),
+    waiting: (reason) => waits.update(reason),
     nodeAdded: (node) => {
       if (lost.delete(node.name)) streams.err(`distw: node ${node.name} is back\n`)
     },
@@ -40,7 +42,36 @@ export function plainReporter(
       // Links, FIFOs and devices the task made are not brought back: said, so a missing output is not a mystery.
       if (result.skipped.length > 0) streams.err(`distw: ${result.name}: not returned: ${notReturned(result.skipped)}\n`)
     },
-    summary: (results, durationMs) => summarize(results, durationMs),
+    summary: (results, durationMs) => {
+      waits.update(undefined)
+      return summarize(results, durationMs)
+    },
+  }
+}
+
+/** A wait for a node is said once it passes this long: shorter ones (a slot taken for a moment) are noise. */
+export const WAIT_NOTICE_MS = 5_000
+
+// Says what the batch waits for, once per wait, when the wait passes WAIT_NOTICE_MS.
+class WaitNotice {
+  private reason: string | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  update(reason: string | undefined): void {
+    this.reason = reason
+    if (reason === undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+      return
+    }
+    // The timer of a wait already under way goes on: the reason it prints is the latest.
+    this.timer ??= setTimeout(
+      () => this.write(`distw: waiting for a node for ${WAIT_NOTICE_MS / 1000} s: ${this.reason ?? ''}\n`),
+      WAIT_NOTICE_MS,
+    )
+    this.timer.unref()
   }
 }
 

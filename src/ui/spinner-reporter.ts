@@ -11,6 +11,7 @@ export function spinnerReporter(streams: ReporterStreams, stream: NodeJS.WriteSt
   const spinner = ora({ stream, discardStdin: false, isEnabled: true, text: 'starting' }).start()
   const started = performance.now()
   const counts = { total: 0, done: 0, running: 0, failed: 0, nodes: 0 }
+  let waiting: string | undefined
   const around = (write: (text: string) => void) => (text: string) => {
     spinner.clear()
     write(text)
@@ -21,12 +22,17 @@ export function spinnerReporter(streams: ReporterStreams, stream: NodeJS.WriteSt
     const elapsed = performance.now() - started
     const left = counts.total - counts.done
     const eta = counts.done > 0 && left > 0 ? ` · ETA ${formatDuration((elapsed / counts.done) * left)}` : ''
-    spinner.text = `${counts.done}/${counts.total || '?'} done · ${counts.running} running · ${counts.failed} failed · ${counts.nodes} node${counts.nodes === 1 ? '' : 's'}${eta}`
+    const waits = waiting === undefined ? '' : ` · waiting for a node: ${waiting}`
+    spinner.text = `${counts.done}/${counts.total || '?'} done · ${counts.running} running · ${counts.failed} failed · ${counts.nodes} node${counts.nodes === 1 ? '' : 's'}${eta}${waits}`
   }
   return {
     ...plain,
     batchPlanned: (total) => {
       counts.total = total
+      update()
+    },
+    waiting: (reason) => {
+      waiting = reason
       update()
     },
     nodeAdded: () => {

@@ -1,10 +1,10 @@
 // The walking skeleton end to end: a real daemon process, the built `distw submit`, real files.
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { closedPort } from '../helpers/ports.js'
 
 const json = (task: object) => JSON.stringify(task)
 
@@ -207,10 +207,3 @@ describe('distw submit against a real daemon', () => {
 })
 
 // A loopback port nothing listens on: bound, then released.
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
