@@ -40,7 +40,8 @@ describe('waiting for a node', () => {
     const result = await run
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toContain('2 tasks: 2 succeeded')
-  })
+    // Five seconds of waiting, by design, on a machine that may be loaded.
+  }, 90_000)
 
   it('--json: a slot held by another submitter is a `waiting` event, and the wait ends when the slot comes free', async () => {
     const node = await spawnDaemon(['--slots', '1', '--name', 'solo'])
