@@ -11,17 +11,19 @@ import { parseSize } from '../tasks/index.js'
 import { openDaemonLog } from '../daemon/log.js'
 import { applyConfig, flagsFromDefault } from '../config/load.js'
 import { policyFromFlags } from '../daemon/policy-flags.js'
+import { defaultBind } from '../daemon/bind-policy.js'
+import { daemonBanner } from '../daemon/banner.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = "Offer this machine's idle slots to submitters on the network."
   static override description =
-    'Runs a node: accepts tasks over WebSocket, runs each in a fresh working folder, and sends back every file it created or changed. Without a shared secret the node listens on loopback only. See docs/SECURITY.md.'
+    'Runs a node: accepts tasks over WebSocket, runs each in a fresh working folder, and sends back every file it created or changed. With the pool secret (`distw pool new` / `distw pool join CODE`, or --secret-file / DISTW_SECRET) it listens on every address and announces itself on the LAN; without one, on loopback only. See docs/SECURITY.md.'
   static override examples = [
     '<%= config.bin %> daemon',
     '<%= config.bin %> daemon --slots 4 --port 7420',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw',
     '<%= config.bin %> daemon --cache-dir ~/.cache/distw --cache-size 20G --max-output 100M',
-    '<%= config.bin %> daemon --secret-file ~/.config/distw/secret --bind 0.0.0.0 --allow 192.168.1.0/24',
+    '<%= config.bin %> daemon --secret-file ~/distw.secret --allow 192.168.1.0/24',
     '<%= config.bin %> daemon --work-dir /var/tmp/distw --max-timeout 2h --max-task-disk 20G',
     '<%= config.bin %> daemon --bind 0.0.0.0 --name render-box --tag gpu --tag ffmpeg',
   ]
@@ -29,8 +31,8 @@ export default class Daemon extends BaseCommand {
   static override flags = {
     port: Flags.integer({ description: 'TCP port to listen on (0: any free port)', default: DEFAULT_PORT, min: 0, max: 65535 }),
     bind: Flags.string({
-      description: 'address to listen on (anything but loopback needs --secret-file or --insecure)',
-      default: '127.0.0.1',
+      description:
+        'address to listen on (default: 0.0.0.0 with a pool secret, else 127.0.0.1; anything but loopback needs a secret or --insecure)',
     }),
     slots: Flags.integer({ description: `tasks run at once (default: cores − 1, here ${defaultSlots()})`, min: 1 }),
     'work-dir': Flags.string({ description: 'folder for task folders and the blob cache (default: a temp folder, removed on exit)' }),
@@ -98,7 +100,7 @@ export default class Daemon extends BaseCommand {
     const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
     const daemon = await startDaemon({
       port: flags.port,
-      host: flags.bind,
+      host: flags.bind ?? defaultBind(security.secret !== undefined),
       log,
       ...security,
       tags: flags.tag,
@@ -114,7 +116,9 @@ export default class Daemon extends BaseCommand {
       cacheBytes,
       taskCaps,
     })
-    process.stdout.write(`distw node "${daemon.info.name}" listening on ${daemon.url} with ${daemon.info.slots} slot(s)\n`)
+    process.stdout.write(
+      daemonBanner(daemon, { secret: security.secret, secretOrigin: security.secretOrigin, mdns: flags.mdns, broadcast: flags.broadcast }),
+    )
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)

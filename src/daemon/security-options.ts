@@ -1,7 +1,7 @@
 // The daemon's security flags turned into DaemonOptions: the root check, the secret, executable
 // digests, sizes and durations. Outside the command so it is testable and the command stays thin.
 import { UserError } from '../errors.js'
-import { loadSecret } from '../secret.js'
+import { findSecret } from '../secret.js'
 import { parseDuration, parseSize } from '../tasks/index.js'
 import { hashFile } from '../transfer/hash.js'
 import type { DaemonOptions } from './daemon.js'
@@ -21,11 +21,14 @@ export interface SecurityFlagValues {
   'allow-root': boolean
 }
 
-export type SecurityOptions = Pick<DaemonOptions, 'secret' | 'insecure' | 'allow' | 'policy' | 'maxOutputBytes' | 'maxTaskDiskBytes'>
+export type SecurityOptions = Pick<DaemonOptions, 'secret' | 'insecure' | 'allow' | 'policy' | 'maxOutputBytes' | 'maxTaskDiskBytes'> & {
+  /** Where the secret came from (a file, DISTW_SECRET), for the banner. */
+  secretOrigin?: string | undefined
+}
 
 /** Checks the flags and turns them into daemon options; reads and then forgets DISTW_SECRET. */
 export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = process.getuid?.()): Promise<SecurityOptions> {
-  const secret = await loadSecret({ file: flags['secret-file'] })
+  const found = await findSecret({ file: flags['secret-file'] })
   // Tasks never inherit the daemon's environment, but a child of the daemon should not see it either.
   delete process.env.DISTW_SECRET
   const digests = [...(flags['allow-exe'] ?? [])]
@@ -54,7 +57,8 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
     )
   }
   return {
-    secret,
+    secret: found?.secret,
+    secretOrigin: found?.origin,
     insecure: flags.insecure,
     allow: flags.allow ?? [],
     maxOutputBytes,

@@ -10,6 +10,7 @@ import { daemonServiceSpec, type ServiceSpec } from '../../src/daemon/service/sp
 import { MALLOC_TUNABLES } from '../../src/daemon/malloc-tunables.js'
 import { systemdQuote, systemdUnit } from '../../src/daemon/service/systemd.js'
 import { scheduledTaskXml, windowsQuote } from '../../src/daemon/service/windows.js'
+import { serviceFlags } from '../../src/daemon/service/pool-flags.js'
 import { distw, tempDir } from '../helpers/cli.js'
 
 const spec: ServiceSpec = daemonServiceSpec(
@@ -138,19 +139,35 @@ describe('install, uninstall, status (temp home, recorded service manager)', () 
 describe('distw daemon install | status | uninstall (the CLI, temp HOME)', () => {
   it('carries the daemon flags into the unit and refuses flags the daemon would refuse', async () => {
     const home = await tempDir('distw-home-')
-    const env = { HOME: home, PATH: process.env.PATH ?? '' }
-    const install = await distw(['daemon', 'install', '--no-start', '--slots', '4', '--name', 'lab box'], { env })
+    const env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), PATH: process.env.PATH ?? '' }
+    const install = await distw(['daemon', 'install', '--no-start', '--slots', '4', '--name', 'lab box', '--allow-root'], { env })
     expect(install.stderr).toBe('')
     expect(install.exitCode).toBe(0)
+    expect(install.stdout).toContain('no pool on this machine')
     const unit = await fs.readFile(path.join(home, '.config/systemd/user/distw.service'), 'utf8')
-    expect(unit).toMatch(/^ExecStart=\/\S+ \/\S+\/bin\/run\.js daemon --slots 4 --name "lab box"$/m)
+    expect(unit).toMatch(/^ExecStart=\/\S+ \/\S+\/bin\/run\.js daemon --slots 4 --name "lab box" --allow-root$/m)
     const status = await distw(['daemon', 'status', '--json'], { env })
     expect(JSON.parse(status.stdout)).toMatchObject({ installed: true })
-    const bad = await distw(['daemon', 'install', '--no-start', '--slots', 'many'], { env })
+    const bad = await distw(['daemon', 'install', '--no-start', '--slots', 'many', '--allow-root'], { env })
     expect(bad.exitCode).toBe(2)
     const uninstall = await distw(['daemon', 'uninstall'], { env })
     expect(uninstall.stdout).toContain('removed')
     const after = await distw(['daemon', 'status', '--json'], { env })
     expect(JSON.parse(after.stdout)).toMatchObject({ installed: false })
+  })
+
+  it('carries the pool: the unit names its secret file; as root it is refused without --allow-root', async () => {
+    const home = await tempDir('distw-home-')
+    const env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), PATH: process.env.PATH ?? '' }
+    expect((await distw(['pool', 'new'], { env })).exitCode).toBe(0)
+    const install = await distw(['daemon', 'install', '--no-start', '--allow-root'], { env })
+    expect(install.exitCode).toBe(0)
+    expect(install.stdout).toMatch(/the service serves pool [0-9a-f]{8}/)
+    const unit = await fs.readFile(path.join(home, '.config/systemd/user/distw.service'), 'utf8')
+    expect(unit).toContain(`daemon --allow-root --secret-file ${path.join(home, '.config/distw/secret')}`)
+    await expect(serviceFlags([], { uid: 0, secretFile: path.join(home, 'none') })).rejects.toThrow(
+      /refusing to install the daemon as root/,
+    )
+    expect((await serviceFlags([], { uid: 1000, secretFile: path.join(home, 'none') })).flags).toEqual([])
   })
 })

@@ -64,6 +64,8 @@ export interface DaemonProcess {
   log: () => string
   /** The line the daemon printed when it started listening. */
   banner: string
+  /** Everything it printed on stdout so far. */
+  stdout: () => string
 }
 
 /** Starts `distw daemon --port 0 …` and resolves once it listens. `bin`: a distw executable to run instead. */
@@ -83,15 +85,15 @@ export async function spawnDaemon(
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   let banner = ''
+  let out = ''
   const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      const match = /^.*listening on (ws:\/\/\S+).*$/m.exec(out)
+      const match = /^.*listening on (wss?:\/\/\S+).*$/m.exec(out)
       banner = match?.[0] ?? ''
       if (match?.[1]) resolve(match[1])
     })
     void child.then(() => reject(new Error(`daemon exited before listening:\n${stderr}`)))
   })
-  return { url, peer: url.replace('ws://', ''), child, log: () => stderr, banner }
+  return { url, peer: url.replace(/^wss?:\/\//, ''), child, log: () => stderr, banner, stdout: () => out }
 }

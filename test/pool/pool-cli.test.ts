@@ -49,7 +49,13 @@ describe('distw pool', { timeout: 90_000 }, () => {
   it('a daemon and a submitter of the pool use its secret without a flag; a machine of no pool is refused', async () => {
     const node = await machine()
     const code = (await node.run(['pool', 'new'])).stdout.trim()
-    const daemon = await spawnDaemon(['--bind', '127.0.0.1'], { env: node.env })
+    // No --bind: a node of a pool serves every address (not announced here: other test files listen).
+    const daemon = await spawnDaemon(['--no-mdns', '--no-broadcast'], { env: node.env })
+    expect(daemon.url).toMatch(/^wss?:\/\/0\.0\.0\.0:\d+$/)
+    expect(daemon.banner).toBeTruthy()
+    await expect.poll(() => daemon.stdout()).toMatch(/pool [0-9a-f]{8} \(secret from \S+\/distw\/secret\): every address, not announced/)
+    const alone = await spawnDaemon([], { env: (await machine()).env })
+    await expect.poll(() => alone.stdout()).toContain('no pool: loopback only')
     const member = await machine()
     await member.run(['pool', 'join', code])
     const dir = await tempDir()

@@ -2,14 +2,16 @@ import { Flags, Parser } from '@oclif/core'
 import { BaseCommand } from '../../base-command.js'
 import { installService, currentContext } from '../../daemon/service/manager.js'
 import { daemonServiceSpec } from '../../daemon/service/spec.js'
+import { serviceFlags } from '../../daemon/service/pool-flags.js'
 import { UserError } from '../../errors.js'
 import Daemon from '../daemon.js'
 
 export default class DaemonInstall extends BaseCommand {
   static override summary = 'Start the daemon at login for this user, with the flags given.'
   static override description =
-    'Writes a systemd user unit (Linux: ~/.config/systemd/user/distw.service), a LaunchAgent (macOS) or a Task Scheduler task (Windows) that runs `distw daemon` with the daemon flags given here, then enables and starts it. On Linux, `loginctl enable-linger "$USER"` makes it start at boot without a login.'
+    'Carries the pool: the service is given this machine\'s pool secret file (`distw pool join CODE` first). Refuses to install as root unless --allow-root. Writes a systemd user unit (Linux: ~/.config/systemd/user/distw.service), a LaunchAgent (macOS) or a Task Scheduler task (Windows) that runs `distw daemon` with the daemon flags given here, then enables and starts it. On Linux, `loginctl enable-linger "$USER"` makes it start at boot without a login.'
   static override examples = [
+    '<%= config.bin %> daemon install',
     '<%= config.bin %> daemon install --slots 4 --tag gpu',
     '<%= config.bin %> daemon install --no-start --port 7421',
   ]
@@ -22,10 +24,11 @@ export default class DaemonInstall extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DaemonInstall)
-    const daemonFlags = this.argv.filter((arg) => arg !== '--no-start')
-    await checkDaemonFlags(daemonFlags)
+    const typed = this.argv.filter((arg) => arg !== '--no-start')
+    await checkDaemonFlags(typed)
+    const { flags: daemonFlags, notes } = await serviceFlags(typed, { uid: process.getuid?.() })
     const report = await installService(currentContext(), daemonServiceSpec(daemonFlags), !flags['no-start'])
-    for (const line of report.lines) this.log(line)
+    for (const line of [...report.lines, ...notes]) this.log(line)
   }
 }
 
