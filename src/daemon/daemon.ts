@@ -114,7 +114,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const unlockWorkDir = ownsWorkDir ? async () => {} : await lockFolder(workDir, 'work folder', '--work-dir')
   const cacheCap = options.cacheBytes ?? DEFAULT_CACHE_BYTES
   const openFolders = async () => {
-    const folders = await TaskFolders.open(workDir)
+    const folders = await TaskFolders.open(workDir, log)
     const cacheDir = options.cacheDir ?? path.join(workDir, 'cache')
     const locked = !ownsWorkDir && path.resolve(cacheDir) === path.resolve(workDir)
     return {

@@ -2,7 +2,8 @@
 // (the common trivial task), it is parked under idle/ and renamed back for a later task instead of
 // being removed and made anew. Measured on these machines: removing a folder that a child process has
 // just used as its working directory cost 0.6–1.6 ms, a rename ~0.05 ms. tasks/ still holds only the
-// folders of running tasks.
+// folders of running tasks. A folder that cannot be removed (a file made immutable, a mount inside it)
+// is moved aside to stuck/ and said in the log: its task still ends, and stuck/ is tried again later.
 import { randomBytes } from 'node:crypto'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
@@ -20,13 +21,17 @@ export class TaskFolders {
     /** Where running tasks' folders are. */
     readonly root: string,
     private readonly idleRoot: string,
+    /** Folders that could not be removed. */
+    private readonly stuckRoot: string,
+    private readonly log: (event: string, fields?: Record<string, unknown>) => void,
   ) {}
 
   /** Opens `workDir/tasks` and `workDir/idle`, removing what a previous, crashed run left there. */
-  static async open(workDir: string): Promise<TaskFolders> {
-    const folders = new TaskFolders(path.join(workDir, 'tasks'), path.join(workDir, 'idle'))
+  static async open(workDir: string, log: (event: string, fields?: Record<string, unknown>) => void = () => {}): Promise<TaskFolders> {
+    const folders = new TaskFolders(path.join(workDir, 'tasks'), path.join(workDir, 'idle'), path.join(workDir, 'stuck'), log)
+    await folders.clearStuck()
     for (const dir of [folders.root, folders.idleRoot]) {
-      await fs.rm(dir, { recursive: true, force: true })
+      await folders.remove(dir)
       await fs.mkdir(dir, { recursive: true, mode: 0o700 })
     }
     return folders
@@ -57,12 +62,38 @@ export class TaskFolders {
     } catch {
       // Anything odd about the folder: it is removed below.
     }
-    await fs.rm(dir, { recursive: true, force: true })
+    await this.remove(dir)
   }
 
   /** Removes the parked folders (the daemon is stopping). */
   async close(): Promise<void> {
     this.idle.length = 0
-    await fs.rm(this.idleRoot, { recursive: true, force: true })
+    await this.remove(this.idleRoot)
+    await this.clearStuck()
+  }
+
+  // Never throws: a folder that will not go is moved to stuck/ (out of tasks/, which must hold only
+  // running tasks' folders), or left where it is if even that fails; either way it is logged.
+  private async remove(dir: string): Promise<void> {
+    try {
+      await fs.rm(dir, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 })
+    } catch (error) {
+      const aside = path.join(this.stuckRoot, `${path.basename(dir)}-${randomBytes(3).toString('hex')}`)
+      const moved = await fs
+        .mkdir(this.stuckRoot, { recursive: true, mode: 0o700 })
+        .then(() => fs.rename(dir, aside))
+        .then(
+          () => true,
+          () => false,
+        )
+      this.log('task folder not removed', { dir, error: (error as Error).message, ...(moved ? { movedTo: aside } : {}) })
+    }
+  }
+
+  // What earlier tasks left that could not be removed then: tried again, quietly.
+  private async clearStuck(): Promise<void> {
+    for (const name of await fs.readdir(this.stuckRoot).catch(() => []))
+      await fs.rm(path.join(this.stuckRoot, name), { recursive: true, force: true }).catch(() => {})
+    await fs.rmdir(this.stuckRoot).catch(() => {})
   }
 }
