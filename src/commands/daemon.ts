@@ -8,6 +8,7 @@ import { daemonSecurityOptions } from '../daemon/security-options.js'
 import { durationFlag } from '../duration-flag.js'
 import { UserError } from '../errors.js'
 import { parseSize } from '../tasks/index.js'
+import { PASS_ENV_PATTERN } from '../daemon/env.js'
 import { openDaemonLog } from '../daemon/log.js'
 import { applyConfig, flagsFromDefault } from '../config/load.js'
 import { policyFromFlags } from '../daemon/policy-flags.js'
@@ -59,6 +60,11 @@ export default class Daemon extends BaseCommand {
     'max-load': Flags.string({ description: 'stop offering slots while the 1-minute load average is above this' }),
     'daily-budget': Flags.string({ description: 'total task time per local day, e.g. 4h; then paused until midnight' }),
     evict: Flags.boolean({ description: 'also stop running tasks while the policy says paused (default: they finish)' }),
+    'pass-env': Flags.string({
+      description: "variable of the daemon's environment that tasks get too, a name or a glob like 'CUDA_*' (repeatable; never DISTW_*)",
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     // A task's whole process tree lives in a cgroup where the node can make one: it can be capped too.
     'task-memory': Flags.string({ description: "cap each task's memory, e.g. 4G (cgroup v2 memory.max; refused where there is none)" }),
     'task-cpus': Flags.string({
@@ -115,6 +121,7 @@ export default class Daemon extends BaseCommand {
       ...(flags['cache-dir'] === undefined ? {} : { cacheDir: flags['cache-dir'] }),
       cacheBytes,
       taskCaps,
+      passEnv: passEnvFlag(flags['pass-env'] ?? []),
     })
     process.stdout.write(
       daemonBanner(daemon, { secret: security.secret, secretOrigin: security.secretOrigin, mdns: flags.mdns, broadcast: flags.broadcast }),
@@ -144,4 +151,12 @@ function cpusFlag(value: string): number {
   if (!Number.isFinite(cpus) || cpus < 0.01 || cpus > 65536)
     throw new UserError(`--task-cpus ${value} is not a number of cores`, 'e.g. --task-cpus 1.5')
   return cpus
+}
+
+// --pass-env: names and globs of variables, checked before the daemon starts.
+function passEnvFlag(patterns: string[]): string[] {
+  const bad = patterns.find((p) => !PASS_ENV_PATTERN.test(p))
+  if (bad !== undefined)
+    throw new UserError(`--pass-env ${bad} is not a variable name or glob`, "e.g. --pass-env CUDA_HOME --pass-env 'LICENSE_*'")
+  return patterns
 }

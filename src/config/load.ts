@@ -54,7 +54,15 @@ export function readConfigEnv(env: NodeJS.ProcessEnv): ConfigFile {
     const text = env[envName(key)]
     if (text === undefined || text === '') continue
     const shape = ConfigFile.shape[key].unwrap()
-    raw[key] = shape.type === 'number' ? Number(text) : shape.type === 'boolean' ? /^(1|true|yes|on)$/i.test(text) : text
+    // A list (pass-env) is comma-separated: DISTW_PASS_ENV='CUDA_*,LICENSE_SERVER'.
+    raw[key] =
+      shape.type === 'number'
+        ? Number(text)
+        : shape.type === 'boolean'
+          ? /^(1|true|yes|on)$/i.test(text)
+          : shape.type === 'array'
+            ? text.split(',')
+            : text
   }
   const parsed = ConfigFile.safeParse(raw)
   if (!parsed.success) {

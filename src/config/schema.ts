@@ -15,6 +15,7 @@ export const ConfigFile = z.strictObject({
   'log-file': z.string().min(1).optional(),
   'log-json': z.boolean().optional(),
   verbose: z.boolean().optional(),
+  'pass-env': z.array(z.string().min(1).max(256)).max(256).optional(),
 })
 export type ConfigFile = z.infer<typeof ConfigFile>
 export type ConfigKey = keyof ConfigFile

@@ -74,6 +74,8 @@ export interface DaemonOptions {
    * (the fallback, for tests; `DISTW_NO_CGROUP=1` does the same).
    */
   cgroups?: boolean
+  /** Variables of the daemon's environment that tasks get too: names or globs (never DISTW_*). */
+  passEnv?: string[]
   /** Per-task memory and CPU caps (cgroup v2 with those controllers, else the daemon does not start). */
   taskCaps?: TaskCaps
   /** Clock and load source for the policy (tests inject them). */
@@ -182,7 +184,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       folders,
       killGraceMs: options.killGraceMs ?? 2000,
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-      baseEnv: baseEnv(info.name),
+      baseEnv: baseEnv(info.name, options.passEnv),
       tree,
       policy: new TaskPolicy(options.policy),
       maxTaskDiskBytes: options.maxTaskDiskBytes,
