@@ -3,6 +3,7 @@ import Daemon from './commands/daemon.js'
 import SecretNew from './commands/secret/new.js'
 import Status from './commands/status.js'
 import Peers from './commands/peers.js'
+import Run from './commands/run.js'
 import Submit from './commands/submit.js'
 import Top from './commands/top.js'
 import ConfigShow from './commands/config/show.js'
@@ -18,6 +19,7 @@ export const COMMANDS = {
   daemon: Daemon,
   'secret:new': SecretNew,
   peers: Peers,
+  run: Run,
   submit: Submit,
   status: Status,
   top: Top,

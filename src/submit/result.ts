@@ -58,8 +58,8 @@ export interface AttemptRecord {
 export interface SubmitObserver {
   /** Something worth telling that does not stop the batch (a named node that cannot be reached). */
   warning?(message: string): void
-  /** Every task line was parsed and checked: this many tasks will be run. */
-  batchPlanned?(total: number): void
+  /** Every task line was parsed and checked: these tasks (in line order) will be run. */
+  batchPlanned?(total: number, tasks: readonly TaskSpec[]): void
   nodeAdded?(node: NodeInfo, url: string): void
   nodeLost?(node: NodeInfo, reason: string): void
   taskQueued?(task: TaskSpec): void

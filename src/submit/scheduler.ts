@@ -32,6 +32,8 @@ export interface BatchPlan {
   hashes?: HashCache
   /** false: never queue a task behind a running one (see PIPELINE_BELOW_MS). Default true. */
   pipeline?: boolean
+  /** `-j N`: at most this many tasks of the batch launched at once, across every node. */
+  jobs?: number
 }
 
 export interface HaltPolicy {
@@ -292,6 +294,7 @@ export class Scheduler {
     for (let i = 0; i < this.waiting.length; i++) {
       // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
       if (!probing && !ready.some(open)) break
+      if (this.plan.jobs !== undefined && this.running.size >= this.plan.jobs) break
       const task = this.waiting[i] as TaskSpec
       const blocked = this.blockedBy(task)
       if (blocked === 'wait') continue

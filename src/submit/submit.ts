@@ -5,7 +5,6 @@ import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
 import { Discovery, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
-import { checkTaskSpecs, parseTasks, resolveAllInputs, TaskFileError, topoOrder, type TaskSpec } from '../tasks/index.js'
 import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
 import { BatchNodes } from './batch-nodes.js'
@@ -14,17 +13,13 @@ import { NodeUnreachable } from '../client/connect-channel.js'
 import { JobLog, succeededDigests } from './joblog.js'
 import { NodeClient } from '../client/node-client.js'
 import { peerUrl } from '../discovery/peer-address.js'
+import { planBatch, type PlanOptions } from './plan.js'
 import type { BatchResult, SubmitObserver } from './result.js'
 import { Scheduler, type HaltPolicy } from './scheduler.js'
 import { taskDigests } from './task-digest.js'
 
-export interface SubmitOptions {
-  /** The text of a task file, or tasks already parsed. */
-  tasks: string | TaskSpec[]
-  /** Name of the task file, for error messages (`tasks.txt:7: …`). */
-  source?: string
-  /** Folder that inputs are relative to; returned files land here too unless outDir is set. Default: cwd. */
-  cwd?: string
+/** What to run (tasks, source, cwd: returned files land in cwd too unless outDir is set), and how. */
+export interface SubmitOptions extends PlanOptions {
   /** Write returned files under `outDir/<task name>/` instead of into cwd. */
   outDir?: string
   /** Nodes to use (`host:port`). None: nodes found by discovery, else an embedded local node. */
@@ -62,35 +57,16 @@ export interface SubmitOptions {
    * so that a task's exit and the next `run` do not cost a network round trip (default true).
    */
   pipeline?: boolean
+  /** At most this many tasks of the batch running at once across the pool (`-j N`); default: every free slot. */
+  jobs?: number
 }
 
 const DEFAULT_RECONNECT_MS = 60_000
 
-// A task file with bad lines is reported whole: with them, the missing inputs of the lines that parsed,
-// so one round of fixes is enough.
-async function parsed(text: string, cwd: string, source: string): Promise<TaskSpec[]> {
-  try {
-    return parseTasks(text, source)
-  } catch (error) {
-    if (!(error instanceof TaskFileError)) throw error
-    const inputs = await resolveAllInputs([...error.parsed], cwd, source).then(
-      () => [],
-      (more: unknown) => (more instanceof TaskFileError ? more.problems : []),
-    )
-    throw inputs.length === 0 ? error : new TaskFileError(source, [...error.problems, ...inputs])
-  }
-}
-
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const started = performance.now()
   const cwd = path.resolve(options.cwd ?? process.cwd())
-  const source = options.source ?? 'tasks'
-  // Tasks given as objects get the same value and graph checks (names, env, duplicates, cycles) as parsed ones.
-  const tasks =
-    typeof options.tasks === 'string'
-      ? await parsed(options.tasks, cwd, source)
-      : (checkTaskSpecs(options.tasks, source), topoOrder(options.tasks, source), options.tasks)
-  const inputs = await resolveAllInputs(tasks, cwd, source)
+  const { tasks, inputs, warnings } = await planBatch(options)
   if (options.resume && options.joblog === undefined)
     throw new UserError('--resume needs --joblog FILE', 'name the job log of the earlier run')
   const store = options.digestStore === undefined ? undefined : await DigestStore.open(options.digestStore)
@@ -105,7 +81,8 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     joblog?.write(digests?.get(record.task) ?? '', record)
     options.observer?.attemptFinished?.(record)
   }
-  options.observer?.batchPlanned?.(tasks.length)
+  options.observer?.batchPlanned?.(tasks.length, tasks)
+  for (const warning of warnings) options.observer?.warning?.(warning)
 
   const peers = (options.peers ?? []).map(peerUrl)
   let local: RunningDaemon | undefined
@@ -150,6 +127,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
         hashes,
         ...(options.halt ? { halt: options.halt } : {}),
         ...(options.pipeline === undefined ? {} : { pipeline: options.pipeline }),
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       },
       observer,
     )

@@ -12,6 +12,7 @@ import {
   TASK_FIELDS,
   TaskLineSchema,
   type Requirements,
+  type TaskDefaults,
   type TaskLine,
   type TaskSpec,
 } from './spec.js'
@@ -22,7 +23,7 @@ export type JsonLineResult =
   | { ok: false; problems: string[]; name: string }
 
 /** `text` is the trimmed line; `indent` is how many characters were trimmed from its start. */
-export function parseJsonLine(text: string, line: number, indent = 0): JsonLineResult {
+export function parseJsonLine(text: string, line: number, indent = 0, defaults: TaskDefaults = {}): JsonLineResult {
   let raw: unknown
   try {
     raw = JSON.parse(text)
@@ -76,13 +77,16 @@ export function parseJsonLine(text: string, line: number, indent = 0): JsonLineR
       : common && converted.memory === undefined
         ? (t.requires as Requirements)
         : requirements(t.requires, converted.memory),
-    retries: t.retries ?? 0,
+    retries: t.retries ?? defaults.retries ?? 0,
     after: t.after === undefined ? NO_STRINGS : typeof t.after === 'string' ? [t.after] : [...new Set(t.after)],
     priority: t.priority ?? 0,
     slots: t.slots ?? 1,
   }
-  if (converted.timeoutMs !== undefined) task.timeoutMs = converted.timeoutMs
+  const timeoutMs = converted.timeoutMs ?? defaults.timeoutMs
+  if (timeoutMs !== undefined) task.timeoutMs = timeoutMs
   if (t.lock !== undefined) task.lock = t.lock
+  // `"inputs": []` says "none": only a line without the field has them found in its command.
+  if (t.inputs === undefined) task.autoInputs = true
   return { ok: true, task }
 }
 

@@ -3,7 +3,7 @@
 import { analyseGraph } from './graph.js'
 import { parseJsonLine } from './json-line.js'
 import { defaultTaskName } from './names.js'
-import { NO_ENV, NO_REQUIREMENTS, NO_STRINGS, type TaskSpec } from './spec.js'
+import { NO_ENV, NO_REQUIREMENTS, NO_STRINGS, type TaskDefaults, type TaskSpec } from './spec.js'
 import { TaskFileError, type TaskProblem } from './task-file-error.js'
 
 const BOM = 0xfeff
@@ -12,9 +12,10 @@ const BRACE = 0x7b // {
 
 /**
  * Parses task lines: blank lines and `#` comments are skipped, a line starting with `{` is a JSON task,
- * any other line is a shell command. Accepts a UTF-8 BOM and CRLF. `source` names the file in messages.
+ * any other line is a shell command. Accepts a UTF-8 BOM and CRLF. `source` names the file in messages;
+ * `defaults` fill the timeout and retries of lines that give none.
  */
-export function parseTasks(text: string, source: string): TaskSpec[] {
+export function parseTasks(text: string, source: string, defaults: TaskDefaults = {}): TaskSpec[] {
   const tasks: TaskSpec[] = []
   const problems: TaskProblem[] = []
   const brokenNames = new Set<string>()
@@ -53,7 +54,7 @@ export function parseTasks(text: string, source: string): TaskSpec[] {
     const first = content.charCodeAt(0)
     if (first === HASH) continue
     if (first === BRACE) {
-      const result = parseJsonLine(content, line, raw.length - raw.trimStart().length)
+      const result = parseJsonLine(content, line, raw.length - raw.trimStart().length, defaults)
       if (result.ok) {
         tasks.push(result.task)
         claim(result.task.name, line)
@@ -70,7 +71,7 @@ export function parseTasks(text: string, source: string): TaskSpec[] {
       defaultNamedLines.push(line)
       continue
     }
-    tasks.push(shellTask(content, line))
+    tasks.push(shellTask(content, line, defaults))
     defaultNamedLines.push(line)
   }
   for (const p of repeatedNames(explicit, repeats)) problems.push(p)
@@ -112,8 +113,8 @@ function defaultNameClashes(explicit: Explicit, defaultNamedLines: readonly numb
     }))
 }
 
-function shellTask(shell: string, line: number): TaskSpec {
-  return {
+function shellTask(shell: string, line: number, defaults: TaskDefaults): TaskSpec {
+  const task: TaskSpec = {
     line,
     name: defaultTaskName(line),
     command: { shell },
@@ -121,9 +122,12 @@ function shellTask(shell: string, line: number): TaskSpec {
     outputs: NO_STRINGS,
     env: NO_ENV,
     requires: NO_REQUIREMENTS,
-    retries: 0,
     after: NO_STRINGS,
     priority: 0,
     slots: 1,
+    retries: defaults.retries ?? 0,
+    autoInputs: true,
   }
+  if (defaults.timeoutMs !== undefined) task.timeoutMs = defaults.timeoutMs
+  return task
 }

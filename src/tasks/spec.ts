@@ -40,6 +40,14 @@ export interface TaskSpec {
   slots: number
   /** At most one task holding the same lock runs per node at once. */
   lock?: string
+  /** Its inputs are the files its command names (a shell line, or a JSON line without "inputs"). */
+  autoInputs?: boolean
+}
+
+/** Batch-wide values for the fields a line leaves out (`--timeout`, `--retries`). */
+export interface TaskDefaults {
+  timeoutMs?: number
+  retries?: number
 }
 
 // Shared by every task that has none, so a 100,000-line file does not allocate half a million empty

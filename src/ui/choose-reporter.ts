@@ -3,6 +3,7 @@
 import type { TaskResult } from '../submit/result.js'
 import { writableAgain } from '../transfer/writable-again.js'
 import { jsonReporter } from './json-reporter.js'
+import { keepOrder } from './keep-order.js'
 import { plainReporter } from './plain-reporter.js'
 import type { Reporter } from './reporter.js'
 import { spinnerReporter } from './spinner-reporter.js'
@@ -16,33 +17,50 @@ export interface ReporterChoice {
 /** A reporter as submit drives it: callbacks while the batch runs, then finish() once. */
 export type BatchReporter = Omit<Reporter, 'summary'> & { finish(results: TaskResult[], durationMs: number, exitCode: number): void }
 
-export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process, options: { json?: boolean } = {}): BatchReporter {
+export interface ReporterOptions {
+  json?: boolean
+  /** `-k`: output in the order of the task lines. */
+  keepOrder?: boolean
+  /** `--no-tag` (false): output bytes with no `[task]` prefix. */
+  tag?: boolean
+  /** True once nothing more is to be said (the reader of stdout went away): stderr stays silent. */
+  quiet?: () => boolean
+}
+
+export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process, options: ReporterOptions = {}): BatchReporter {
+  const ordered = options.keepOrder ? keepOrder : <T>(r: T) => r
+  const quiet = options.quiet ?? (() => false)
   if (options.json) {
     const json = jsonReporter(
       (t) => stdout.write(t),
       () => writableAgain(stdout),
     )
-    return { ...json, close: () => {}, finish: (results, durationMs, exitCode) => json.finished(results, durationMs, exitCode) }
+    return { ...ordered(json), close: () => {}, finish: (results, durationMs, exitCode) => json.finished(results, durationMs, exitCode) }
   }
-  const streams = { out: (t: string) => void stdout.write(t), err: (t: string) => void stderr.write(t) }
+  const err = (t: string | Uint8Array) => quiet() || stderr.write(t)
+  const streams = { out: (t: string | Uint8Array) => void stdout.write(t), err: (t: string | Uint8Array) => void err(t) }
+  const tag = { tag: options.tag ?? true }
   // A terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place.
   const reporter: Reporter =
     stderr.isTTY && (stderr.columns ?? 0) > 0 && !isCI(env)
-      ? spinnerReporter(streams, stderr)
+      ? spinnerReporter(streams, stderr, tag)
       : {
           // A slow terminal or pipe slows the task itself: output waits for the stream to drain.
-          ...plainReporter({
-            out: (t) => stdout.write(t),
-            err: (t) => stderr.write(t),
-            drained: (s) => writableAgain(s === 'out' ? stdout : stderr),
-          }),
+          ...plainReporter(
+            {
+              out: (t) => stdout.write(t),
+              err,
+              drained: (s) => writableAgain(s === 'out' ? stdout : stderr),
+            },
+            tag,
+          ),
           close: () => {},
         }
   return {
-    ...reporter,
+    ...ordered(reporter),
     finish: (results, durationMs) => {
       reporter.close()
-      stderr.write(reporter.summary(results, durationMs))
+      if (!quiet()) stderr.write(reporter.summary(results, durationMs))
     },
   }
 }

@@ -6,17 +6,22 @@ import { TaskStreams } from './task-streams.js'
 
 export interface PlainReporterStreams {
   /** Like stream.write: returning false means "slow down" and output waits for drained(). */
-  out: (text: string) => boolean | void
-  err: (text: string) => boolean | void
+  out: (text: string | Uint8Array) => boolean | void
+  err: (text: string | Uint8Array) => boolean | void
   /** Resolves when the stream that returned false can take more. */
   drained?: (stream: 'out' | 'err') => Promise<void>
 }
 
+/** `tag: false` (`--no-tag`): output bytes pass as they are, with no prefix and no line splitting. */
 export function plainReporter(
   streams: PlainReporterStreams,
+  options: { tag?: boolean } = {},
 ): SubmitObserver & { summary(results: TaskResult[], durationMs: number): string } {
+  const tag = options.tag ?? true
   const prefixers = new TaskStreams((task, stream) => new LinePrefixer(`[${task}] `, stream === 'stdout' ? streams.out : streams.err))
   const endOutput = (task: string) => prefixers.end(task, (prefixer) => prefixer.flush())
+  const push = (task: string, stream: 'stdout' | 'stderr', data: Buffer): boolean =>
+    tag ? prefixers.get(task, stream).push(data) : (stream === 'stdout' ? streams.out : streams.err)(data) !== false
   // By name, not id: a daemon restarted at the same address is the same machine to the reader.
   const lost = new Set<string>()
   const waits = new WaitNotice((text) => void streams.err(text))
@@ -33,7 +38,7 @@ export function plainReporter(
     taskStarted: (task) => endOutput(task.name),
     // A slow terminal or pipe slows the task itself: the promise holds the connection, then the node.
     taskOutput: (task, stream, data) => {
-      if (prefixers.get(task.name, stream).push(data) || !streams.drained) return
+      if (push(task.name, stream, data) || !streams.drained) return
       return streams.drained(stream === 'stdout' ? 'out' : 'err')
     },
     taskFinished: (result) => {

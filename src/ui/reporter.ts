@@ -8,6 +8,6 @@ export interface Reporter extends SubmitObserver {
 }
 
 export interface ReporterStreams {
-  out: (text: string) => void
-  err: (text: string) => void
+  out: (text: string | Uint8Array) => void
+  err: (text: string | Uint8Array) => void
 }

@@ -6,18 +6,18 @@ import { formatDuration } from './format.js'
 import { plainReporter } from './plain-reporter.js'
 import type { Reporter, ReporterStreams } from './reporter.js'
 
-export function spinnerReporter(streams: ReporterStreams, stream: NodeJS.WriteStream): Reporter {
+export function spinnerReporter(streams: ReporterStreams, stream: NodeJS.WriteStream, options: { tag?: boolean } = {}): Reporter {
   // discardStdin:false: submit may read its tasks from stdin, and raw mode would swallow Ctrl-C (ora#236).
   const spinner = ora({ stream, discardStdin: false, isEnabled: true, text: 'starting' }).start()
   const started = performance.now()
   const counts = { total: 0, done: 0, running: 0, failed: 0, nodes: 0 }
   let waiting: string | undefined
-  const around = (write: (text: string) => void) => (text: string) => {
+  const around = (write: (text: string | Uint8Array) => void) => (text: string | Uint8Array) => {
     spinner.clear()
     write(text)
     spinner.render()
   }
-  const plain = plainReporter({ out: around(streams.out), err: around(streams.err) })
+  const plain = plainReporter({ out: around(streams.out), err: around(streams.err) }, options)
   const update = () => {
     const elapsed = performance.now() - started
     const left = counts.total - counts.done

@@ -54,7 +54,9 @@ describe('batch control', () => {
   it('--resume runs only what remained, keyed by task content, even after other lines were edited', async () => {
     const node = await spawnDaemon(['--slots', '2'])
     const dir = await tempDir()
-    const runs = path.join(dir, 'runs.log')
+    // Outside the submit folder: a line naming a file inside it would send it (its content, and so the
+    // task's identity, changing with every run).
+    const runs = path.join(await tempDir(), 'runs.log')
     await fs.writeFile(path.join(dir, 'data.txt'), 'v1\n')
     const first = [
       `echo one >> ${runs}`,

@@ -97,3 +97,36 @@ export async function spawnDaemon(
   })
   return { url, peer: url.replace(/^wss?:\/\//, ''), child, log: () => stderr, banner, stdout: () => out }
 }
+
+let shimDir: string | undefined
+afterAll(() => {
+  if (shimDir !== undefined) rmSync(shimDir, { recursive: true, force: true })
+})
+
+/**
+ * Runs a shell script (a README example, verbatim) with `distw` on PATH as the built CLI; never rejects.
+ * `DISTW_PEERS` in `env` points its submits at a test daemon.
+ */
+export async function shell(script: string, options: { cwd: string; env?: Record<string, string> }) {
+  if (shimDir === undefined) {
+    shimDir = await tempDir('distw-bin-')
+    await fs.writeFile(path.join(shimDir, 'distw'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 })
+    folders.delete(shimDir) // kept for the whole file (removed in afterAll), not one test
+  }
+  const child = execa('sh', ['-c', script], {
+    cwd: options.cwd,
+    reject: false,
+    stdin: 'ignore',
+    env: {
+      DISTW_WAIT: '0',
+      XDG_CACHE_HOME: cacheHome,
+      ...options.env,
+      PATH: `${shimDir}:${process.env.PATH ?? ''}`,
+      CI: 'true',
+      NO_COLOR: '1',
+    },
+  })
+  children.add(child)
+  void child.finally(() => children.delete(child))
+  return child
+}

@@ -35,6 +35,7 @@ const shellTask = (line: number, shell: string): TaskSpec => ({
   after: [],
   priority: 0,
   slots: 1,
+  autoInputs: true,
 })
 
 describe('parseTasks: lines', () => {
@@ -48,6 +49,15 @@ describe('parseTasks: lines', () => {
   it('skips blank lines, whitespace-only lines and comments, keeping line numbers', () => {
     const text = '\n# comment\n   \t\n   # indented comment\necho a\n\n\techo b  \n#echo c\n'
     expect(parseTasks(text, 'tasks.txt')).toEqual([shellTask(5, 'echo a'), shellTask(7, 'echo b')])
+  })
+
+  it('gives lines without a timeout or retries the batch-wide defaults (--timeout, --retries)', () => {
+    const tasks = parseTasks('echo a\n{"run":"b"}\n{"run":"c","retries":0,"timeout":"1s"}', 't', { timeoutMs: 5000, retries: 2 })
+    expect(tasks.map((t) => [t.timeoutMs, t.retries])).toEqual([
+      [5000, 2],
+      [5000, 2],
+      [1000, 0],
+    ])
   })
 
   it('keeps a # that is not at the start of the line', () => {
@@ -110,6 +120,7 @@ describe('parseTasks: lines', () => {
         priority: 5,
         slots: 2,
         lock: 'gpu',
+        autoInputs: true,
       },
       shellTask(7, 'echo "done with #7" && sha256sum out.mp4'),
     ])

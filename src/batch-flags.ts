@@ -1,0 +1,110 @@
+// Flags shared by the commands that run a batch (`submit`, `run`), defined once so they cannot drift
+// apart, and their translation into the options of submit() and of the reporter.
+import { Flags } from '@oclif/core'
+import { connectionFlags, connectionOptions } from './connection-flags.js'
+import { durationFlag } from './duration-flag.js'
+import { loadSecret } from './secret.js'
+import { parseHalt } from './submit/halt.js'
+import type { SubmitOptions } from './submit/submit.js'
+import { MAX_RETRIES } from './tasks/index.js'
+import { defaultDigestStorePath } from './transfer/digest-store.js'
+
+export const batchFlags = {
+  ...connectionFlags,
+  out: Flags.string({ description: 'write returned files under DIR/<task name>/ instead of here' }),
+  slots: Flags.integer({ description: 'slots of the embedded local node (default: cores − 1)', min: 1 }),
+  joblog: Flags.string({ description: 'append one tab-separated row per attempt to FILE', helpValue: 'FILE' }),
+  resume: Flags.boolean({
+    description: 'skip tasks the --joblog FILE records as succeeded (same command, inputs and env)',
+    dependsOn: ['joblog'],
+  }),
+  halt: Flags.string({ description: 'give up after N failures: now,fail=N cancels running tasks, soon,fail=N lets them finish' }),
+  json: Flags.boolean({
+    description: 'print NDJSON events (node-added/lost, task-queued/started/output/finished, waiting, batch-finished) on stdout',
+  }),
+  heartbeat: durationFlag({
+    description: 'interval of connection pings; a node silent for two is lost and its tasks run elsewhere (default 5s)',
+  }),
+  reconnect: durationFlag({
+    description:
+      'how long to keep dialling a node whose connection was lost, or a --peer that did not answer at the start (default 1m; 0: never); tasks with no other node wait for it that long',
+  }),
+  local: Flags.boolean({
+    description: 'also run tasks on an embedded local node; --no-local: never (default: only when no node is found)',
+    allowNo: true,
+  }),
+  'digest-cache': Flags.boolean({
+    description:
+      'remember input digests across runs in ~/.cache/distw/digests.json (or $XDG_CACHE_HOME); --no-digest-cache: hash every input anew',
+    allowNo: true,
+    default: true,
+  }),
+  'auto-inputs': Flags.boolean({
+    description: 'send the files a plain line names as its inputs; --no-auto-inputs: only what "inputs" lists',
+    allowNo: true,
+    default: true,
+  }),
+  'dry-run': Flags.boolean({ description: 'print each task with the inputs it would send; connect to nothing, run nothing' }),
+  'keep-order': Flags.boolean({ char: 'k', description: 'print output in the order of the task lines, not as tasks end' }),
+  tag: Flags.boolean({
+    description: 'prefix each output line with [task name]; --no-tag: the output bytes as they are',
+    allowNo: true,
+    default: true,
+  }),
+  timeout: durationFlag({ description: 'time limit of every task that sets none (its whole process tree is killed)' }),
+  retries: Flags.integer({ description: 'retries of every failed task that sets none', min: 0, max: MAX_RETRIES }),
+  jobs: Flags.integer({
+    char: 'j',
+    description: 'run at most N tasks of this batch at once across all nodes (default: every free slot)',
+    min: 1,
+  }),
+}
+
+export interface BatchFlagValues {
+  'secret-file'?: string | undefined
+  peer?: string[] | undefined
+  wait: string | undefined
+  mdns: boolean
+  broadcast: boolean
+  'probe-port': number
+  out?: string | undefined
+  slots?: number | undefined
+  joblog?: string | undefined
+  resume: boolean
+  halt?: string | undefined
+  heartbeat?: number | undefined
+  reconnect?: number | undefined
+  local?: boolean | undefined
+  'digest-cache': boolean
+  'auto-inputs': boolean
+  timeout?: number | undefined
+  retries?: number | undefined
+  jobs?: number | undefined
+}
+
+/** Everything submit() takes from the flags (not the tasks, observer or signal). */
+export async function batchOptions(flags: BatchFlagValues): Promise<Omit<SubmitOptions, 'tasks'>> {
+  const secret = await loadSecret({ file: flags['secret-file'] })
+  const connection = connectionOptions(flags, 1000)
+  const halt = flags.halt === undefined ? undefined : parseHalt(flags.halt)
+  return {
+    peers: connection.peers,
+    discovery: connection.discovery,
+    discoveryWaitMs: connection.waitMs,
+    local: flags.local === undefined ? 'auto' : flags.local ? 'also' : 'never',
+    autoInputs: flags['auto-inputs'],
+    defaults: {
+      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+    },
+    ...(flags.out === undefined ? {} : { outDir: flags.out }),
+    ...(secret === undefined ? {} : { secret }),
+    ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
+    ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
+    ...(flags.reconnect === undefined ? {} : { reconnectMs: flags.reconnect }),
+    ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),
+    ...(halt === undefined ? {} : { halt }),
+    ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
+    ...(flags['digest-cache'] ? { digestStore: defaultDigestStorePath() } : {}),
+  }
+}

@@ -1,0 +1,121 @@
+// The files a plain task line names become its inputs: `gzip -k a.txt` sends a.txt, as if the line
+// had said `"inputs":["a.txt"]`. Only words that name an existing file or non-empty folder inside the
+// submit folder are taken; a word naming nothing is left alone (it may be an output), and one naming
+// something outside the folder is not sent but warned about, so a remote failure is not a mystery.
+import type { Dirent, Stats } from 'node:fs'
+import { lstat, readdir, realpath, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { shellWords, type ShellWord } from './shell-split.js'
+import type { TaskSpec } from './spec.js'
+
+/** A word of a task that names a path outside the submit folder. */
+export interface OutsideWord {
+  task: string
+  word: string
+}
+
+type Found = { kind: 'inside'; rel: string } | { kind: 'outside' } | { kind: 'none' }
+
+const NOTHING: Found = { kind: 'none' }
+const OUTSIDE: Found = { kind: 'outside' }
+
+/** The warning for a word outside the submit folder, as the summary line shows it. */
+export function outsideMessage(o: OutsideWord): string {
+  return `${o.task}: ${o.word} is outside the submit folder and was not sent`
+}
+
+/**
+ * Fills the inputs of every task marked `autoInputs` from the words of its command. Returns new task
+ * objects (the others as they are) and the words that named something outside the folder.
+ */
+export async function detectInputs(tasks: readonly TaskSpec[], baseDir: string): Promise<{ tasks: TaskSpec[]; outside: OutsideWord[] }> {
+  const finder = await Finder.open(baseDir)
+  const outside: OutsideWord[] = []
+  const out = await Promise.all(
+    tasks.map(async (task) => {
+      if (!task.autoInputs) return task
+      const inputs: string[] = []
+      for (const { word, program } of candidates(task)) {
+        const found = await finder.find(word)
+        if (found.kind === 'inside' && !inputs.includes(found.rel)) inputs.push(found.rel)
+        // `/usr/bin/env python3 x.py`: an installed program is expected on the node too; no warning.
+        else if (found.kind === 'outside' && !program && !outside.some((o) => o.task === task.name && o.word === word)) {
+          outside.push({ task: task.name, word })
+        }
+      }
+      return inputs.length === 0 ? task : { ...task, inputs }
+    }),
+  )
+  return { tasks: out, outside }
+}
+
+/** The words of a task's command that may name files it reads. */
+export function candidates(task: TaskSpec): { word: string; program: boolean }[] {
+  const words: ShellWord[] =
+    'argv' in task.command
+      ? task.command.argv.map((text, i) => ({ text, role: i === 0 ? 'program' : 'argument', literal: true }))
+      : shellWords(task.command.shell)
+  const out: { word: string; program: boolean }[] = []
+  for (const w of words) {
+    if (!w.literal || w.text === '' || w.role === 'write') continue
+    // A program without a slash is looked up on the node's PATH, never taken from this folder.
+    if (w.role === 'program' && !w.text.includes('/')) continue
+    out.push({ word: w.text, program: w.role === 'program' })
+    // `--input=data.csv`, `if=disk.img`: the value after the first `=` may name a file too.
+    const eq = w.text.indexOf('=')
+    if (w.role === 'argument' && eq > 0 && eq < w.text.length - 1) out.push({ word: w.text.slice(eq + 1), program: false })
+  }
+  return out
+}
+
+class Finder {
+  private readonly cache = new Map<string, Promise<Found>>()
+
+  private constructor(
+    private readonly base: string,
+    private readonly realBase: string,
+  ) {}
+
+  static async open(baseDir: string): Promise<Finder> {
+    const base = path.resolve(baseDir)
+    return new Finder(base, await realpath(base).catch(() => base))
+  }
+
+  find(word: string): Promise<Found> {
+    let found = this.cache.get(word)
+    if (found === undefined) this.cache.set(word, (found = this.look(word)))
+    return found
+  }
+
+  private async look(word: string): Promise<Found> {
+    if (word.includes('\0')) return NOTHING
+    const abs = path.resolve(this.base, word)
+    // Not "." or the folder itself: `find . -name x` must not send the whole folder.
+    if (abs === this.base) return NOTHING
+    let st: Stats
+    try {
+      st = await lstat(abs)
+    } catch {
+      return NOTHING
+    }
+    // `/dev/null` and friends are no files to send, and no surprise to the node either.
+    if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) return NOTHING
+    const rel = path.relative(this.base, abs)
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return OUTSIDE
+    // A symlink (or a symlinked folder on the way) that leads out is outside too.
+    const real = await realpath(abs).catch(() => undefined)
+    if (real === undefined) return NOTHING
+    const realRel = path.relative(this.realBase, real)
+    if (realRel === '..' || realRel.startsWith(`..${path.sep}`) || path.isAbsolute(realRel)) return OUTSIDE
+    const target = await stat(real).catch(() => undefined)
+    if (target?.isFile()) return { kind: 'inside', rel: rel.split(path.sep).join('/') }
+    // An empty folder has nothing to send (and as an input it would be refused).
+    if (target?.isDirectory() && (await hasEntries(real))) return { kind: 'inside', rel: rel.split(path.sep).join('/') }
+    return NOTHING
+  }
+}
+
+async function hasEntries(dir: string): Promise<boolean> {
+  const entries: Dirent[] = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  return entries.length > 0
+}

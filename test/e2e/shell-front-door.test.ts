@@ -1,0 +1,155 @@
+// The shell front door (issue 25): plain lines carry the files they name, `distw run` speaks GNU
+// Parallel, and the staples (--dry-run, -k, --no-tag, -j, a closed stdout) behave, against real daemons.
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
+
+const README = path.join(import.meta.dirname, '../../README.md')
+
+// A README example, run verbatim: it must be in the README as written here.
+async function readmeExample(command: string): Promise<string> {
+  expect(await fs.readFile(README, 'utf8')).toContain(command)
+  return command
+}
+
+describe('the README’s shell examples, verbatim, against a real daemon', () => {
+  it('sends the files a piped plain line names (sha256sum data/part-N.bin, gzip -k FILE)', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    await fs.mkdir(path.join(dir, 'data'))
+    for (const i of [1, 2, 3]) await fs.writeFile(path.join(dir, 'data', `part-${i}.bin`), `part ${i}\n`)
+    await fs.writeFile(path.join(dir, 'one.txt'), 'one\n')
+    await fs.writeFile(path.join(dir, 'two.txt'), 'two\n')
+    const env = { DISTW_PEERS: node.peer }
+
+    const sums = await shell(await readmeExample(`seq 1 3 | sed 's/.*/sha256sum data\\/part-&.bin/' | distw submit`), { cwd: dir, env })
+    expect(sums.exitCode, sums.stderr).toBe(0)
+    expect(sums.stdout).toMatch(/\[task-2\] [0-9a-f]{64} {2}data\/part-2\.bin/)
+
+    const gz = await shell(await readmeExample(`ls *.txt | sed 's/.*/gzip -k &/' | distw submit`), { cwd: dir, env })
+    expect(gz.exitCode, gz.stderr).toBe(0)
+    expect((await fs.readdir(dir)).sort()).toEqual(['data', 'one.txt', 'one.txt.gz', 'two.txt', 'two.txt.gz'])
+  })
+
+  it('distw run: one task per ::: argument or stdin line; odd file names are one argument, never code', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    const odd = `a b;rm -rf x.txt`
+    for (const name of [odd, `it's "q".txt`, 'x.txt']) await fs.writeFile(path.join(dir, name), `${name}\n`)
+    const env = { DISTW_PEERS: node.peer }
+
+    const run = await shell(await readmeExample('distw run gzip -k {} ::: *.txt'), { cwd: dir, env })
+    expect(run.exitCode, run.stderr).toBe(0)
+    const files = await fs.readdir(dir)
+    expect(files).toEqual(expect.arrayContaining([`${odd}.gz`, `it's "q".txt.gz`, 'x.txt', 'x.txt.gz']))
+
+    await fs.mkdir(path.join(dir, 'piped'))
+    await fs.writeFile(path.join(dir, 'piped', 'p.txt'), 'p\n')
+    const piped = await shell(await readmeExample('ls *.txt | distw run gzip -k {}'), { cwd: path.join(dir, 'piped'), env })
+    expect(piped.exitCode, piped.stderr).toBe(0)
+    expect(await fs.readdir(path.join(dir, 'piped'))).toEqual(['p.txt', 'p.txt.gz'])
+  })
+
+  it('distw run: groups combine as every pairing; the command itself is shell code', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    await fs.writeFile(path.join(dir, 'w.log'), 'b\na\nb\n')
+    const env = { DISTW_PEERS: node.peer }
+    const pairs = await shell(`${await readmeExample('distw run echo {1} {2} ::: a b ::: 1 2')} | sort`, { cwd: dir, env })
+    expect(pairs.stdout).toBe('[task-1] a 1\n[task-2] a 2\n[task-3] b 1\n[task-4] b 2')
+    const code = await shell(await readmeExample(`distw run 'sort {} | uniq -c' ::: *.log`), { cwd: dir, env })
+    expect(code.exitCode, code.stderr).toBe(0)
+    expect(code.stdout.replace(/ +/g, ' ')).toBe('[task-1] 1 a\n[task-1] 2 b')
+  })
+
+  it('--dry-run prints each task with its inputs and connects to nothing', async () => {
+    const dir = await tempDir()
+    await fs.writeFile(path.join(dir, 'a.jpg'), 'jpg')
+    await fs.writeFile(path.join(dir, 'b c.jpg'), 'jpg')
+    let connections = 0
+    const server = net.createServer((socket) => {
+      connections++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const run = await shell(await readmeExample('distw run --dry-run convert {} {.}.png ::: *.jpg'), {
+        cwd: dir,
+        env: { DISTW_PEERS: `127.0.0.1:${port}` },
+      })
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.stdout).toBe(`[task-1] convert a.jpg a.png  # inputs: a.jpg\n[task-2] convert 'b c.jpg' 'b c'.png  # inputs: 'b c.jpg'`)
+      const submitted = await distw(['submit', '-', '--dry-run', '--no-tag', '--peer', `127.0.0.1:${port}`], {
+        cwd: dir,
+        input: 'cat a.jpg\n',
+      })
+      expect(submitted.stdout).toBe('cat a.jpg  # inputs: a.jpg')
+      expect(connections).toBe(0)
+    } finally {
+      server.close()
+    }
+  })
+})
+
+describe('plain lines carry their files', () => {
+  it('does not send a word outside the submit folder and warns once, naming the task', async () => {
+    const node = await spawnDaemon()
+    const parent = await tempDir()
+    const dir = path.join(parent, 'work')
+    await fs.mkdir(dir)
+    await fs.writeFile(path.join(parent, 'x'), 'secret\n')
+    await fs.writeFile(path.join(dir, 'in.txt'), 'in\n')
+    const run = await distw(['submit', '-', '--peer', node.peer], {
+      cwd: dir,
+      input: 'cat in.txt ../x ../x\n{"run":"cat in.txt","inputs":[]}\n',
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr.match(/task-1: \.\.\/x is outside the submit folder and was not sent/g)).toHaveLength(1)
+    expect(run.stdout).toContain('[task-1] in')
+    expect(run.stderr).toContain('[task-2] cat: in.txt: No such file or directory')
+    const off = await distw(['submit', '-', '--no-auto-inputs', '--peer', node.peer], { cwd: dir, input: 'cat in.txt\n' })
+    expect(off.exitCode).toBe(1)
+  })
+})
+
+describe('the GNU Parallel staples', () => {
+  it('-k prints in line order; --no-tag passes the bytes as they are', async () => {
+    const node = await spawnDaemon(['--slots', '3'])
+    const dir = await tempDir()
+    const ordered = await distw(['run', '-k', 'sleep {}; echo {}', ':::', '1.5', '0.7', '0'], { cwd: dir, env: { DISTW_PEERS: node.peer } })
+    expect(ordered.exitCode, ordered.stderr).toBe(0)
+    expect(ordered.stdout).toBe('[task-1] 1.5\n[task-2] 0.7\n[task-3] 0') // execa drops the last newline
+
+    await fs.writeFile(path.join(dir, 'a'), Buffer.from([0, 1, 2, 0xe2]))
+    await fs.writeFile(path.join(dir, 'b'), Buffer.from([0x82, 0xac, 10, 255]))
+    const cat = await shell(await readmeExample('distw run -k --no-tag cat ::: a b > all'), { cwd: dir, env: { DISTW_PEERS: node.peer } })
+    expect(cat.exitCode, cat.stderr).toBe(0)
+    expect(await fs.readFile(path.join(dir, 'all'))).toEqual(Buffer.from([0, 1, 2, 0xe2, 0x82, 0xac, 10, 255]))
+  })
+
+  it('-j N runs at most N of the batch at once, whatever the free slots', async () => {
+    const node = await spawnDaemon(['--slots', '4'])
+    const dir = await tempDir()
+    const run = await distw(['run', '-j', '1', '--json', 'sleep 0.2', ':::', '1', '2', '3'], { cwd: dir, env: { DISTW_PEERS: node.peer } })
+    expect(run.exitCode, run.stderr).toBe(0)
+    const events = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string })
+      .filter((e) => e.event === 'task-started' || e.event === 'task-finished')
+      .map((e) => e.event)
+    expect(events).toEqual(['task-started', 'task-finished', 'task-started', 'task-finished', 'task-started', 'task-finished'])
+  })
+
+  it('ends quietly when the reader of its output goes away (| head)', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    const run = await shell(`distw run 'echo {}; sleep 0.5' ::: $(seq 1 30) | head -n 1`, { cwd: dir, env: { DISTW_PEERS: node.peer } })
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/^\[task-\d+\] \d+$/)
+    expect(run.stderr).toBe('')
+  })
+})
