@@ -2,7 +2,15 @@
 // found, and every input resolved. submit() runs such a plan; `--dry-run` only prints it.
 import path from 'node:path'
 import { detectInputs, outsideMessage } from '../tasks/auto-inputs.js'
-import { checkTaskSpecs, parseTasks, resolveAllInputs, TaskFileError, topoOrder, type ResolvedInput, type TaskSpec } from '../tasks/index.js'
+import {
+  checkTaskSpecs,
+  parseTasks,
+  resolveAllInputs,
+  TaskFileError,
+  topoOrder,
+  type ResolvedInput,
+  type TaskSpec,
+} from '../tasks/index.js'
 import type { TaskDefaults } from '../tasks/spec.js'
 
 export interface PlanOptions {
