@@ -6,6 +6,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
 
+// Several CLI runs a test, each starting a Node process: slow on a loaded 2-core machine.
 const README = path.join(import.meta.dirname, '../../README.md')
 
 // A README example, run verbatim: it must be in the README as written here.
@@ -14,7 +15,7 @@ async function readmeExample(command: string): Promise<string> {
   return command
 }
 
-describe('the README’s shell examples, verbatim, against a real daemon', () => {
+describe('the README’s shell examples, verbatim, against a real daemon', { timeout: 120_000 }, () => {
   it('sends the files a piped plain line names (sha256sum data/part-N.bin, gzip -k FILE)', async () => {
     const node = await spawnDaemon(['--slots', '2'])
     const dir = await tempDir()
@@ -94,7 +95,7 @@ describe('the README’s shell examples, verbatim, against a real daemon', () =>
   })
 })
 
-describe('plain lines carry their files', () => {
+describe('plain lines carry their files', { timeout: 120_000 }, () => {
   it('does not send a word outside the submit folder and warns once, naming the task', async () => {
     const node = await spawnDaemon()
     const parent = await tempDir()
@@ -115,7 +116,7 @@ describe('plain lines carry their files', () => {
   })
 })
 
-describe('the GNU Parallel staples', () => {
+describe('the GNU Parallel staples', { timeout: 120_000 }, () => {
   it('-k prints in line order; --no-tag passes the bytes as they are', async () => {
     const node = await spawnDaemon(['--slots', '3'])
     const dir = await tempDir()
