@@ -66,7 +66,7 @@ function teardown({ bridge, hosts }) {
 
 /** `ip netns exec NS node ARGS…` (ip execs the command, so the child's pid is node's). */
 function inNamespace(ns, args, stdio) {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio })
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio, env: { ...process.env, DISTW_INTERFACES: '' } })
 }
 
 /** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */

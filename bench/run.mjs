@@ -22,6 +22,10 @@ numbers. Each section is rewritten only by its own benchmark and records the mac
 average at the time (other work on the machine makes figures noisy) and the exact command.
 `
 
+// The benchmarks' daemons and submitters discover on loopback only: nothing may leave this machine
+// (the namespaced ones set it empty for their children: there every interface is the bench's own).
+process.env.DISTW_INTERFACES ??= 'lo'
+
 const wanted = process.argv.slice(2)
 const files = (await fs.readdir(path.join(ROOT, 'bench'))).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').sort()
 const chosen = wanted.length ? files.filter((f) => wanted.includes(f.replace(/\.mjs$/, ''))) : files

@@ -1,9 +1,10 @@
 // The node's side of discovery: publishes `_distw._tcp` over mDNS (with capabilities in the TXT record)
 // and answers UDP probes on its own port number. A failure to announce is logged, never fatal: the
 // node still works for submitters that name it with --peer.
-import { Bonjour } from 'bonjour-service'
 import dgram from 'node:dgram'
 import { decodeDatagram, encodeDatagram, encodeTxt, isLoopback, MDNS_SERVICE_TYPE, type NodeInfo } from '../protocol/index.js'
+import type { Bonjour } from 'bonjour-service'
+import { newBonjour } from './interfaces.js'
 
 export interface AnnounceOptions {
   info: NodeInfo
@@ -78,7 +79,7 @@ async function answerProbes(options: AnnounceOptions, loopbackOnly: boolean): Pr
 // Publishes the service; the instance and host names carry the node id so that nodes sharing a host
 // name (or a namespace's UTS name) never collide, and mDNS name probing (750 ms) can be skipped.
 function publishMdns(options: AnnounceOptions): Bonjour {
-  const bonjour = new Bonjour({}, (error: Error) => options.log('mdns error', { error: error.message }))
+  const bonjour = newBonjour((error: Error) => options.log('mdns error', { error: error.message }))
   const short = options.info.id.slice(0, 8)
   const service = bonjour.publish({
     name: `${options.info.name.slice(0, 40)} [${short}]`,

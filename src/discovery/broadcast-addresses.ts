@@ -1,8 +1,9 @@
 // Where a UDP probe is sent: each IPv4 interface's directed broadcast address (255.255.255.255 fails
-// with ENETUNREACH on a host without a default route; 127.255.255.255 reaches loopback).
-import os from 'node:os'
+// with ENETUNREACH on a host without a default route; 127.255.255.255 reaches loopback). Only the
+// interfaces DISTW_INTERFACES names, when it names any.
+import { usableInterfaces } from './interfaces.js'
 
-export function broadcastAddresses(interfaces = os.networkInterfaces()): string[] {
+export function broadcastAddresses(interfaces = usableInterfaces()): string[] {
   const found = new Set<string>()
   for (const list of Object.values(interfaces)) {
     for (const nic of list ?? []) {

@@ -3,7 +3,7 @@
 // every `intervalMs` it probes again (a fresh mDNS browse and a broadcast), and a node that has not
 // answered for `staleMs` is removed (a node killed with SIGKILL sends no goodbye). The WebSocket
 // connection, not this set, decides whether a node that runs tasks is alive.
-import { Bonjour, type Browser, type Service } from 'bonjour-service'
+import type { Bonjour, Browser, Service } from 'bonjour-service'
 import dgram from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import {
@@ -17,6 +17,7 @@ import {
   type NodeInfo,
 } from '../protocol/index.js'
 import { broadcastAddresses } from './broadcast-addresses.js'
+import { newBonjour } from './interfaces.js'
 import { resolveTargets, staticTargets, type StaticTarget } from './static-peers.js'
 
 export type FoundVia = 'mdns' | 'broadcast' | 'static'
@@ -76,7 +77,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.udp = udp
     udp.on('message', (bytes, from) => this.onDatagram(bytes, from.address))
     udp.on('error', (error) => this.emit('warning', `discovery socket: ${error.message}`))
-    this.bonjour = options.mdns ? new Bonjour({}, (error: Error) => this.emit('warning', `mdns: ${error.message}`)) : undefined
+    this.bonjour = options.mdns ? newBonjour((error: Error) => this.emit('warning', `mdns: ${error.message}`)) : undefined
     this.timer = setInterval(() => this.sweep(), options.intervalMs)
     this.timer.unref()
   }

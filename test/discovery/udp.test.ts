@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { Discovery } from '../../src/discovery/discovery.js'
 import { broadcastAddresses } from '../../src/discovery/broadcast-addresses.js'
+import { mdnsSocketOptions, usableInterfaces } from '../../src/discovery/interfaces.js'
 import { decodeDatagram, decodeTxt, encodeTxt, MAX_DATAGRAM_BYTES } from '../../src/protocol/index.js'
 
 const open: { close(): Promise<void> }[] = []
@@ -116,3 +117,19 @@ async function waitUntil<T>(get: () => T, ok: (value: T) => boolean, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+describe('DISTW_INTERFACES', () => {
+  const lo = { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '', internal: true, cidr: null } as const
+  const eth = { address: '192.0.2.2', netmask: '255.255.255.0', family: 'IPv4', mac: '', internal: false, cidr: null } as const
+  it('limits broadcast probes to the named interfaces; unset or empty means all', () => {
+    const all = { lo: [lo], eth0: [eth] }
+    expect(broadcastAddresses(usableInterfaces(all, { DISTW_INTERFACES: 'lo' }))).toEqual(['127.255.255.255'])
+    expect(broadcastAddresses(usableInterfaces(all, { DISTW_INTERFACES: ' eth0 , lo ' }))).toEqual(['127.255.255.255', '192.0.2.255'])
+    expect(broadcastAddresses(usableInterfaces(all, { DISTW_INTERFACES: '' }))).toEqual(['127.255.255.255', '192.0.2.255'])
+    expect(broadcastAddresses(usableInterfaces(all, {}))).toEqual(['127.255.255.255', '192.0.2.255'])
+  })
+  it('is set to loopback for the test suite, so no test probes the machine’s real network', () => {
+    expect(process.env['DISTW_INTERFACES']).toBe('lo')
+    expect(mdnsSocketOptions()).toEqual({ interface: '127.0.0.1', bind: '0.0.0.0' })
+  })
+})

@@ -78,12 +78,14 @@ export async function makeLan(hostCount: number) {
           reject: false,
           buffer: false,
           cwd: options.cwd ?? process.cwd(),
-          env: { CI: 'true', NO_COLOR: '1' },
+          // Inside a namespace every interface is the test's own, so discovery may use them all.
+          env: { CI: 'true', NO_COLOR: '1', DISTW_INTERFACES: '' },
           ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
         }),
       ),
     /** Runs any command inside a host's namespace. */
-    exec: (host: LanHost, file: string, args: string[]) => track(execa('ip', ['netns', 'exec', host.ns, file, ...args], { reject: false })),
+    exec: (host: LanHost, file: string, args: string[]) =>
+      track(execa('ip', ['netns', 'exec', host.ns, file, ...args], { reject: false, env: { DISTW_INTERFACES: '' } })),
     destroy,
   }
 }
