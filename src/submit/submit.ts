@@ -11,6 +11,7 @@ import { BatchNodes } from './batch-nodes.js'
 import { clientName } from './client-name.js'
 import { NodeUnreachable } from '../client/connect-channel.js'
 import { JobLog, succeededDigests } from './joblog.js'
+import { checkOutDir } from './out-dir.js'
 import { NodeClient } from '../client/node-client.js'
 import { peerUrl } from '../discovery/peer-address.js'
 import { planBatch, type PlanOptions } from './plan.js'
@@ -69,6 +70,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const { tasks, inputs, warnings } = await planBatch(options)
   if (options.resume && options.joblog === undefined)
     throw new UserError('--resume needs --joblog FILE', 'name the job log of the earlier run')
+  if (options.outDir !== undefined) await checkOutDir(path.resolve(cwd, options.outDir))
   const store = options.digestStore === undefined ? undefined : await DigestStore.open(options.digestStore)
   const hashes = new HashCache(store)
   const digests = options.joblog === undefined ? undefined : await taskDigests(tasks, inputs, hashes)
