@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
-import { connectionFlags, connectionOptions } from '../connection-flags.js'
+import { connectionFlags, connectionOptions } from '../flags/connection.js'
 import { listPeers, watchPeers } from '../discovery/peers.js'
 
 export default class Peers extends BaseCommand {

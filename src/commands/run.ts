@@ -1,6 +1,6 @@
 // `distw run CMD {} ::: ARGS`: GNU Parallel's form of a batch, one task per argument (or stdin line).
 import { BaseCommand } from '../base-command.js'
-import { batchFlags, batchOptions } from '../batch-flags.js'
+import { batchFlags, batchOptions } from '../flags/batch.js'
 import { readStdin, runBatch } from '../batch-run.js'
 import { splitAtCommand } from '../command-words.js'
 import { UserError } from '../errors.js'

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../base-command.js'
-import { connectionFlags, connectionOptions } from '../connection-flags.js'
+import { connectionFlags, connectionOptions } from '../flags/connection.js'
 import { findPeers } from '../discovery/peers.js'
 import { EXIT, ExternalError } from '../errors.js'
 import { loadSecret } from '../secret.js'

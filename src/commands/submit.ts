@@ -2,7 +2,7 @@
 import { Args } from '@oclif/core'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
-import { batchFlags, batchOptions } from '../batch-flags.js'
+import { batchFlags, batchOptions } from '../flags/batch.js'
 import { readStdin, runBatch } from '../batch-run.js'
 import { UserError } from '../errors.js'
 

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../base-command.js'
-import { connectionFlags, connectionOptions } from '../connection-flags.js'
+import { connectionFlags, connectionOptions } from '../flags/connection.js'
 import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
 import { discoveredNodes, staticPeers } from '../ui/top/node-source.js'

@@ -1,17 +1,24 @@
 // Reads the config file and the DISTW_* environment, and merges them under the flags the user typed.
+// A value from either is read by the daemon's own flag (the same parse, bounds and message as on the
+// command line), so the three sources cannot disagree on what is valid.
+import { Parser, type Interfaces } from '@oclif/core'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { UserError } from '../errors.js'
-import { CONFIG_KEYS, ConfigFile, envName, type ConfigKey } from './schema.js'
+import { flagError } from '../flags/values.js'
+import { CONFIG_KEYS, ConfigFile, configFlag, envName, type ConfigKey } from './schema.js'
 
 export type Source = 'flag' | 'env' | 'file' | 'default'
 
 export interface Setting {
+  /** As the daemon uses it (a size in bytes, a duration in ms). */
   value: unknown
   source: Source
   /** The environment variable or file the value came from. */
   from?: string
+  /** The value as written there. */
+  written?: unknown
 }
 
 // ~/.config/distw/config.json (XDG_CONFIG_HOME when set).
@@ -47,30 +54,31 @@ export function readConfigFile(file: string, required: boolean): ConfigFile {
   return parsed.data
 }
 
-// The DISTW_* variables that are set, converted and checked like the file.
+// The DISTW_* variables that are set, as text (a repeatable flag's values comma-separated).
 export function readConfigEnv(env: NodeJS.ProcessEnv): ConfigFile {
-  const raw: Record<string, unknown> = {}
+  const raw: ConfigFile = {}
   for (const key of CONFIG_KEYS) {
     const text = env[envName(key)]
     if (text === undefined || text === '') continue
-    const shape = ConfigFile.shape[key].unwrap()
-    // A list (pass-env) is comma-separated: DISTW_PASS_ENV='CUDA_*,LICENSE_SERVER'.
-    raw[key] =
-      shape.type === 'number'
-        ? Number(text)
-        : shape.type === 'boolean'
-          ? /^(1|true|yes|on)$/i.test(text)
-          : shape.type === 'array'
-            ? text.split(',')
-            : text
+    const flag = configFlag(key)
+    if (flag.type === 'boolean') raw[key] = /^(1|true|yes|on)$/i.test(text)
+    else raw[key] = 'multiple' in flag && flag.multiple ? text.split(',').map((item) => item.trim()) : text
   }
-  const parsed = ConfigFile.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const key = String(issue?.path[0] ?? '') as ConfigKey
-    throw new UserError(`${envName(key)}=${env[envName(key)]}: ${issue?.message ?? 'invalid'}`)
+  return raw
+}
+
+// A value from the environment or the file, read by its flag; a bad one names where it was written.
+async function readWithFlag(key: ConfigKey, written: unknown, where: string): Promise<unknown> {
+  const flag = configFlag(key)
+  if (typeof written === 'boolean') return written
+  const argv = (Array.isArray(written) ? written : [written]).flatMap((item) => [`--${key}`, String(item)])
+  try {
+    const { flags } = await Parser.parse(argv, { flags: { [key]: flag } as Interfaces.FlagInput, strict: true })
+    return flags[key]
+  } catch (error) {
+    const { message, hint } = flagError(error as Error & { hint?: string })
+    throw new UserError(`${where}: ${message.replace(`--${key}: `, '')}`, hint)
   }
-  return parsed.data
 }
 
 export interface ResolveInput {
@@ -84,25 +92,33 @@ export interface ResolveInput {
 }
 
 // Every config key's effective value and where it came from.
-export function resolveSettings(input: ResolveInput): Map<ConfigKey, Setting> {
+export async function resolveSettings(input: ResolveInput): Promise<Map<ConfigKey, Setting>> {
   const file = input.configPath ?? defaultConfigPath(input.env)
   const fromFile = readConfigFile(file, input.configPath !== undefined)
   const fromEnv = readConfigEnv(input.env)
   const settings = new Map<ConfigKey, Setting>()
   for (const key of CONFIG_KEYS) {
     const flag = input.flags[key]
-    if (flag !== undefined && !input.fromDefault.has(key)) settings.set(key, { value: flag, source: 'flag' })
-    else if (fromEnv[key] !== undefined) settings.set(key, { value: fromEnv[key], source: 'env', from: envName(key) })
-    else if (fromFile[key] !== undefined) settings.set(key, { value: fromFile[key], source: 'file', from: file })
-    else settings.set(key, { value: flag, source: 'default' })
+    if (flag !== undefined && !input.fromDefault.has(key)) {
+      settings.set(key, { value: flag, source: 'flag' })
+    } else if (fromEnv[key] !== undefined) {
+      const from = envName(key)
+      const value = await readWithFlag(key, fromEnv[key], `${from}=${input.env[from]}`)
+      settings.set(key, { value, source: 'env', from, written: input.env[from] })
+    } else if (fromFile[key] !== undefined) {
+      const value = await readWithFlag(key, fromFile[key], `the config file ${file}: field "${key}"`)
+      settings.set(key, { value, source: 'file', from: file, written: fromFile[key] })
+    } else {
+      settings.set(key, { value: flag, source: 'default' })
+    }
   }
   return settings
 }
 
 // The flags with env and file values filled in where the user typed none (the daemon command's view).
-export function applyConfig<T extends Record<string, unknown>>(flags: T, input: Omit<ResolveInput, 'flags'>): T {
+export async function applyConfig<T extends Record<string, unknown>>(flags: T, input: Omit<ResolveInput, 'flags'>): Promise<T> {
   const out: Record<string, unknown> = { ...flags }
-  for (const [key, setting] of resolveSettings({ ...input, flags })) if (setting.value !== undefined) out[key] = setting.value
+  for (const [key, setting] of await resolveSettings({ ...input, flags })) if (setting.value !== undefined) out[key] = setting.value
   return out as T
 }
 

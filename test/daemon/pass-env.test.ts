@@ -45,7 +45,7 @@ describe('--pass-env', () => {
   it('a bad pattern is a usage error before the daemon starts', async () => {
     const run = await distw(['daemon', '--port', '0', '--allow-root', '--pass-env', 'A=B'])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('--pass-env A=B is not a variable name or glob')
+    expect(run.stderr).toContain('--pass-env: "A=B" is not a variable name or glob')
   })
 
   it('baseEnv: the fixed base, the patterns, and DISTW_NODE last', () => {

@@ -1,12 +1,15 @@
 // Node policy with an injected clock and load source: no new task outside hours, above max load or over
 // the daily budget; a running task is not stopped when the policy turns to "paused".
+import { Parser } from '@oclif/core'
 import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { NodePolicy, parseHours, withinHours, type PolicyEnvironment } from '../../src/daemon/policy.js'
-import { policyFromFlags } from '../../src/daemon/policy-flags.js'
+import { policyFromFlags } from '../../src/flags/policy-options.js'
+import { policyFlags } from '../../src/flags/daemon.js'
+import { flagError } from '../../src/flags/values.js'
 import { NodeClient } from '../../src/client/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 import { distw, tempDir } from '../helpers/cli.js'
@@ -96,16 +99,25 @@ describe('policy rules (pure)', () => {
     }
   })
 
-  it('flag values become a policy, bad ones a UserError naming the flag', () => {
-    expect(policyFromFlags({ hours: '19:00-07:00', maxLoad: 1.5, dailyBudget: '4h' })).toMatchObject({
+  it('flag values become a policy, bad ones a UserError naming the flag', async () => {
+    // The way `distw daemon` reads them: each value by its flag, then how they go together.
+    const read = async (argv: string[]) => {
+      try {
+        return policyFromFlags((await Parser.parse(argv, { flags: policyFlags, strict: true })).flags)
+      } catch (error) {
+        throw flagError(error as Error)
+      }
+    }
+    expect(await read(['--hours', '19:00-07:00', '--max-load', '1.5', '--daily-budget', '4h'])).toMatchObject({
       maxLoad: 1.5,
       dailyBudgetMs: 14_400_000,
+      hours: { start: 19 * 60, end: 7 * 60 },
     })
-    expect(() => policyFromFlags({ hours: 'nights' })).toThrow(/--hours: "nights" is not an hours window/)
-    expect(() => policyFromFlags({ maxLoad: -1 })).toThrow(/--max-load must be a positive number/)
-    expect(() => policyFromFlags({ dailyBudget: 'lots' })).toThrow(/--daily-budget/)
-    expect(() => policyFromFlags({ dailyBudget: '25h' })).toThrow(/at most 24h/)
-    expect(() => policyFromFlags({ evict: true })).toThrow(/--evict needs a policy/)
+    await expect(read(['--hours', 'nights'])).rejects.toThrow(/--hours: "nights" is not an hours window/)
+    await expect(read(['--max-load', '-1'])).rejects.toThrow(/--max-load: must be a positive number/)
+    await expect(read(['--daily-budget', 'lots'])).rejects.toThrow(/--daily-budget: invalid duration/)
+    await expect(read(['--daily-budget', '25h'])).rejects.toThrow(/--daily-budget: must be more than 0 and at most 24h/)
+    await expect(read(['--evict'])).rejects.toThrow(/--evict needs a policy/)
   })
 })
 

@@ -137,7 +137,8 @@ describe('install, uninstall, status (temp home, recorded service manager)', () 
 })
 
 describe('distw daemon install | status | uninstall (the CLI, temp HOME)', () => {
-  it('carries the daemon flags into the unit and refuses flags the daemon would refuse', async () => {
+  // Six CLI processes: generous time on a loaded 2-core machine.
+  it('carries the daemon flags into the unit and refuses flags the daemon would refuse', { timeout: 120_000 }, async () => {
     const home = await tempDir('distw-home-')
     const env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), PATH: process.env.PATH ?? '' }
     const install = await distw(['daemon', 'install', '--no-start', '--slots', '4', '--name', 'lab box', '--allow-root'], { env })

@@ -54,7 +54,7 @@ describe('scheduling', () => {
     expect(finished?.durationMs).toBeLessThan(1500)
     const bad = await distw(['daemon', '--port', '0', '--kill-grace', 'soon'])
     expect(bad.exitCode).toBe(2)
-    expect(bad.stderr).toMatch(/bad duration "soon"/)
+    expect(bad.stderr).toMatch(/--kill-grace: invalid duration "soon"/)
   })
 
   it('Ctrl-C on submit cancels the remote tasks and exits 130 with nothing left running', async () => {

@@ -4,7 +4,7 @@ import { execa } from 'execa'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { daemonSecurityOptions } from '../../src/daemon/security-options.js'
+import { daemonSecurityOptions } from '../../src/flags/security-options.js'
 import { loadSecret } from '../../src/secret.js'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 
@@ -14,8 +14,8 @@ const baseFlags = {
   'allow-exe': [],
   'allow-exe-file': [],
   'allow-env': [],
-  'max-timeout': '24h',
-  'max-output': '1G',
+  'max-timeout': 86_400_000,
+  'max-output': 1024 ** 3,
   'allow-root': false,
 }
 

@@ -4,7 +4,9 @@ import { installService, currentContext } from '../../daemon/service/manager.js'
 import { daemonServiceSpec } from '../../daemon/service/spec.js'
 import { serviceFlags } from '../../daemon/service/pool-flags.js'
 import { UserError } from '../../errors.js'
-import Daemon from '../daemon.js'
+import { daemonFlags } from '../../flags/daemon.js'
+import { policyFromFlags } from '../../flags/policy-options.js'
+import { flagError } from '../../flags/values.js'
 
 export default class DaemonInstall extends BaseCommand {
   static override summary = 'Start the daemon at login for this user, with the flags given.'
@@ -18,7 +20,7 @@ export default class DaemonInstall extends BaseCommand {
 
   // Every daemon flag is accepted (and checked) here; the service gets them exactly as typed.
   static override flags = {
-    ...Daemon.flags,
+    ...daemonFlags,
     'no-start': Flags.boolean({ description: 'write the service file only; do not enable or start it' }),
   }
 
@@ -32,14 +34,16 @@ export default class DaemonInstall extends BaseCommand {
   }
 }
 
-// Refuses flags that `distw daemon` would refuse, now rather than at the next login.
-async function checkDaemonFlags(daemonFlags: string[]): Promise<void> {
+// Refuses flags that `distw daemon` would refuse, now rather than at the next login: the same flag
+// definitions read them (each value's form and bounds), then the same check of how they go together.
+async function checkDaemonFlags(argv: string[]): Promise<void> {
   try {
-    await Parser.parse(daemonFlags, { flags: Daemon.flags, strict: true })
+    const { flags } = await Parser.parse(argv, { flags: daemonFlags, strict: true })
+    policyFromFlags(flags)
   } catch (error) {
     throw new UserError(
-      `these are not valid daemon flags: ${daemonFlags.join(' ')}`,
-      `${(error as Error).message.split('\n')[0]} (see distw daemon --help)`,
+      `these are not valid daemon flags: ${argv.join(' ')}`,
+      `${flagError(error as Error).message.split('\n')[0]} (see distw daemon --help)`,
     )
   }
 }

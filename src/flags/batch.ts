@@ -1,13 +1,13 @@
 // Flags shared by the commands that run a batch (`submit`, `run`), defined once so they cannot drift
 // apart, and their translation into the options of submit() and of the reporter.
 import { Flags } from '@oclif/core'
-import { connectionFlags, connectionOptions } from './connection-flags.js'
-import { durationFlag } from './duration-flag.js'
-import { loadSecret } from './secret.js'
-import { parseHalt } from './submit/halt.js'
-import type { SubmitOptions } from './submit/submit.js'
-import { MAX_RETRIES } from './tasks/index.js'
-import { defaultDigestStorePath } from './transfer/digest-store.js'
+import { loadSecret } from '../secret.js'
+import { parseHalt } from '../submit/halt.js'
+import type { SubmitOptions } from '../submit/submit.js'
+import { MAX_RETRIES } from '../tasks/index.js'
+import { defaultDigestStorePath } from '../transfer/digest-store.js'
+import { connectionFlags, connectionOptions } from './connection.js'
+import { durationFlag } from './values.js'
 
 export const batchFlags = {
   ...connectionFlags,
@@ -63,7 +63,7 @@ export const batchFlags = {
 export interface BatchFlagValues {
   'secret-file'?: string | undefined
   peer?: string[] | undefined
-  wait: string | undefined
+  wait: number | undefined
   mdns: boolean
   broadcast: boolean
   'probe-port': number

@@ -1,11 +1,10 @@
 // Flags shared by every client command (submit, peers, top, status): how to find and reach nodes.
 // Defined once here so the commands cannot drift apart.
 import { Flags } from '@oclif/core'
-import { DEFAULT_PORT } from './protocol/index.js'
-import type { DiscoveryOptions } from './discovery/discovery.js'
-import { peersFrom } from './discovery/static-peers.js'
-import { parseDuration } from './tasks/duration.js'
-import { UserError } from './errors.js'
+import { DEFAULT_PORT } from '../protocol/index.js'
+import type { DiscoveryOptions } from '../discovery/discovery.js'
+import { peersFrom } from '../discovery/static-peers.js'
+import { durationFlag } from './values.js'
 
 /** The discovery switches; the daemon uses the same two to decide what it announces. */
 export const discoveryToggles = {
@@ -22,14 +21,14 @@ export const connectionFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
-  wait: Flags.string({ description: 'how long to listen for nodes before starting, e.g. 500ms, 2s', env: 'DISTW_WAIT' }),
+  wait: durationFlag({ description: 'how long to listen for nodes before starting, e.g. 500ms, 2s', env: 'DISTW_WAIT' }),
   ...discoveryToggles,
   'probe-port': Flags.integer({ description: 'port that broadcast probes go to', default: DEFAULT_PORT, min: 1, max: 65535 }),
 }
 
 interface ConnectionFlagValues {
   peer?: string[] | undefined
-  wait: string | undefined
+  wait: number | undefined
   mdns: boolean
   broadcast: boolean
   'probe-port': number
@@ -37,14 +36,7 @@ interface ConnectionFlagValues {
 
 /** Parsed connection flags: static peers, the discovery window in ms, and the discovery options. */
 export function connectionOptions(flags: ConnectionFlagValues, defaultWaitMs: number) {
-  let waitMs = defaultWaitMs
-  if (flags.wait !== undefined) {
-    try {
-      waitMs = parseDuration(flags.wait)
-    } catch (error) {
-      throw new UserError(`bad --wait "${flags.wait}": ${(error as Error).message}`, 'write a duration such as 500ms or 2s')
-    }
-  }
+  const waitMs = flags.wait ?? defaultWaitMs
   const peers = peersFrom(flags.peer ?? [])
   const discovery: DiscoveryOptions = { mdns: flags.mdns, broadcast: flags.broadcast, port: flags['probe-port'], peers }
   return { peers, waitMs, discovery }

@@ -1,12 +1,12 @@
 // The daemon's security flags turned into DaemonOptions: the root check, the secret, executable
-// digests, sizes and durations. Outside the command so it is testable and the command stays thin.
+// digests. Sizes and durations arrive parsed (src/flags/values.ts). Outside the command so it is
+// testable and the command stays thin.
 import { UserError } from '../errors.js'
 import { findSecret } from '../secret.js'
-import { parseDuration, parseSize } from '../tasks/index.js'
 import { hashFile } from '../transfer/hash.js'
-import type { DaemonOptions } from './daemon.js'
+import type { DaemonOptions } from '../daemon/daemon.js'
 
-/** The daemon's security flags as parsed (see src/daemon-flags.ts). */
+/** The daemon's security flags as parsed (see src/flags/daemon.ts). */
 export interface SecurityFlagValues {
   'secret-file'?: string | undefined
   insecure: boolean
@@ -14,10 +14,10 @@ export interface SecurityFlagValues {
   'allow-exe'?: string[] | undefined
   'allow-exe-file'?: string[] | undefined
   'allow-env'?: string[] | undefined
-  'max-timeout': string
-  'default-timeout'?: string | undefined
-  'max-output': string
-  'max-task-disk'?: string | undefined
+  'max-timeout': number
+  'default-timeout'?: number | undefined
+  'max-output': number
+  'max-task-disk'?: number | undefined
   'allow-root': boolean
 }
 
@@ -31,11 +31,8 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
   const found = await findSecret({ file: flags['secret-file'] })
   // Tasks never inherit the daemon's environment, but a child of the daemon should not see it either.
   delete process.env.DISTW_SECRET
+  // Each --allow-exe was checked to be 64 hex digits by its flag.
   const digests = [...(flags['allow-exe'] ?? [])]
-  for (const digest of digests) {
-    if (!/^[0-9a-fA-F]{64}$/.test(digest))
-      throw new UserError(`--allow-exe ${digest} is not a SHA-256`, 'give 64 hex digits, e.g. from sha256sum FILE')
-  }
   for (const file of flags['allow-exe-file'] ?? []) {
     try {
       digests.push(await hashFile(file))
@@ -43,12 +40,8 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
       throw new UserError(`cannot read --allow-exe-file ${file}: ${(error as NodeJS.ErrnoException).code ?? ''}`, 'check the path')
     }
   }
-  const maxTimeoutMs = parse('--max-timeout', flags['max-timeout'], parseDuration)
-  const defaultTimeoutMs =
-    flags['default-timeout'] === undefined ? undefined : parse('--default-timeout', flags['default-timeout'], parseDuration)
-  const maxTaskDisk = flags['max-task-disk']
-  const maxOutputBytes = parse('--max-output', flags['max-output'], parseSize)
-  const maxTaskDiskBytes = maxTaskDisk === undefined ? undefined : parse('--max-task-disk', maxTaskDisk, parseSize)
+  const defaultTimeoutMs = flags['default-timeout']
+  const maxTaskDiskBytes = flags['max-task-disk']
   // Refused after every flag value was checked: a mistyped flag is a usage error (exit 2) even as root.
   if (uid === 0 && !flags['allow-root']) {
     throw new UserError(
@@ -61,21 +54,13 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
     secretOrigin: found?.origin,
     insecure: flags.insecure,
     allow: flags.allow ?? [],
-    maxOutputBytes,
+    maxOutputBytes: flags['max-output'],
     ...(maxTaskDiskBytes === undefined ? {} : { maxTaskDiskBytes }),
     policy: {
       allowEnv: flags['allow-env'] ?? [],
       allowExe: digests,
-      maxTimeoutMs,
+      maxTimeoutMs: flags['max-timeout'],
       ...(defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs }),
     },
-  }
-}
-
-function parse<T>(flag: string, value: string, parser: (s: string) => T): T {
-  try {
-    return parser(value)
-  } catch (error) {
-    throw new UserError(`${flag}: ${(error as Error).message}`)
   }
 }
