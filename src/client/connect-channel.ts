@@ -47,6 +47,17 @@ async function handshake(ws: WebSocket, url: string, options: ConnectOptions): P
       const Kind = error.code !== undefined && DOWN.has(error.code) ? NodeUnreachable : ExternalError
       reject(new Kind(`cannot reach node ${url}: ${error.message}`, 'check that `distw daemon` runs there and the port is open'))
     })
+    // The node turned the connection down before the WebSocket opened (--allow, too many failed
+    // handshakes): its reason is the response's body, said here rather than a bare status code.
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body = (body + chunk).slice(0, 500)))
+      res.once('end', () => {
+        reject(refusal(url, res.statusCode ?? 0, body.trim()))
+        ws.terminate()
+      })
+    })
   })
   const channel = new Channel(ws)
   keepAlive(ws, options.heartbeatMs)
@@ -102,6 +113,17 @@ function nextMessage(channel: Channel): () => Promise<Message> {
     if (closedWith) return Promise.reject(closedWith)
     return new Promise((resolve) => waiters.push(resolve))
   }
+}
+
+function refusal(url: string, status: number, reason: string): Error {
+  const said = reason === '' ? `HTTP ${status}` : `${reason} (HTTP ${status})`
+  const hint =
+    status === 403
+      ? "ask the node's owner to allow this address (distw daemon --allow ADDRESS/CIDR)"
+      : status === 429
+        ? 'wait a minute before trying again, and check the secret'
+        : undefined
+  return new ExternalError(`node ${url} refused the connection: ${said}`, ...(hint === undefined ? [] : [hint]))
 }
 
 function handshakeError(channel: Channel, message: Message): Error {

@@ -16,7 +16,7 @@ export function checkUpgrade(req: IncomingMessage, allow: AddressAllowList, limi
   // A web page can open a WebSocket to any address the browser reaches, and browsers always send
   // Origin; distw's own clients never do.
   if (req.headers.origin !== undefined) return { ok: false, status: 403, reason: 'browser origin refused' }
-  if (!allow.allows(address)) return { ok: false, status: 403, reason: 'address not in --allow' }
+  if (!allow.allows(address)) return { ok: false, status: 403, reason: `the address ${address ?? '?'} is not in this node's --allow list` }
   if (address !== undefined && !limiter.allows(address)) return { ok: false, status: 429, reason: 'too many failed handshakes' }
   return { ok: true, status: 101, reason: '' }
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { AddressAllowList } from '../../src/daemon/address-allow.js'
 import { NodeClient } from '../../src/client/node-client.js'
+import { distw, tempDir } from '../helpers/cli.js'
 import { node, open, stillServes } from './harness.js'
 
 describe('WebSocket upgrade gate', () => {
@@ -15,10 +16,21 @@ describe('WebSocket upgrade gate', () => {
   it('admits only addresses inside --allow', async () => {
     const outside = await node({ allow: ['10.0.0.0/8', 'fd00::/8'] })
     await expect(open(outside.url)).rejects.toThrow(/403/)
-    await expect(NodeClient.connect(outside.url, { client: 't' })).rejects.toThrow(/403/)
+    // The refused client is told why, not just a status code (issue 19 item 4).
+    await expect(NodeClient.connect(outside.url, { client: 't' })).rejects.toThrow(
+      /refused the connection: the address 127\.0\.0\.1 is not in this node's --allow list \(HTTP 403\)/,
+    )
     const inside = await node({ allow: ['10.0.0.0/8', '127.0.0.0/8'] })
     await stillServes(inside)
   })
+
+  it('distw submit shows the refused address and what to do, and ends', async () => {
+    const outside = await node({ allow: ['10.0.0.0/8'] })
+    const run = await distw(['submit', '-', '--peer', `127.0.0.1:${outside.port}`], { cwd: await tempDir(), input: 'true\n' })
+    expect(run.exitCode).not.toBe(0)
+    expect(run.stderr).toContain("is not in this node's --allow list (HTTP 403)")
+    expect(run.stderr).toContain('--allow ADDRESS/CIDR')
+  }, 60_000)
 
   it('parses CIDRs strictly and treats IPv4-mapped IPv6 as IPv4', () => {
     const list = new AddressAllowList(['192.168.1.0/24', '::1'])
