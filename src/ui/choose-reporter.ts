@@ -4,6 +4,7 @@ import type { TaskResult } from '../submit/result.js'
 import { writableAgain } from '../transfer/writable-again.js'
 import { jsonReporter } from './json-reporter.js'
 import { keepOrder } from './keep-order.js'
+import { noColor } from './no-color.js'
 import { plainReporter } from './plain-reporter.js'
 import type { Reporter } from './reporter.js'
 import { spinnerReporter } from './spinner-reporter.js'
@@ -43,7 +44,7 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
   // A terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place.
   const reporter: Reporter =
     stderr.isTTY && (stderr.columns ?? 0) > 0 && !isCI(env)
-      ? spinnerReporter(streams, stderr, tag)
+      ? spinnerReporter(streams, stderr, { ...tag, color: !noColor(env) })
       : {
           // A slow terminal or pipe slows the task itself: output waits for the stream to drain.
           ...plainReporter(

@@ -40,4 +40,34 @@ describe('distw submit on a terminal and in a pipe', () => {
     expect(pipe.stdout).toBe('[task-1] first-output\n[task-2] second-output')
     expect(pipe.stderr).toContain('2 succeeded')
   }, 120_000)
+
+  it('counts the ETA down every second, shows a lone task’s progress text, and honours NO_COLOR', async () => {
+    const node = await spawnDaemon(['--slots', '1'])
+    const dir = await tempDir()
+    const tasks = ['sleep 2', 'echo "::distw::progress 40 encoding frame 7"; sleep 4'].join('\n')
+    await fs.writeFile(path.join(dir, 'tasks.txt'), tasks)
+    const run = (env: string) =>
+      execa(
+        'env',
+        [
+          '-u',
+          'CI',
+          ...env.split(' ').filter(Boolean),
+          'script',
+          '-qec',
+          `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} submit tasks.txt --peer ${node.peer}`,
+          '/dev/null',
+        ],
+        { cwd: dir, reject: false, timeout: 60_000, stdin: 'ignore' },
+      )
+    const plain = await run('NO_COLOR=1')
+    expect(plain.exitCode).toBe(0)
+    expect(plain.stdout).toContain('task-2 40% encoding frame 7')
+    // The second task runs 4 s after the first took 2 s: the ETA shown moves while nothing ends.
+    const etas = new Set(plain.stdout.match(/ETA \d+s/g))
+    expect(etas.size).toBeGreaterThan(1)
+    expect(plain.stdout).not.toMatch(/\x1b\[3\dm/) // no colour, the spinner's included
+    const coloured = await run('')
+    expect(coloured.stdout).toMatch(/\x1b\[3\dm/)
+  }, 120_000)
 })
