@@ -8,6 +8,7 @@
 //   DISTW_BENCH_SIZE=64M npm run bench  smaller transfers for a quick check (the record uses 1G)
 //   DISTW_BENCH_DRY=1 npm run bench     print the sections, leave BENCHMARKS.md alone
 //   DISTW_BENCH_MANY=300 npm run bench -- many-tasks   a smaller batch (the record uses 10,000)
+//   DISTW_BENCH_FILES=20000 npm run bench -- many-files   fewer files (the record uses 1,000,000)
 //   DISTW_BENCH_ROUNDS=2 npm run bench -- discovery    rounds (default 5 here, needs root and iproute2;
 //                                      2 for spawn-overhead, sleep-tasks, transfer; 3 for task-file)
 import fs from 'node:fs/promises'
@@ -35,7 +36,7 @@ if (unknown.length)
 
 const target = path.join(ROOT, 'BENCHMARKS.md')
 let document = await fs.readFile(target, 'utf8').catch(() => HEADER)
-const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS', 'DISTW_BENCH_MANY']
+const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS', 'DISTW_BENCH_MANY', 'DISTW_BENCH_FILES']
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)
   .join('')

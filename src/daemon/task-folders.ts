@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import fsSync from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { isEmptyNow, removeHeld } from './held-folder.js'
 
 /** Parked folders beyond this are removed: a burst of tasks must not leave thousands behind. */
 const MAX_IDLE = 64
@@ -53,7 +54,7 @@ export class TaskFolders {
   async give(dir: string): Promise<void> {
     try {
       const stat = fsSync.lstatSync(dir)
-      if (this.idle.length < MAX_IDLE && stat.isDirectory() && (stat.mode & 0o7777) === 0o700 && fsSync.readdirSync(dir).length === 0) {
+      if (this.idle.length < MAX_IDLE && stat.isDirectory() && (stat.mode & 0o7777) === 0o700 && isEmptyNow(dir)) {
         const parked = path.join(this.idleRoot, path.basename(dir))
         fsSync.renameSync(dir, parked)
         this.idle.push(parked)
@@ -76,7 +77,8 @@ export class TaskFolders {
   // running tasks' folders), or left where it is if even that fails; either way it is logged.
   private async remove(dir: string): Promise<void> {
     try {
-      await fs.rm(dir, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 })
+      // Through held handles: a process of the task still running may swap a folder for a link meanwhile.
+      await removeHeld(dir)
     } catch (error) {
       const aside = path.join(this.stuckRoot, `${path.basename(dir)}-${randomBytes(3).toString('hex')}`)
       const moved = await fs
@@ -93,7 +95,7 @@ export class TaskFolders {
   // What earlier tasks left that could not be removed then: tried again, quietly.
   private async clearStuck(): Promise<void> {
     for (const name of await fs.readdir(this.stuckRoot).catch(() => []))
-      await fs.rm(path.join(this.stuckRoot, name), { recursive: true, force: true }).catch(() => {})
+      await removeHeld(path.join(this.stuckRoot, name)).catch(() => {})
     await fs.rmdir(this.stuckRoot).catch(() => {})
   }
 }

@@ -1,10 +1,8 @@
 // One task on this node, from its inputs to its exit: materialise the folder, snapshot it, run the
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
-import { constants } from 'node:fs'
 import path from 'node:path'
 import { globMatcher, ProtocolError, type MessageOf } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
-import { fileChunks } from '../transfer/chunks.js'
 import { clearForNewFile, mkdirsNoFollow } from '../transfer/no-follow.js'
 import { resolveInside } from '../transfer/paths.js'
 import type { BlobStore } from './blob-store.js'
@@ -15,7 +13,7 @@ import { describeSetupError, diskFullNote } from './task-failure.js'
 import { ProgressSplitter, type Progress } from './progress-lines.js'
 import type { TaskFolders } from './task-folders.js'
 import type { TaskTree } from './task-tree.js'
-import { diff, snapshot, snapshotQuick, type Diff, type Snapshot } from './workdir.js'
+import { returnChanges, snapshot, type Changes, type Snapshot } from './workdir.js'
 
 export interface TaskRunContext {
   store: BlobStore
@@ -63,7 +61,7 @@ export async function runTask(
 ): Promise<TaskOutcome> {
   let dir: string | undefined
   let result: ExecResult
-  let changes: Diff = { changed: [], deleted: [], skipped: [] }
+  let changes: Changes = { deleted: [], skipped: [] }
   let missing: string[] | undefined
   try {
     dir = ctx.folders.take()
@@ -101,8 +99,7 @@ export async function runTask(
     if (failure !== undefined) result = { ...result, startError: failure }
     if (!signal.aborted && guard.exceeded === undefined) {
       const wanted = run.outputs.length === 0 ? () => true : globMatcher(run.outputs)
-      changes = diff(before, await snapshotQuick(dir), wanted)
-      for (const file of changes.changed) await sendFile(run.task, dir, file, channel)
+      changes = await returnChanges(run.task, dir, before, wanted, channel)
     }
   } catch (error) {
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.
@@ -162,16 +159,4 @@ function outputSender(task: string, channel: Channel, cap: number, watcher: Task
     const delivered = channel.send({ type: 'output', task, stream, data })
     return channel.congested ? delivered : undefined
   }
-}
-
-async function sendFile(task: string, dir: string, file: Diff['changed'][number], channel: Channel): Promise<void> {
-  const full = resolveInside(dir, file.path)
-  let offset = 0
-  // One chunk is held at a time (encoded into its frame at once); send() waits whenever the socket is behind.
-  // O_NOFOLLOW: a file swapped for a link after the diff is not read through the link.
-  for await (const data of fileChunks(full, constants.O_RDONLY | constants.O_NOFOLLOW)) {
-    await channel.send({ type: 'file', task, path: file.path, mode: file.mode, offset, data, final: false })
-    offset += data.length
-  }
-  await channel.send({ type: 'file', task, path: file.path, mode: file.mode, offset, data: Buffer.alloc(0), final: true })
 }

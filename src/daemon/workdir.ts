@@ -1,71 +1,110 @@
-// A task's working folder: made fresh, filled with its inputs, snapshotted before the command starts,
-// and diffed after it ends to find what to send back.
-import fsSync from 'node:fs'
+// A task's working folder: snapshotted before the command starts (its inputs), and walked after it
+// ends, each created or changed file sent back as the walk reaches it. Nothing is kept per file the task
+// made, so memory does not grow with their number (a task that makes a million files is walked in a
+// few MiB); every folder is entered through a held handle (held-folder.ts), never through a symlink.
+import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
-import path from 'node:path'
-import { toWirePath } from '../transfer/paths.js'
+import { CHUNK_BYTES } from '../protocol/index.js'
+import type { Channel } from '../transfer/channel.js'
+import { isEmptyNow, walkHeld, type WalkEntry } from './held-folder.js'
 
 export interface Entry {
   kind: 'file' | 'symlink' | 'other'
   size: number
   mtimeNs: bigint
   ino: bigint
-  mode: number
 }
+/** The folder before the command: its inputs, by wire path. */
 export type Snapshot = Map<string, Entry>
 
-export interface Diff {
-  /** Regular files created or changed, wire paths. */
-  changed: { path: string; size: number; mode: number }[]
+/** What the walk found besides the files it sent. */
+export interface Changes {
   deleted: string[]
-  /** Things that changed but cannot be returned (links, devices), with why. */
+  /** Things that changed but cannot be returned (links, devices, swapped folders), with why. */
   skipped: { path: string; reason: string }[]
 }
+
+/** Skipped entries listed in an exit; more are counted in one last entry (the frame stays small). */
+export const MAX_SKIPPED_LISTED = 1000
+
+function entryOf(e: WalkEntry): Entry {
+  const kind = e.stat.isFile() ? 'file' : e.stat.isSymbolicLink() ? 'symlink' : 'other'
+  return { kind, size: Number(e.stat.size), mtimeNs: e.stat.mtimeNs, ino: e.stat.ino }
+}
+
+const SWAPPED = 'a folder was replaced by a link while it was read (a process of the task still ran); not followed'
 
 /** Walks a folder without following symlinks. Wire paths (posix, relative) as keys. */
 export async function snapshot(root: string): Promise<Snapshot> {
   const result: Snapshot = new Map()
-  const walk = async (dir: string): Promise<void> => {
-    for (const dirent of await fs.readdir(dir, { withFileTypes: true })) {
-      const full = path.join(dir, dirent.name)
-      const stat = await fs.lstat(full, { bigint: true })
-      if (stat.isDirectory()) {
-        await walk(full)
-        continue
-      }
-      const kind = stat.isFile() ? 'file' : stat.isSymbolicLink() ? 'symlink' : 'other'
-      result.set(toWirePath(path.relative(root, full)), {
-        kind,
-        size: Number(stat.size),
-        mtimeNs: stat.mtimeNs,
-        ino: stat.ino,
-        mode: Number(stat.mode & 0o7777n),
-      })
+  for await (const e of walkHeld(root, () => {})) result.set(e.path, entryOf(e))
+  return result
+}
+
+/**
+ * Walks the folder after the command and sends every regular file created or changed since `before`
+ * that `wanted` accepts; reports what was deleted and what could not be returned.
+ */
+export async function returnChanges(
+  task: string,
+  root: string,
+  before: Snapshot,
+  wanted: (path: string) => boolean,
+  channel: Channel,
+): Promise<Changes> {
+  const changes: Changes = { deleted: [], skipped: [] }
+  // The common trivial task leaves its folder empty: one synchronous look, no walk (see isEmptyNow).
+  if (before.size === 0 && emptyOrGone(root)) return changes
+  let unlisted = 0
+  const skip = (path: string, reason: string): void => {
+    if (changes.skipped.length < MAX_SKIPPED_LISTED) changes.skipped.push({ path, reason })
+    else unlisted++
+  }
+  const seen = new Set<string>()
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES)
+  for await (const e of walkHeld(root, (path) => skip(path, SWAPPED))) {
+    const old = before.get(e.path)
+    if (old) seen.add(e.path)
+    const now = entryOf(e)
+    const same = old && old.kind === now.kind && old.size === now.size && old.mtimeNs === now.mtimeNs && old.ino === now.ino
+    if (same || !wanted(e.path)) continue
+    if (now.kind === 'file') await sendFile(task, e, buffer, channel)
+    else skip(e.path, now.kind === 'symlink' ? 'symbolic links are not returned' : 'not a regular file')
+  }
+  // In path order, whatever order the folder was read in: the same task tells of the same things alike.
+  changes.skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  if (unlisted > 0) changes.skipped.push({ path: '…', reason: `and ${unlisted} more not listed` })
+  for (const file of before.keys()) if (!seen.has(file)) changes.deleted.push(file)
+  return changes
+}
+
+// Sends the file's first `size` bytes (its size when the walk saw it) in chunks, the last one marked
+// final: a small file is one frame. Opened through its folder's handle with O_NOFOLLOW, so a file
+// swapped for a link is not read through it. One buffer serves the whole walk: each chunk is encoded
+// into its frame before send() returns.
+async function sendFile(task: string, e: WalkEntry, buffer: Buffer, channel: Channel): Promise<void> {
+  const mode = Number(e.stat.mode & 0o7777n)
+  const size = Number(e.stat.size)
+  const handle = await fs.open(e.folder.entry(e.name), constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    let offset = 0
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), null)
+      const final = bytesRead === 0 || offset + bytesRead >= size
+      await channel.send({ type: 'file', task, path: e.path, mode, offset, data: buffer.subarray(0, bytesRead), final })
+      offset += bytesRead
+      if (final) return
     }
+  } finally {
+    await handle.close()
   }
-  await walk(root)
-  return result
 }
 
-export function diff(before: Snapshot, after: Snapshot, wanted: (path: string) => boolean): Diff {
-  const result: Diff = { changed: [], deleted: [], skipped: [] }
-  for (const [file, entry] of after) {
-    const old = before.get(file)
-    const isNew = !old || old.kind !== entry.kind || old.size !== entry.size || old.mtimeNs !== entry.mtimeNs || old.ino !== entry.ino
-    if (!isNew || !wanted(file)) continue
-    if (entry.kind === 'file') result.changed.push({ path: file, size: entry.size, mode: entry.mode })
-    else result.skipped.push({ path: file, reason: entry.kind === 'symlink' ? 'symbolic links are not returned' : 'not a regular file' })
+// A link in the root's place is not empty: the walk refuses it.
+function emptyOrGone(root: string): boolean {
+  try {
+    return isEmptyNow(root)
+  } catch {
+    return false
   }
-  for (const file of before.keys()) if (!after.has(file)) result.deleted.push(file)
-  result.changed.sort((a, b) => a.path.localeCompare(b.path))
-  return result
-}
-
-// A fast path for the common trivial task (no inputs, no outputs): a synchronous readdir costs
-// microseconds, while each trip through libuv's thread pool costs a scheduling delay that, on a
-// loaded 2-core machine, was milliseconds a task (bench/spawn-overhead.mjs).
-
-/** Snapshot of a folder, answered without a walk when it is empty. */
-export async function snapshotQuick(root: string): Promise<Snapshot> {
-  return fsSync.readdirSync(root).length === 0 ? new Map() : snapshot(root)
 }

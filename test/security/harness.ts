@@ -122,6 +122,7 @@ export async function runOne(
     const lease = await client.reserve(1)
     if (!lease) throw new Error('no lease')
     let output = ''
+    const files: string[] = []
     const exit = await client.run(
       {
         lease,
@@ -138,10 +139,12 @@ export async function runOne(
         onOutput: (_s, data) => {
           output += data.toString()
         },
-        onFile: async () => {},
+        onFile: async (file) => {
+          if (file.final) files.push(file.path)
+        },
       },
     )
-    return { exit, output }
+    return { exit, output, files }
   } finally {
     client.close()
   }
