@@ -94,8 +94,7 @@ export class TaskFolders {
 
   // What earlier tasks left that could not be removed then: tried again, quietly.
   private async clearStuck(): Promise<void> {
-    for (const name of await fs.readdir(this.stuckRoot).catch(() => []))
-      await removeHeld(path.join(this.stuckRoot, name)).catch(() => {})
+    for (const name of await fs.readdir(this.stuckRoot).catch(() => [])) await removeHeld(path.join(this.stuckRoot, name)).catch(() => {})
     await fs.rmdir(this.stuckRoot).catch(() => {})
   }
 }
