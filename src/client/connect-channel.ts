@@ -1,14 +1,17 @@
-// Opening a connection to a node: the WebSocket, then hello → challenge → auth → welcome, with the
-// node proving it knows the shared secret before this side proves it does. Shared by submitters
-// (role 'submit') and monitors (role 'watch').
+// Opening a connection to a node: the WebSocket (over TLS with the pool's key when this side has a
+// secret), then hello → challenge → auth → welcome, with the node proving it knows the shared secret
+// before this side proves it does. Shared by submitters (role 'submit') and monitors (role 'watch').
 import { WebSocket } from 'ws'
-import { computeProof, MAX_FRAME_BYTES, newNonce, proofMatches, type Message, type NodeInfo } from '../protocol/index.js'
+import type { ConnectionOptions } from 'node:tls'
+import { computeProof, MAX_FRAME_BYTES, newNonce, proofMatches, tlsClientOptions, type Message, type NodeInfo } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
 import { keepAlive } from '../transfer/heartbeat.js'
 import { ExternalError, UserError } from '../errors.js'
 
 export interface ConnectOptions {
   secret?: Buffer | undefined
+  /** Plain WebSocket even with a secret, to a node started with --insecure (debugging): no encryption. */
+  insecure?: boolean | undefined
   /** Who is asking, `user@host`: shown to monitors, and what lets a monitor cancel its own tasks. */
   client: string
   role: 'submit' | 'watch'
@@ -30,7 +33,14 @@ const zeroMask = (mask: Buffer): void => void mask.fill(0)
 // Resolves with the open channel and what the node said about itself, once the handshake is done.
 export async function connectChannel(url: string, options: ConnectOptions): Promise<{ channel: Channel; node: NodeInfo }> {
   if (options.signal?.aborted) throw new ExternalError(`gave up connecting to ${url}`)
-  const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: 10_000, generateMask: zeroMask })
+  const { url: wireUrl, tls } = transport(url, options)
+  const ws = new WebSocket(wireUrl, {
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    handshakeTimeout: 10_000,
+    generateMask: zeroMask,
+    ...tls,
+  })
   const giveUp = (): void => ws.terminate()
   options.signal?.addEventListener('abort', giveUp, { once: true })
   try {
@@ -40,10 +50,41 @@ export async function connectChannel(url: string, options: ConnectOptions): Prom
   }
 }
 
+// A secret means TLS with the pool's key (a node address is written ws://, the secret decides); plain
+// only when asked (--insecure) or without a secret.
+function transport(url: string, options: ConnectOptions): { url: string; tls?: ConnectionOptions } {
+  const secure = url.startsWith('wss://')
+  if (options.secret === undefined) {
+    if (secure) throw new UserError(`node ${url} is of a pool (TLS with its key)`, 'join its pool: `distw pool join CODE`')
+    return { url }
+  }
+  if (options.insecure && !secure) return { url }
+  return { url: url.replace(/^ws:/, 'wss:'), tls: tlsClientOptions(options.secret) }
+}
+
+// What a failed TLS handshake or a 401 from a pool node means for the user; undefined: not one of those.
+function poolRefusal(url: string, error: NodeJS.ErrnoException): Error | undefined {
+  const said = `${error.code ?? ''} ${error.message}`
+  const tls = /psk identity|decrypt|bad record mac|handshake failure|wrong version number/i.exec(said)
+  if (tls)
+    return new UserError(
+      `node ${url} refused this pool's key (TLS: ${tls[0].toLowerCase()}): it is of another pool, has no secret, or was started with --insecure`,
+      'use the same pool on both sides (`distw pool show` there, `distw pool join CODE` here); for an --insecure node add --insecure here',
+    )
+  if (/Unexpected server response: 401/.test(error.message))
+    return new UserError(
+      `node ${url} requires a shared secret (it is of a pool, and speaks TLS only)`,
+      'join its pool: `distw pool join CODE` (or pass --secret-file / DISTW_SECRET)',
+    )
+  return undefined
+}
+
 async function handshake(ws: WebSocket, url: string, options: ConnectOptions): Promise<{ channel: Channel; node: NodeInfo }> {
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
     ws.once('error', (error: NodeJS.ErrnoException) => {
+      const refusal = poolRefusal(url, error)
+      if (refusal) return reject(refusal)
       const Kind = error.code !== undefined && DOWN.has(error.code) ? NodeUnreachable : ExternalError
       reject(new Kind(`cannot reach node ${url}: ${error.message}`, 'check that `distw daemon` runs there and the port is open'))
     })

@@ -29,7 +29,10 @@ export class WatchClient extends EventEmitter<WatchEvents> {
   }
 
   /** Connects as a monitor and subscribes; the first `state` follows at once. */
-  static async connect(url: string, options: { secret?: Buffer | undefined; client: string }): Promise<WatchClient> {
+  static async connect(
+    url: string,
+    options: { secret?: Buffer | undefined; insecure?: boolean | undefined; client: string },
+  ): Promise<WatchClient> {
     const { channel, node } = await connectChannel(url, { ...options, role: 'watch' })
     const client = new WatchClient(url, node, channel)
     await channel.send({ type: 'watch' })

@@ -30,7 +30,7 @@ export default class Status extends BaseCommand {
         `no distw node found in ${connection.waitMs} ms`,
         'is `distw daemon --bind 0.0.0.0` running on the LAN? try --wait 5s, or name a node with --peer HOST:PORT',
       )
-    const nodes = await snapshotNodes(peers, { client: clientName(), secret })
+    const nodes = await snapshotNodes(peers, { client: clientName(), secret, insecure: flags.insecure })
     if (!this.jsonEnabled()) process.stdout.write(statusText(nodes))
     if (nodes.some((n) => !n.reachable)) process.exitCode = EXIT.EXTERNAL
     return nodes

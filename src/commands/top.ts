@@ -11,7 +11,7 @@ export default class Top extends BaseCommand {
   static override examples = [
     '<%= config.bin %> top',
     '<%= config.bin %> top --peer 192.168.1.20:7420 --peer 192.168.1.21',
-    '<%= config.bin %> top --secret-file ~/.config/distw/secret',
+    '<%= config.bin %> top --secret-file ~/distw.secret',
   ]
 
   static override flags = { ...connectionFlags }
@@ -23,6 +23,10 @@ export default class Top extends BaseCommand {
     // Loaded here, not at the top: ink (with yoga's wasm) is ~50 MB of resident memory that every other
     // command, the always-on daemon above all, would carry (and each task's fork would copy) for nothing.
     const { runTop } = await import('../ui/top/run-top.js')
-    await runTop(peers.length > 0 ? staticPeers(peers) : discoveredNodes(discovery), { client: clientName(), secret })
+    await runTop(peers.length > 0 ? staticPeers(peers) : discoveredNodes(discovery), {
+      client: clientName(),
+      secret,
+      insecure: flags.insecure,
+    })
   }
 }

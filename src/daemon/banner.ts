@@ -1,6 +1,6 @@
 // The lines `distw daemon` prints once it listens: where, and whether the LAN can reach it and why.
 import { isLoopback } from '../protocol/index.js'
-import { poolId } from '../pool/keys.js'
+import { poolId } from '../protocol/index.js'
 import type { RunningDaemon } from './daemon.js'
 
 export interface BannerFacts {

@@ -6,7 +6,10 @@ import { UserError } from '../errors.js'
 
 /** Throws when the bind would expose an unauthenticated node; returns a line to tell the user otherwise. */
 export function checkBind(host: string, hasSecret: boolean, insecure: boolean): string | undefined {
-  if (hasSecret) return undefined
+  if (hasSecret)
+    return insecure
+      ? 'INSECURE: --insecure with a secret: plain WebSocket, authenticated but readable on the network (for debugging only)'
+      : undefined
   if (isLoopback(host))
     return `no shared secret: listening on loopback (${host}) only; \`distw pool new\` (or \`distw pool join CODE\`) to serve the network`
   if (!insecure) {

@@ -2,7 +2,6 @@
 // folders. `distw daemon` runs one; `distw submit` embeds one when no other node is there.
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -30,6 +29,7 @@ import type { UploadLimits } from './upload-limits.js'
 import { TaskPolicy, type TaskPolicyOptions } from './task-policy.js'
 import { checkUpgrade } from './upgrade-gate.js'
 import { listenError } from './listen-error.js'
+import { createNodeServer } from './node-server.js'
 
 export interface DaemonOptions {
   port?: number
@@ -193,11 +193,18 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   // A pause that ends frees no slot, so the submitters it refused are told here, not after their fallback.
   node.policy.on('open', () => slots.announceFree())
 
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('distw node: connect with a WebSocket client (distw submit)\n')
+  // With a secret the WebSocket runs over TLS with the pool's key, unless --insecure asks for plain ws.
+  const nodeServer = createNodeServer({
+    secret: options.secret,
+    tls: options.secret !== undefined && !(options.insecure ?? false),
+    limiter,
+    handler: (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('distw node: connect with a WebSocket client (distw submit)\n')
+    },
   })
+  const server = nodeServer.listener
   const wss = new WebSocketServer({
-    server,
+    server: nodeServer.http,
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
     verifyClient: ({ req }, done) => {
@@ -238,6 +245,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     reflinks: store.reflinks,
     bufferutil: wsUsesBufferutil(),
     auth: options.secret ? 'hmac' : 'none',
+    tls: nodeServer.tls ? 'psk' : 'none',
     tree: tree.info.method,
     ...(tree.info.note === undefined ? {} : { treeNote: tree.info.note }),
   })
@@ -250,7 +258,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     info,
     host,
     port,
-    url: nodeUrl(host, port),
+    url: nodeServer.tls ? nodeUrl(host, port).replace(/^ws:/, 'wss:') : nodeUrl(host, port),
     workDir,
     policyState: () => node.policy.policyState(),
     async close() {

@@ -62,6 +62,7 @@ export const batchFlags = {
 
 export interface BatchFlagValues {
   'secret-file'?: string | undefined
+  insecure: boolean
   peer?: string[] | undefined
   wait: number | undefined
   mdns: boolean
@@ -98,7 +99,7 @@ export async function batchOptions(flags: BatchFlagValues): Promise<Omit<SubmitO
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
     },
     ...(flags.out === undefined ? {} : { outDir: flags.out }),
-    ...(secret === undefined ? {} : { secret }),
+    ...(secret === undefined ? {} : { secret, insecure: flags.insecure }),
     ...(flags.slots === undefined ? {} : { localSlots: flags.slots }),
     ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
     ...(flags.reconnect === undefined ? {} : { reconnectMs: flags.reconnect }),

@@ -14,7 +14,11 @@ export const discoveryToggles = {
 
 export const connectionFlags = {
   'secret-file': Flags.string({
-    description: 'file holding the shared secret the nodes use (default: $DISTW_SECRET); make one with `distw secret new FILE`',
+    description: "file holding the shared secret the nodes use (default: $DISTW_SECRET, else the pool's, from `distw pool join CODE`)",
+  }),
+  insecure: Flags.boolean({
+    description: 'speak plain WebSocket (no TLS) to nodes started with --insecure: for debugging, nothing is encrypted',
+    default: false,
   }),
   peer: Flags.string({
     description: 'node to use, HOST:PORT (repeatable; default: $DISTW_PEERS); none: nodes found on the LAN',

@@ -12,9 +12,13 @@ const repeatable = { multiple: true, multipleNonGreedy: true } as const
 
 export const securityFlags = {
   'secret-file': Flags.string({
-    description: 'file holding the shared secret (default: $DISTW_SECRET); make one with `distw secret new FILE`',
+    description: "file holding the shared secret (default: $DISTW_SECRET, else the pool's, from `distw pool new` / `distw pool join CODE`)",
   }),
-  insecure: Flags.boolean({ description: 'allow listening on a non-loopback address without a shared secret', default: false }),
+  insecure: Flags.boolean({
+    description:
+      'allow listening on a non-loopback address without a shared secret; with a secret: plain WebSocket, no TLS (debugging only)',
+    default: false,
+  }),
   allow: Flags.string({ description: 'client address or CIDR allowed to connect (repeatable; default: any)', ...repeatable }),
   'allow-exe': checkedTextFlag(
     /^[0-9a-fA-F]{64}$/,

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises'
 import { UserError } from '../errors.js'
 import { findSecret, writeNewSecret } from '../secret.js'
 import { decodeJoinCode, newJoinCode } from './join-code.js'
-import { poolId } from './keys.js'
+import { poolId } from '../protocol/index.js'
 import { defaultSecretPath } from './secret-path.js'
 
 export interface PoolPlace {

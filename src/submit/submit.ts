@@ -27,6 +27,8 @@ export interface SubmitOptions extends PlanOptions {
   peers?: string[]
   /** The shared secret: nodes must prove they know it, and this side proves it too. */
   secret?: Buffer | undefined
+  /** Plain WebSocket even with a secret, to nodes started with --insecure (debugging): nothing is encrypted. */
+  insecure?: boolean | undefined
   /** With no peers, find nodes on the LAN (off unless given: `distw submit` turns it on). */
   discovery?: DiscoveryOptions
   /** How long discovery listens before the batch starts (default 1000 ms); it keeps listening after. */
@@ -110,7 +112,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     }
     const client = clientName()
     const connect = (url: string, signal?: AbortSignal) =>
-      NodeClient.connect(url, { secret: options.secret, client, heartbeatMs: options.heartbeatMs, signal })
+      NodeClient.connect(url, { secret: options.secret, insecure: options.insecure, client, heartbeatMs: options.heartbeatMs, signal })
     if (peers.length === 0 && !discovery) throw new UserError('no node to run on', 'name one with --peer HOST:PORT, or drop --no-local')
     const connected = await Promise.allSettled(peers.map((url) => connect(url)))
     const clients = connected.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))

@@ -11,14 +11,14 @@ export const SNAPSHOT_TIMEOUT_MS = 5000
 
 export async function snapshotNodes(
   peers: string[],
-  options: { secret?: Buffer | undefined; client: string; timeoutMs?: number },
+  options: { secret?: Buffer | undefined; insecure?: boolean | undefined; client: string; timeoutMs?: number },
 ): Promise<NodeSnapshot[]> {
   return Promise.all(peers.map((peer) => snapshotNode(peer, options)))
 }
 
 async function snapshotNode(
   peer: string,
-  options: { secret?: Buffer | undefined; client: string; timeoutMs?: number },
+  options: { secret?: Buffer | undefined; insecure?: boolean | undefined; client: string; timeoutMs?: number },
 ): Promise<NodeSnapshot> {
   let client: WatchClient | undefined
   let timer: NodeJS.Timeout | undefined

@@ -12,6 +12,8 @@ export interface TcpProxy {
   cut(): void
   /** Refuses new connections from now on (the port stays taken, so nothing else answers there). */
   refuse(): void
+  /** Every byte that crossed the proxy so far, both directions (what a capture on the wire would see). */
+  captured(): Buffer
 }
 
 const open = new Set<{ server: net.Server; sockets: Set<net.Socket> }>()
@@ -26,6 +28,7 @@ afterEach(async () => {
 
 export async function tcpProxy(target: string): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>()
+  const seen: Buffer[] = []
   let refusing = false
   const track = (socket: net.Socket): void => {
     sockets.add(socket)
@@ -38,6 +41,8 @@ export async function tcpProxy(target: string): Promise<TcpProxy> {
     const [host, port] = proxy.target.split(':') as [string, string]
     const upstream = net.connect(Number(port), host)
     track(upstream)
+    client.on('data', (chunk: Buffer) => seen.push(chunk))
+    upstream.on('data', (chunk: Buffer) => seen.push(chunk))
     client.pipe(upstream).pipe(client)
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
@@ -48,6 +53,7 @@ export async function tcpProxy(target: string): Promise<TcpProxy> {
     peer: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     target,
     cut: () => sockets.forEach((s) => s.destroy()),
+    captured: () => Buffer.concat(seen),
     refuse: () => {
       refusing = true
       sockets.forEach((s) => s.destroy())

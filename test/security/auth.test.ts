@@ -32,7 +32,12 @@ describe('authentication', () => {
   it('refuses a wrong secret (library and raw proof) and never runs its task', async () => {
     const log: string[] = []
     const d = await node({ secret: SECRET, log: (event, fields) => log.push(`${event} ${JSON.stringify(fields)}`) })
-    await expect(NodeClient.connect(d.url, { client: 't', secret: Buffer.from('another secret, 32 bytes long!!!') })).rejects.toThrow(
+    const wrong = Buffer.from('another secret, 32 bytes long!!!')
+    // Over TLS the other pool's key fails the handshake; the failure is logged like a wrong proof.
+    await expect(NodeClient.connect(d.url, { client: 't', secret: wrong })).rejects.toThrow(/refused this pool's key/)
+    // Plain (--insecure on both sides), the HMAC proof is what refuses it.
+    const plain = await node({ secret: SECRET, insecure: true })
+    await expect(NodeClient.connect(plain.url, { client: 't', secret: wrong, insecure: true })).rejects.toThrow(
       /could not prove it knows the secret/,
     )
     const ws = await open(d.url)
@@ -83,17 +88,27 @@ describe('authentication', () => {
     const log: string[] = []
     const d = await node({ secret: SECRET, authLimits: { burst: 3, refillMs: 60_000, failureDelayMs: 10 }, log: (e) => log.push(e) })
     for (let i = 0; i < 3; i++) expect(await guess(d.url)).toBe(4403)
-    await expect(open(d.url)).rejects.toThrow(/429/)
+    // Over TLS it is cut off before the handshake; plain, the upgrade is answered 429.
+    await expect(open(d.url)).rejects.toThrow(/disconnected|ECONNRESET|socket hang up/)
     expect(log.filter((e) => e === 'authentication failed').length).toBe(1)
+    const plain = await node({ secret: SECRET, insecure: true, authLimits: { burst: 1, refillMs: 60_000, failureDelayMs: 10 } })
+    expect(await guess(plain.url)).toBe(4403)
+    await expect(open(plain.url)).rejects.toThrow(/429/)
     expect(log).toContain('connection refused')
   })
 
   it('a client holding a secret refuses a node that does not prove it (impostor or downgrade)', async () => {
     const open1 = await node()
-    await expect(NodeClient.connect(open1.url, { client: 't', secret: SECRET })).rejects.toThrow(/does not use a shared secret/)
+    // With a secret the client speaks TLS with the pool's key, which a node without one cannot answer.
+    await expect(NodeClient.connect(open1.url, { client: 't', secret: SECRET })).rejects.toThrow(/refused this pool's key/)
+    await expect(NodeClient.connect(open1.url, { client: 't', secret: SECRET, insecure: true })).rejects.toThrow(
+      /does not use a shared secret/,
+    )
     const other = await node({ secret: Buffer.from('a different secret of 32 bytes!!') })
-    await expect(NodeClient.connect(other.url, { client: 't', secret: SECRET })).rejects.toThrow(/could not prove/)
-    await expect(NodeClient.connect(other.url, { client: 't' })).rejects.toThrow(/requires a shared secret/)
+    await expect(NodeClient.connect(other.url, { client: 't', secret: SECRET })).rejects.toThrow(/refused this pool's key/)
+    const otherPlain = await node({ secret: Buffer.from('a different secret of 32 bytes!!'), insecure: true })
+    await expect(NodeClient.connect(otherPlain.url, { client: 't', secret: SECRET, insecure: true })).rejects.toThrow(/could not prove/)
+    await expect(NodeClient.connect(other.url.replace('wss:', 'ws:'), { client: 't' })).rejects.toThrow(/requires a shared secret/)
   })
 
   it('compares proofs safely whatever their length', () => {

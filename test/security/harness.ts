@@ -7,7 +7,15 @@ import path from 'node:path'
 import { afterEach, expect } from 'vitest'
 import { WebSocket, type ClientOptions } from 'ws'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../src/daemon/daemon.js'
-import { computeProof, decodeFrame, encodeFrame, newNonce, type Message, type Outgoing } from '../../src/protocol/index.js'
+import {
+  computeProof,
+  decodeFrame,
+  encodeFrame,
+  newNonce,
+  tlsClientOptions,
+  type Message,
+  type Outgoing,
+} from '../../src/protocol/index.js'
 import { NodeClient } from '../../src/client/node-client.js'
 import { submit } from '../../src/submit/submit.js'
 
@@ -49,8 +57,10 @@ export async function marker(): Promise<{ file: string; ran: () => Promise<boole
   }
 }
 
+/** A raw WebSocket; to a node of a pool (wss://) over TLS with SECRET's key, so the HMAC layer inside is what is tested. */
 export function open(url: string, options: ClientOptions = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, ...options })
+  const tls: ClientOptions = url.startsWith('wss://') ? (tlsClientOptions(SECRET) as unknown as ClientOptions) : {}
+  const ws = new WebSocket(url, { perMessageDeflate: false, ...tls, ...options })
   sockets.push(ws)
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws))
@@ -99,7 +109,12 @@ export async function authenticated(url: string, secret?: Buffer): Promise<WebSo
 /** A proper submitter still gets a task run and its file back. */
 export async function stillServes(d: RunningDaemon, secret?: Buffer): Promise<void> {
   const dir = await scratch('distw-serve-')
-  const batch = await submit({ tasks: 'echo ok > ok.txt', cwd: dir, peers: [d.url.replace('ws://', '')], ...(secret ? { secret } : {}) })
+  const batch = await submit({
+    tasks: 'echo ok > ok.txt',
+    cwd: dir,
+    peers: [d.url.replace(/^wss?:\/\//, '')],
+    ...(secret ? { secret, insecure: plainWithSecret(d) } : {}),
+  })
   expect(batch.ok).toBe(true)
   expect(await fs.readFile(path.join(dir, 'ok.txt'), 'utf8')).toBe('ok\n')
 }
@@ -117,7 +132,7 @@ export async function runOne(
   secret?: Buffer,
   onStarted?: () => void,
 ) {
-  const client = await NodeClient.connect(d.url, { client: 'test', secret })
+  const client = await NodeClient.connect(d.url, { client: 'test', secret, insecure: plainWithSecret(d) })
   try {
     const lease = await client.reserve(1)
     if (!lease) throw new Error('no lease')
@@ -173,4 +188,9 @@ export async function reserveRaw(ws: WebSocket): Promise<string> {
   const r = await reply
   if (r.type !== 'reserved') throw new Error(`got ${r.type}`)
   return r.lease
+}
+
+/** A node started with --insecure and a secret speaks plain WebSocket (its URL is ws://): so must the client. */
+function plainWithSecret(d: RunningDaemon): boolean {
+  return d.url.startsWith('ws://')
 }

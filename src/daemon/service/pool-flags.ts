@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import { UserError } from '../../errors.js'
 import { defaultSecretPath } from '../../pool/secret-path.js'
-import { poolId } from '../../pool/keys.js'
+import { poolId } from '../../protocol/index.js'
 import { loadSecret } from '../../secret.js'
 
 export interface InstallFacts {

@@ -7,6 +7,8 @@ import type { NodeAddress, NodeSource } from './node-source.js'
 
 export interface TopDataOptions {
   secret?: Buffer | undefined
+  /** Plain WebSocket to --insecure nodes even with a secret. */
+  insecure?: boolean | undefined
   client: string
   /** Shortest time between two renders (default 250 ms: at most 4 a second). */
   intervalMs?: number
@@ -42,7 +44,7 @@ export function useTopData(source: NodeSource, options: TopDataOptions): TopData
       timers.add(timer)
     }
     const connect = (node: NodeAddress) => {
-      WatchClient.connect(node.url, { secret: options.secret, client: options.client }).then(
+      WatchClient.connect(node.url, { secret: options.secret, insecure: options.insecure, client: options.client }).then(
         (client) => {
           if (stopped || !model.nodes.has(node.key)) return client.close()
           clients.set(node.key, client)
