@@ -44,7 +44,9 @@ export class WatchClient extends EventEmitter<WatchEvents> {
     void this.channel.send({ type: 'cancel', task: id })
   }
 
-  close(): void {
+  /** `now`: drop the connection at once, without the close handshake (a monitor quitting has nothing to finish). */
+  close(now = false): void {
+    if (now) return this.channel.terminate()
     this.channel.close(1000, 'monitor closed')
   }
 

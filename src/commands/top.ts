@@ -7,7 +7,7 @@ import { discoveredNodes, staticPeers } from '../ui/top/node-source.js'
 export default class Top extends BaseCommand {
   static override summary = 'Watch the nodes and their running tasks live.'
   static override description =
-    'A live terminal view of every node given with --peer (or DISTW_PEERS), else of every node found on the LAN (mDNS, UDP broadcast; nodes come and go as they are found and lost): slots, load and state of each node, and every running task with its node, elapsed time and progress. Keys: q quit, tab switch pane, ↑↓ select, enter details (full command, output tail), c cancel the selected task when you submitted it.'
+    'A live terminal view of every node given with --peer (or DISTW_PEERS), else of every node found on the LAN (mDNS, UDP broadcast; nodes come and go as they are found and lost): slots, load and state of each node, and every running task with its node, elapsed time and progress. Keys: q quit, tab switch pane, ↑↓ select, enter details (full command, output tail), c cancel the selected task when you submitted it (y confirms). The selection follows its task when rows re-sort.'
   static override examples = [
     '<%= config.bin %> top',
     '<%= config.bin %> top --peer 192.168.1.20:7420 --peer 192.168.1.21',

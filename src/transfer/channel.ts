@@ -104,6 +104,14 @@ export class Channel extends EventEmitter<ChannelEvents> {
     setTimeout(() => this.ws.terminate(), 2000).unref()
   }
 
+  /** Drops the connection at once, without the close handshake. */
+  terminate(): void {
+    this.closed = true
+    this.queue.length = 0
+    this.queuedBytes = 0
+    this.ws.terminate()
+  }
+
   private receive(data: RawData, isBinary: boolean): void {
     if (this.closed) return
     if (!isBinary || !Buffer.isBuffer(data)) {

@@ -60,7 +60,10 @@ describe('distw top in a terminal', () => {
       expect(details).toContain('$ echo "::distw::progress')
       await key('Enter')
       await paneUntil(session, (t) => t.includes('PROGRESS'))
+      // c asks first (rows re-sort, a cancel must be meant); y confirms.
       await key('c')
+      expect(await paneUntil(session, (t) => t.includes('y to cancel'))).toMatch(/cancel frame-\d on top-node-[ab]\? y to cancel/)
+      await key('y')
       const cancelled = await paneUntil(session, (t) => t.includes('finished 1 (1 failed)'))
       expect(cancelled).toContain('running 2')
       expect(cancelled).toMatch(/cancel sent for frame-\d/)

@@ -75,3 +75,58 @@ describe('TopApp', () => {
     expect(await frameUntil(app.lastFrame, (f) => !f.includes('found-node'))).not.toContain('found-node')
   })
 })
+
+describe('TopApp keys', () => {
+  it('the selection follows its task when rows re-sort, and c asks before it cancels', async () => {
+    daemon = await startDaemon({ port: 0, slots: 3, name: 'key-node' })
+    const me = 'me@here'
+    const submitter = await NodeClient.connect(daemon.url, { client: me })
+    cleanups.push(() => submitter.close())
+    const ended = new Map<string, Promise<unknown>>()
+    // Started one after the other: rows sort by elapsed time, oldest first (t-a, t-b, t-c).
+    for (const name of ['t-a', 't-b', 't-c']) {
+      const lease = (await submitter.reserve(1)) as string
+      const run = submitter.run(
+        { lease, task: name, name, command: { shell: 'sleep 60' }, env: {}, files: [], outputs: [] },
+        { onOutput: () => {}, onFile: async () => {} },
+      )
+      ended.set(
+        name,
+        run.catch(() => {}),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    const app = render(<TopApp source={staticPeers([`127.0.0.1:${daemon.port}`])} options={{ client: me, intervalMs: 50, retryMs: 200 }} />)
+    cleanups.push(() => app.unmount())
+    const rows = await frameUntil(app.lastFrame, (f) => f.includes('t-a') && f.includes('t-b') && f.includes('t-c'))
+    expect(rows.indexOf('t-a')).toBeLessThan(rows.indexOf('t-b'))
+    const key = async (k: string) => {
+      app.stdin.write(k)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+    }
+    await key('\t')
+    await key('\u001B[B') // down: t-b
+    // t-a ends: t-b is now the first row, t-c the second (where the selection's index points).
+    submitter.cancel('t-a')
+    await ended.get('t-a')
+    await frameUntil(app.lastFrame, (f) => !f.includes('t-a'))
+    await key('\r')
+    expect(await frameUntil(app.lastFrame, (f) => f.includes('output tail:'))).toMatch(/t-b on key-node/)
+    await key('\r')
+
+    // c asks; any key but y keeps the task.
+    await key('c')
+    expect(await frameUntil(app.lastFrame, (f) => f.includes('y to cancel'))).toContain('cancel t-b on key-node? y to cancel')
+    await key('n')
+    expect(await frameUntil(app.lastFrame, (f) => f.includes('not cancelled'))).toContain('t-b not cancelled')
+    expect(strip(app.lastFrame())).toContain('t-b')
+    await key('c')
+    await key('y')
+    expect(await frameUntil(app.lastFrame, (f) => f.includes('cancel sent'))).toContain('cancel sent for t-b')
+    await ended.get('t-b')
+    // Its row is gone (the footer still says the cancel was sent).
+    const after = await frameUntil(app.lastFrame, (f) => !/t-b +key-node/.test(f))
+    expect(after).toMatch(/t-c +key-node/)
+    expect(after).not.toMatch(/t-b +key-node/)
+  }, 60_000)
+})

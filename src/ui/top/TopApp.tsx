@@ -2,6 +2,7 @@
 import { useApp, useInput, useStdin, useStdout } from 'ink'
 import { useEffect, useRef, useState } from 'react'
 import type { NodeSource } from './node-source.js'
+import type { TaskRow } from './model.js'
 import { TopView, type Pane } from './TopView.js'
 import { useTopData, type TopDataOptions } from './use-top-data.js'
 
@@ -17,15 +18,26 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
     paneNow.current = next
     setPaneState(next)
   }
-  const [selectedNode, setSelectedNode] = useState(0)
-  const [selectedTask, setSelectedTask] = useState(0)
+  // Selections follow a node or a task by its key, not a row index: rows re-sort as tasks start
+  // and end, and enter or c must act on the task the user chose.
+  const nodes = useSelection(data.view.nodes)
+  const tasks = useSelection(data.view.tasks)
   const [details, setDetails] = useState(false)
-  const nodeCount = data.view.nodes.length
-  const taskCount = data.view.tasks.length
+  // `c` asks first; the next key answers (y cancels, anything else keeps the task).
+  const confirming = useRef<TaskRow | undefined>(undefined)
+  const [question, setQuestion] = useState<string | undefined>(undefined)
 
   useInput(
     (input, key) => {
       if (input === 'q' || (key.ctrl && input === 'c')) return exit()
+      const asked = confirming.current
+      if (asked) {
+        confirming.current = undefined
+        setQuestion(undefined)
+        if (input === 'y' || input === 'Y') data.cancel(asked)
+        else data.say(`${asked.name} not cancelled`)
+        return
+      }
       if (key.escape) return setDetails(false)
       if (key.tab) {
         setDetails(false)
@@ -33,11 +45,14 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
       }
       const pane = paneNow.current
       const move = key.upArrow ? -1 : key.downArrow ? 1 : 0
-      if (move !== 0 && pane === 'nodes') setSelectedNode((i) => clamp(i + move, nodeCount))
-      if (move !== 0 && pane === 'tasks') setSelectedTask((i) => clamp(i + move, taskCount))
+      if (move !== 0) (pane === 'nodes' ? nodes : tasks).move(move)
       if (key.return && pane === 'tasks') setDetails((d) => !d)
-      const task = data.view.tasks[clamp(selectedTask, taskCount)]
-      if (input === 'c' && pane === 'tasks' && task) data.cancel(task)
+      const task = tasks.current()
+      if (input === 'c' && pane === 'tasks' && task) {
+        if (!task.mine) return data.cancel(task) // refused with the reason, nothing to confirm
+        confirming.current = task
+        setQuestion(`cancel ${task.name} on ${task.node}? y to cancel, any other key to keep it`)
+      }
     },
     // isTTY is undefined, not false, on a pipe or /dev/null: only a real terminal gets key handling.
     { isActive: isRawModeSupported === true },
@@ -47,11 +62,11 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
     <TopView
       view={data.view}
       pane={pane}
-      selectedNode={clamp(selectedNode, nodeCount)}
-      selectedTask={clamp(selectedTask, taskCount)}
+      selectedNode={nodes.index}
+      selectedTask={tasks.index}
       details={details}
       perSecond={data.perSecond}
-      notice={data.notice}
+      notice={question ?? data.notice}
       width={size.columns}
       height={size.rows}
     />
@@ -60,6 +75,30 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
 
 function clamp(i: number, count: number): number {
   return Math.max(0, Math.min(i, count - 1))
+}
+
+// The selected row of a list, by key. A row that is gone (its task ended) leaves the selection at
+// the same place in the list, on whichever row is there now.
+function useSelection<Row extends { key: string }>(rows: Row[]) {
+  const chosen = useRef<{ key: string | undefined; index: number }>({ key: undefined, index: 0 })
+  const [, redraw] = useState(0)
+  const found = chosen.current.key === undefined ? -1 : rows.findIndex((row) => row.key === chosen.current.key)
+  const index = clamp(found >= 0 ? found : chosen.current.index, rows.length)
+  chosen.current.index = index
+  return {
+    index,
+    current: (): Row | undefined => {
+      const now = chosen.current
+      return rows.find((row) => row.key === now.key) ?? rows[clamp(now.index, rows.length)]
+    },
+    move: (by: number): void => {
+      // From the chosen row as it is now: keys typed faster than a render each move once.
+      const now = rows.findIndex((row) => row.key === chosen.current.key)
+      const at = clamp((now >= 0 ? now : chosen.current.index) + by, rows.length)
+      chosen.current = { key: rows[at]?.key, index: at }
+      redraw((n) => n + 1)
+    },
+  }
 }
 
 // The terminal's size, updated when it is resized.

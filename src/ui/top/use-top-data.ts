@@ -21,6 +21,8 @@ export interface TopData {
   perSecond: number
   notice: string | undefined
   cancel(task: TaskRow): void
+  /** Shows a line in the footer (what a key did). */
+  say(notice: string): void
 }
 
 /** Window over which throughput is measured. */
@@ -98,7 +100,8 @@ export function useTopData(source: NodeSource, options: TopDataOptions): TopData
       source.off('add', onAdd)
       source.off('remove', onRemove)
       source.stop()
-      for (const client of clients.values()) client.close()
+      // Quitting must feel instant: no close handshake to wait for (a monitor leaves nothing unfinished).
+      for (const client of clients.values()) client.close(true)
       clients.clear()
     }
   }, [source])
@@ -110,5 +113,5 @@ export function useTopData(source: NodeSource, options: TopDataOptions): TopData
     client.cancel(task.id)
     setNotice(`cancel sent for ${task.name}`)
   }
-  return { view, perSecond, notice, cancel }
+  return { view, perSecond, notice, cancel, say: setNotice }
 }
