@@ -26,6 +26,18 @@ describe('single executable', () => {
     expect(run.stdout).toContain(`distw/${pjson.version}`)
   })
 
+  it('has the oclif plugins inside: help, autocomplete, and not-found for a typo', async () => {
+    const cwd = await tempDir()
+    const help = await distw(['help'], { bin: exe, cwd })
+    expect(help.stdout).toMatch(/^ {2}autocomplete +/m)
+    expect(help.stdout).toMatch(/^ {2}run +/m)
+    const complete = await distw(['autocomplete', 'script', 'bash'], { bin: exe, cwd })
+    expect(complete.exitCode, complete.stderr).toBe(0)
+    const typo = await distw(['subimt'], { bin: exe, cwd })
+    expect(typo.exitCode).toBe(127)
+    expect(typo.stderr).toContain('subimt is not a distw command')
+  })
+
   it('runs a batch: daemon and submit both from the binary', async () => {
     const node = await spawnDaemon(['--slots', '2'], { bin: exe })
     const cwd = await tempDir()
