@@ -1,0 +1,257 @@
+// One attempt of a task on a node, in named phases: hash its inputs (before reserving, so no slot is
+// held while a big new input is read) → reserve a lease (or use one the node kept for us, or be queued
+// behind a running task of ours: pipelining) → upload what the node lacks → run, streaming output and
+// files back → settle the node's book. It ends as an AttemptEnd; whether that counts is verdict.ts's.
+import { randomBytes } from 'node:crypto'
+import type { MessageOf } from '../protocol/index.js'
+import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
+import { FileSink } from '../transfer/file-sink.js'
+import { InputChanged, LeaseNotHeld } from '../client/node-client.js'
+import { AttemptOutput } from './attempt-output.js'
+import { free, hold, type NodeSlots } from './node-slots.js'
+import { Follower, openLease, type OpenLease } from './pipeline.js'
+import type { SubmitObserver } from './result.js'
+import type { TaskRecord } from './task-record.js'
+import type { AttemptEnd, Outcome } from './verdict.js'
+
+/** A task input with its digest, as the file was when it was hashed. */
+export type Digested = ResolvedInput & { digest: string }
+
+/** What an attempt needs of its batch. */
+export interface AttemptHost {
+  readonly observer: SubmitObserver
+  /** The batch was cancelled: an attempt that did not succeed is reported as cancelled. */
+  readonly cancelled: boolean
+  /** More tasks wait: a lease is worth keeping after this task. */
+  moreWaiting(): boolean
+  /** The task's inputs with their digests, as the files are now. */
+  digested(task: TaskSpec): Promise<Digested[]>
+  /** Where the task's returned files go. */
+  dest(task: TaskSpec): string
+  /** A lease was granted: the batch waits for a node no more. */
+  leased(): void
+  /** `open` on `node` may take a task queued behind it now. */
+  opened(node: NodeSlots, open: OpenLease): void
+  /** The duration of an exit, for the running average that decides pipelining. */
+  exited(durationMs: number): void
+}
+
+/** Where an attempt's lease comes from: a new reservation, a lease the node kept, or queued behind `behind`. */
+export type LeaseSource = { kept: string } | { behind: OpenLease } | undefined
+
+export class Attempt {
+  readonly token: string
+  readonly number: number
+  phase: 'hash' | 'reserve' | 'upload' | 'run' | 'settle' = 'hash'
+  startedAt = Date.now()
+  readonly sink: FileSink
+  readonly output: AttemptOutput
+  private readonly task: TaskSpec
+  /** Queued behind a running task: it takes over that one's slot (and counts) only when its exit hands it on. */
+  private readonly follower: Follower | undefined
+  private lease: string | undefined
+  private leased = false
+  /** The running task's exit handed our lease on to the task queued behind it: the slot is that one's now. */
+  private handedOn = false
+  /** The node kept our lease after the exit (claim reuse): the next pump uses or releases it. */
+  private kept = false
+
+  constructor(
+    private readonly host: AttemptHost,
+    private readonly record: TaskRecord,
+    readonly node: NodeSlots,
+    source: LeaseSource,
+  ) {
+    this.task = record.spec
+    this.token = `${this.task.line}-${randomBytes(6).toString('hex')}`
+    this.number = record.attempts + 1
+    const { client } = node
+    if (source && 'behind' in source) {
+      // Taken back after waiting too long, the node answers that it never ran: it goes back to the queue.
+      this.follower = new Follower(this.token, source.behind, () => client.connected && client.cancel(this.token))
+      this.follower.taken(() => (this.startedAt = Date.now()))
+      this.lease = source.behind.lease
+    } else {
+      hold(node, this.task)
+      this.lease = source?.kept
+    }
+    record.running = { node, token: this.token }
+    this.sink = new FileSink(host.dest(this.task))
+    this.output = new AttemptOutput((stream, data) => host.observer.taskOutput?.(this.task, stream, data))
+  }
+
+  /** Whether this attempt ran (or may have) on the node: for the job log and the count of lost runs. */
+  get ran(): boolean {
+    return this.leased && this.holds
+  }
+
+  private get holds(): boolean {
+    return this.follower === undefined || this.follower.holds
+  }
+
+  async run(): Promise<AttemptEnd> {
+    const { client } = this.node
+    try {
+      const inputs = this.lease === undefined ? await this.hash() : undefined
+      if (!(await this.reserve())) return { how: 'refused' }
+      const { blobs, bytesUp } = await this.upload(inputs)
+      return await this.execute(blobs, bytesUp)
+    } catch (error) {
+      await this.sink.abort()
+      const changed = error instanceof InputChanged
+      if (changed) this.host.observer.warning?.(`${this.task.name}: ${error.message}`)
+      const kind = changed ? 'changed' : error instanceof LeaseNotHeld ? 'not-held' : client.connected ? 'other' : 'lost'
+      return { how: 'threw', error: kind, message: (error as Error).message, ran: this.ran }
+    } finally {
+      this.settle()
+    }
+  }
+
+  // An input that cannot be read fails this attempt (and counts, so retries end).
+  private hash(): Promise<Digested[]> {
+    this.phase = 'hash'
+    return this.host.digested(this.task)
+  }
+
+  private async reserve(): Promise<boolean> {
+    this.phase = 'reserve'
+    if (this.lease === undefined) {
+      const notices = this.node.freeNotices
+      this.lease = await this.node.client.reserve(this.task.slots, this.task.lock)
+      // A `free` notice that came while we asked means the refusal is stale already.
+      if (this.lease === undefined) {
+        if (this.node.client.connected && this.node.freeNotices === notices) this.node.refused = true
+        return false
+      }
+      this.host.leased()
+    }
+    this.leased = true
+    return true
+  }
+
+  // On a kept or queued lease the inputs are hashed here. No run will use a lease whose inputs cannot
+  // be sent: it is given back now, not at its TTL (or it would hold its slot for 30 s). A queued task
+  // that was not handed the lease only leaves it.
+  private async upload(inputs: Digested[] | undefined): Promise<{ blobs: Digested[]; bytesUp: number }> {
+    this.phase = 'upload'
+    const { client } = this.node
+    try {
+      const blobs = inputs ?? (await this.host.digested(this.task))
+      return { blobs, bytesUp: await client.ensureBlobs(blobs) }
+    } catch (error) {
+      if (!this.follower?.leave() && client.connected) client.release(this.lease as string)
+      throw error
+    }
+  }
+
+  private async execute(blobs: Digested[], bytesUp: number): Promise<AttemptEnd> {
+    this.phase = 'run'
+    const { node, task, follower, host } = this
+    const { client } = node
+    const lease = this.lease as string
+    const current = (): boolean => this.record.running?.token === this.token
+    // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
+    const keep = host.moreWaiting()
+    // While it runs, another task may be queued behind it on its lease (pipelining, see the scheduler).
+    const open = keep && task.lock === undefined ? openLease(lease, task.slots) : undefined
+    const openUp = (): void => {
+      if (open) host.opened(node, open)
+    }
+    const running = client.run(
+      {
+        lease,
+        task: this.token,
+        name: task.name,
+        command: task.command,
+        env: task.env,
+        files: blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
+        outputs: [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
+        ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
+        keep,
+        ...(follower ? { queue: true } : {}),
+      },
+      {
+        onStarted: () => current() && host.observer.taskStarted?.(task, client.info, this.number),
+        // Returns the observer's wait, if any: NodeClient then reads nothing more from this node.
+        onOutput: (stream, data) => (current() ? this.output.push(stream, data) : undefined),
+        onProgress: (percent, text) => {
+          if (current()) host.observer.taskProgress?.(task, percent, text)
+        },
+        onFile: async (m) => {
+          if (current()) await this.sink.write(m.path, m.offset, m.data, m.final, m.mode)
+        },
+        // At once, before the next frame is read: the next frame may already be the queued task's.
+        // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.
+        ...(follower ? { onRefused: () => void follower.leave() } : {}),
+        onExit: (exit) => {
+          if (keep) node.contended = exit.kept !== true
+          if (open) removeItem(node.open, open)
+          // A kept lease is the queued task's: the node has started it there, or starts it as it arrives
+          // (a lease of ours that runs nothing). Had the node dropped it (our cancel), its refusal came first.
+          if (open?.follower !== undefined && exit.kept === true) {
+            this.handedOn = true
+            open.follower.take()
+          }
+        },
+      },
+    )
+    if (follower) follower.taken(openUp)
+    else openUp()
+    let exit: MessageOf<'exit'>
+    try {
+      exit = await running
+    } finally {
+      if (open) removeItem(node.open, open)
+    }
+    host.exited(exit.durationMs)
+    this.kept = exit.kept === true && !this.handedOn
+    return {
+      how: 'exited',
+      outcome: this.outcome(exit, bytesUp),
+      evicted: exit.evicted === true,
+      withdrawn: follower?.withdrawn === true,
+      missing: exit.missing !== undefined,
+    }
+  }
+
+  private outcome(exit: MessageOf<'exit'>, bytesUp: number): Outcome {
+    const ok = exit.exitCode === 0 && !exit.timedOut && exit.error === undefined
+    const reason =
+      exit.error ??
+      (exit.timedOut
+        ? `timed out after ${this.task.timeoutMs} ms`
+        : exit.signal
+          ? `killed by ${exit.signal}`
+          : ok
+            ? undefined
+            : `exit code ${exit.exitCode}`)
+    return {
+      status: this.host.cancelled && !ok ? 'cancelled' : ok ? 'succeeded' : 'failed',
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      timedOut: exit.timedOut,
+      durationMs: exit.durationMs,
+      files: this.sink.written,
+      deleted: exit.deleted,
+      skipped: exit.skipped,
+      bytesUp,
+      ...(reason === undefined ? {} : { reason }),
+    }
+  }
+
+  // Gives back what the attempt held in the node's book. Handed on: the slot (and lock) now belong to
+  // the task that was queued behind this one.
+  private settle(): void {
+    this.phase = 'settle'
+    const { node } = this
+    this.follower?.stop()
+    if (this.holds && !this.handedOn) free(node, this.task)
+    if (this.kept && node.client.connected) node.kept.push({ lease: this.lease as string, slots: this.task.slots, lock: this.task.lock })
+    if (this.record.running?.token === this.token) this.record.running = undefined
+  }
+}
+
+function removeItem<T>(list: T[], item: T): void {
+  const i = list.indexOf(item)
+  if (i >= 0) list.splice(i, 1)
+}
