@@ -4,18 +4,16 @@
 // files back → settle the node's book. It ends as an AttemptEnd; whether that counts is verdict.ts's.
 import { randomBytes } from 'node:crypto'
 import type { MessageOf } from '../protocol/index.js'
-import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
+import type { TaskSpec } from '../tasks/index.js'
 import { FileSink } from '../transfer/file-sink.js'
 import { InputChanged, LeaseNotHeld } from '../client/node-client.js'
 import { AttemptOutput } from './attempt-output.js'
+import type { Digested } from './input-digests.js'
 import { free, hold, type NodeSlots } from './node-slots.js'
 import { Follower, openLease, type OpenLease } from './pipeline.js'
 import type { SubmitObserver } from './result.js'
 import type { TaskRecord } from './task-record.js'
 import type { AttemptEnd, Outcome } from './verdict.js'
-
-/** A task input with its digest, as the file was when it was hashed. */
-export type Digested = ResolvedInput & { digest: string }
 
 /** What an attempt needs of its batch. */
 export interface AttemptHost {

@@ -1,8 +1,9 @@
 // Whether a node can serve a task, judged from what the node told about itself and from its answers to
 // a probe (tools on PATH, env entries). Returns the first unmet requirement in words (for the "no node
-// can run this" message, one reason per node), or undefined when it fits.
+// can run this" message, one reason per node), or undefined when it fits. And the probe itself.
 import type { NodeInfo } from '../protocol/index.js'
 import type { TaskSpec } from '../tasks/index.js'
+import type { TaskNode } from './task-node.js'
 
 /** A node's probe answers: tool name or env entry → present. */
 export interface ProbeAnswers {
@@ -45,4 +46,24 @@ export function probeQuestions(tasks: readonly TaskSpec[]): { tools: string[]; e
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+}
+
+const PROBE_BATCH = 256
+
+/** Asks `node` every question the batch has (256 a message); a node lost meanwhile answers no to the rest. */
+export async function probeAnswers(node: TaskNode, questions: { tools: string[]; env: string[] }): Promise<ProbeAnswers> {
+  const answers: ProbeAnswers = { tools: new Map(), env: new Map() }
+  const { tools, env } = questions
+  try {
+    for (let i = 0; i < Math.max(tools.length, env.length); i += PROBE_BATCH) {
+      const t = tools.slice(i, i + PROBE_BATCH)
+      const e = env.slice(i, i + PROBE_BATCH)
+      const reply = await node.probe(t, e)
+      t.forEach((name, k) => answers.tools.set(name, reply.tools[k] === true))
+      e.forEach((entry, k) => answers.env.set(entry, reply.env[k] === true))
+    }
+  } catch {
+    // A node lost while probing is handled by its onLost.
+  }
+  return answers
 }

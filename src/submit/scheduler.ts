@@ -5,13 +5,13 @@
 // counts is verdict.ts's; a task's state is its TaskRecord. A lost node's tasks go back to the queue.
 import path from 'node:path'
 import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
-import { ExternalError } from '../errors.js'
-import { HashCache, stampedNow } from '../transfer/hash.js'
-import { Attempt, type AttemptHost, type Digested, type LeaseSource } from './attempt.js'
+import { HashCache } from '../transfer/hash.js'
+import { Attempt, type AttemptHost, type LeaseSource } from './attempt.js'
+import { digestInputs, type Digested } from './input-digests.js'
 import { nodeSlots, type NodeSlots } from './node-slots.js'
 import { PIPELINE_BELOW_MS, type OpenLease } from './pipeline.js'
 import { place, releaseKept, waitReason, type Placer } from './placement.js'
-import { probeQuestions, type ProbeAnswers } from './requirements.js'
+import { probeAnswers, probeQuestions } from './requirements.js'
 import type { SubmitObserver, TaskResult } from './result.js'
 import type { TaskNode } from './task-node.js'
 import { attemptRecord, TaskRecord } from './task-record.js'
@@ -44,7 +44,6 @@ export interface HaltPolicy {
 
 /** A node that refused is asked again when it announces free slots, or after this long at the latest. */
 const REFUSAL_FALLBACK_MS = 5_000
-const PROBE_BATCH = 256
 
 export class Scheduler implements AttemptHost, Placer {
   readonly nodes: NodeSlots[] = []
@@ -164,20 +163,7 @@ export class Scheduler implements AttemptHost, Placer {
   }
 
   private async probe(node: NodeSlots): Promise<void> {
-    const answers: ProbeAnswers = { tools: new Map(), env: new Map() }
-    const { tools, env } = this.questions
-    try {
-      for (let i = 0; i < Math.max(tools.length, env.length); i += PROBE_BATCH) {
-        const t = tools.slice(i, i + PROBE_BATCH)
-        const e = env.slice(i, i + PROBE_BATCH)
-        const reply = await node.client.probe(t, e)
-        t.forEach((name, k) => answers.tools.set(name, reply.tools[k] === true))
-        e.forEach((entry, k) => answers.env.set(entry, reply.env[k] === true))
-      }
-    } catch {
-      // A node lost while probing is handled by its onLost.
-    }
-    node.probed = answers
+    node.probed = await probeAnswers(node.client, this.questions)
     this.pump()
   }
 
@@ -261,20 +247,8 @@ export class Scheduler implements AttemptHost, Placer {
     this.recentMs = this.recentMs === undefined ? durationMs : 0.8 * this.recentMs + 0.2 * durationMs
   }
 
-  /**
-   * The task's inputs with their digests, as the files are now; each version of a file is hashed once
-   * (HashCache), however often asked.
-   */
   digested(task: TaskSpec): Promise<Digested[]> {
-    const inputs = this.plan.inputs.get(task.name) ?? []
-    return Promise.all(
-      inputs.map(async (input) => {
-        const now = await stampedNow(input).catch((error: NodeJS.ErrnoException) => {
-          throw new ExternalError(`input ${input.path} cannot be read any more (${error.code ?? error.message})`)
-        })
-        return { ...now, digest: await this.hashes.digest(now) }
-      }),
-    )
+    return digestInputs(this.plan.inputs.get(task.name) ?? [], this.hashes)
   }
 
   // Runs one attempt, then judges it: back to the queue (not counted, or a retry), or the task's result.
