@@ -69,15 +69,15 @@ export class AuthLimiter {
     }
   }
 
-  /** Logs a connection turned away before the handshake, at most once per address and reason a minute. */
-  refused(address: string, reason: string): void {
+  /** Logs a connection turned away (or closed for a protocol failure), at most once per address and reason a minute. */
+  refused(address: string, reason: string, details: Record<string, unknown> = {}): void {
     const key = `${address} ${reason}`
     const now = performance.now()
     const last = this.refusals.get(key)
     if (last !== undefined && now - last < LOG_EVERY_MS) return
     if (this.refusals.size >= MAX_BUCKETS) this.refusals.clear()
     this.refusals.set(key, now)
-    this.log('connection refused', { address, reason })
+    this.log('connection refused', { address, reason, ...details })
   }
 
   private refill(bucket: Bucket): number {

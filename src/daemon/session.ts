@@ -70,7 +70,11 @@ export class Session {
       HANDSHAKE_TIMEOUT_MS,
     )
     channel.onMessage((message) => this.handle(message))
-    channel.on('failure', (error) => node.log('connection refused', { peer, code: error.code, reason: error.message }))
+    // A failed proof is logged by the limiter (at most once per address a minute); any other failure at
+    // most once per address and code a minute, so a flood of bad frames cannot fill the log either.
+    channel.on('failure', (error) => {
+      if (error.code !== 'DISTW_ERR_AUTH_FAILED') node.limiter.refused(this.address, error.code, { peer, reason: error.message })
+    })
     channel.on('close', () => this.closed())
   }
 

@@ -26,6 +26,7 @@
 //                    { op: 'out', id, stream, data }             at most WINDOW unacknowledged per stream
 //                    { op: 'close', id, code, signal }           process, output and every process of its tree ended
 //                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
+import { closeInheritedFds } from './inherited-fds.mjs'
 import { spawn } from 'node:child_process'
 import { rmdirSync, rmSync } from 'node:fs'
 import { signalGroup } from './process-group.mjs'
@@ -70,6 +71,7 @@ function startingFolders(variable) {
 export function runSpawnHelper() {
   const channel = process.send?.bind(process)
   if (!channel) throw new Error('the spawn helper must be started by the daemon (no IPC channel)')
+  closeInheritedFds()
   const send = (/** @type {object} */ message) => void channel(message)
   /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
   /** @typedef {import('./task-tree.mjs').Tree} Tree */

@@ -14,8 +14,9 @@ export interface GateVerdict {
 export function checkUpgrade(req: IncomingMessage, allow: AddressAllowList, limiter: AuthLimiter): GateVerdict {
   const address = req.socket.remoteAddress
   // A web page can open a WebSocket to any address the browser reaches, and browsers always send
-  // Origin; distw's own clients never do.
-  if (req.headers.origin !== undefined) return { ok: false, status: 403, reason: 'browser origin refused' }
+  // Origin (old ones, of the hybi drafts, Sec-WebSocket-Origin); distw's own clients never send either.
+  if (req.headers.origin !== undefined || req.headers['sec-websocket-origin'] !== undefined)
+    return { ok: false, status: 403, reason: 'browser origin refused' }
   if (!allow.allows(address)) return { ok: false, status: 403, reason: `the address ${address ?? '?'} is not in this node's --allow list` }
   if (address !== undefined && !limiter.allows(address)) return { ok: false, status: 429, reason: 'too many failed handshakes' }
   return { ok: true, status: 101, reason: '' }

@@ -1,5 +1,5 @@
 // The only place where frames become messages and back. Bytes are untrusted until decodeFrame returns.
-import { Packr } from 'msgpackr'
+import { Packr, Unpackr } from 'msgpackr'
 import { ProtocolError } from './errors.js'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js'
 import { MESSAGE_TYPES, Message, type Outgoing } from './messages.js'
@@ -7,6 +7,20 @@ import { MESSAGE_TYPES, Message, type Outgoing } from './messages.js'
 // useRecords:false keeps every frame self-describing (records would tie a decoder to earlier frames);
 // mapsAsObjects gives plain objects for zod to check.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' })
+
+// msgpackr renames a `__proto__` map key to `__proto_` (so it cannot set a prototype), which would
+// turn a hostile key into an innocent one. Such a frame is refused instead: the bytes are searched for
+// the name (fast, native), and only a frame that holds it is decoded again, with maps as Maps, to see
+// whether it is a key (it may as well be inside a string or a file chunk).
+const PROTO = Buffer.from('__proto__')
+const asMaps = new Unpackr({ useRecords: false, mapsAsObjects: false, moreTypes: false, int64AsType: 'number' })
+
+function hasProtoKey(value: unknown): boolean {
+  if (value instanceof Map) {
+    for (const [key, item] of value) if (key === '__proto__' || hasProtoKey(item)) return true
+  } else if (Array.isArray(value)) return value.some(hasProtoKey)
+  return false
+}
 
 /** Encodes a message, stamping the protocol version. */
 export function encodeFrame(message: Outgoing): Buffer {
@@ -56,6 +70,9 @@ export function decodeFrame(frame: Uint8Array): Message {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a frame must be a map')
+  }
+  if (Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).includes(PROTO) && hasProtoKey(asMaps.unpack(frame))) {
+    throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a map key "__proto__" is refused')
   }
   const record = value as Record<string, unknown>
   if (record.v !== PROTOCOL_VERSION) {

@@ -1,0 +1,28 @@
+// @ts-check
+// File descriptors the daemon inherited without close-on-exec, from whatever started it (a job
+// runner's pipe, a terminal multiplexer's socket: one was seen on descriptor 251), would be passed on
+// to every task: Node's spawn closes only what is marked close-on-exec, and all of Node's own
+// descriptors are. The spawn helper closes the others before it starts any task.
+import fs from 'node:fs'
+
+const O_CLOEXEC = 0o2000000
+
+/** Closes this process's descriptors above 2 that lack close-on-exec, except the IPC channel to the daemon. Linux only. */
+export function closeInheritedFds() {
+  const keep = new Set([0, 1, 2, Number(process.env.NODE_CHANNEL_FD ?? -1)])
+  let fds
+  try {
+    fds = fs.readdirSync('/proc/self/fd').map(Number)
+  } catch {
+    return // not Linux: left as they are (docs/PROTOCOL.md §5)
+  }
+  for (const fd of fds) {
+    if (keep.has(fd)) continue
+    try {
+      const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1]
+      if (flags !== undefined && (parseInt(flags, 8) & O_CLOEXEC) === 0) fs.closeSync(fd)
+    } catch {
+      // gone already (the readdir's own descriptor), or not ours to read
+    }
+  }
+}
