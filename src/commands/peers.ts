@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags, connectionOptions } from '../flags/connection.js'
+import { poolDiscovery } from '../discovery/discovery.js'
 import { listPeers, watchPeers } from '../discovery/peers.js'
+import { loadSecret } from '../secret.js'
 
 export default class Peers extends BaseCommand {
   static override summary = 'List the distw nodes on the network, and what each offers.'
@@ -21,7 +23,9 @@ export default class Peers extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Peers)
-    const { waitMs, discovery } = connectionOptions(flags, 2000)
+    const connection = connectionOptions(flags, 2000)
+    const { waitMs } = connection
+    const discovery = poolDiscovery(connection.discovery, await loadSecret({ file: flags['secret-file'] }))
     const write = (text: string) => void process.stdout.write(text)
     if (flags.watch) {
       const abort = new AbortController()

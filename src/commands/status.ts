@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags, connectionOptions } from '../flags/connection.js'
+import { poolDiscovery } from '../discovery/discovery.js'
 import { findPeers } from '../discovery/peers.js'
 import { EXIT, ExternalError } from '../errors.js'
 import { loadSecret } from '../secret.js'
@@ -24,7 +25,8 @@ export default class Status extends BaseCommand {
     const { flags } = await this.parse(Status)
     const connection = connectionOptions(flags, 1000)
     const secret = await loadSecret({ file: flags['secret-file'] })
-    const peers = connection.peers.length > 0 ? connection.peers : await findPeers(connection.discovery, connection.waitMs)
+    const peers =
+      connection.peers.length > 0 ? connection.peers : await findPeers(poolDiscovery(connection.discovery, secret), connection.waitMs)
     if (peers.length === 0)
       throw new ExternalError(
         `no distw node found in ${connection.waitMs} ms`,

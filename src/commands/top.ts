@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags, connectionOptions } from '../flags/connection.js'
+import { poolDiscovery } from '../discovery/discovery.js'
 import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
 import { discoveredNodes, staticPeers } from '../ui/top/node-source.js'
@@ -23,7 +24,7 @@ export default class Top extends BaseCommand {
     // Loaded here, not at the top: ink (with yoga's wasm) is ~50 MB of resident memory that every other
     // command, the always-on daemon above all, would carry (and each task's fork would copy) for nothing.
     const { runTop } = await import('../ui/top/run-top.js')
-    await runTop(peers.length > 0 ? staticPeers(peers) : discoveredNodes(discovery), {
+    await runTop(peers.length > 0 ? staticPeers(peers) : discoveredNodes(poolDiscovery(discovery, secret)), {
       client: clientName(),
       secret,
       insecure: flags.insecure,

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { WebSocketServer } from 'ws'
-import { DEFAULT_PORT, LEASE_TTL_MS, MAX_FRAME_BYTES, nodeUrl, type NodeInfo } from '../protocol/index.js'
+import { DEFAULT_PORT, LEASE_TTL_MS, MAX_FRAME_BYTES, nodeUrl, poolId, type NodeInfo } from '../protocol/index.js'
 import { Channel } from '../transfer/channel.js'
 import { keepAlive } from '../transfer/heartbeat.js'
 import { wsUsesBufferutil } from '../transfer/native.js'
@@ -251,7 +251,15 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   })
   if (bindNote) log(bindNote)
   const announcer = options.announce
-    ? await startAnnouncer({ ...options.announce, info, host, port, freeSlots: () => node.slots.free, log })
+    ? await startAnnouncer({
+        ...options.announce,
+        info,
+        host,
+        port,
+        freeSlots: () => node.slots.free,
+        log,
+        pool: options.secret === undefined ? undefined : poolId(options.secret),
+      })
     : undefined
 
   return {

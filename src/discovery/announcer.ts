@@ -14,6 +14,8 @@ export interface AnnounceOptions {
   mdns: boolean
   broadcast: boolean
   freeSlots: () => number
+  /** The node's pool id (never the secret), in the TXT record and probe answers; undefined: no pool. */
+  pool?: string | undefined
   log: (event: string, fields?: Record<string, unknown>) => void
 }
 
@@ -54,7 +56,14 @@ async function answerProbes(options: AnnounceOptions, loopbackOnly: boolean): Pr
     const decoded = decodeDatagram(bytes)
     if (!decoded.ok) return options.log('dropped datagram', { from: from.address, reason: decoded.reason })
     if (decoded.datagram.distw !== 'probe') return
-    const answer = encodeDatagram({ distw: 'here', v: 1, node: options.info, port: options.port, free: options.freeSlots() })
+    const answer = encodeDatagram({
+      distw: 'here',
+      v: 1,
+      node: options.info,
+      port: options.port,
+      free: options.freeSlots(),
+      ...(options.pool === undefined ? {} : { pool: options.pool }),
+    })
     socket.send(answer, from.port, from.address, (error) => {
       if (error) options.log('probe answer failed', { to: from.address, error: error.message })
     })
@@ -86,7 +95,7 @@ function publishMdns(options: AnnounceOptions): Bonjour {
     type: MDNS_SERVICE_TYPE,
     port: options.port,
     host: `distw-${short}.local`,
-    txt: encodeTxt(options.info, options.port, options.freeSlots()),
+    txt: encodeTxt(options.info, options.port, options.freeSlots(), options.pool),
     probe: false,
     disableIPv6: true,
   })

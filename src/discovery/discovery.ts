@@ -13,6 +13,7 @@ import {
   encodeDatagram,
   MDNS_SERVICE_TYPE,
   nodeUrl,
+  poolId,
   type DiscoveryAnswer,
   type NodeInfo,
 } from '../protocol/index.js'
@@ -56,10 +57,15 @@ export interface DiscoveryOptions {
   intervalMs?: number
   /** A node silent this long is removed (default 3500 ms: three missed probes). */
   staleMs?: number
+  /** This side's pool id: only nodes of the same pool (or, without one, of none) are kept. */
+  pool?: string | undefined
 }
 
 export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly found = new Map<string, DiscoveredNode>()
+  /** Ids of nodes heard that belong to another pool (or to none, or to one when this side has none). */
+  private readonly strangers = new Set<string>()
+  private readonly pool: string | undefined
   private readonly statics: StaticTarget[]
   private readonly bonjour: Bonjour | undefined
   private browser: Browser | undefined
@@ -68,11 +74,13 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private closed = false
 
   private constructor(
-    private readonly options: Required<Omit<DiscoveryOptions, 'peers'>>,
+    private readonly options: Required<Omit<DiscoveryOptions, 'peers' | 'pool'>>,
     statics: StaticTarget[],
     udp: dgram.Socket,
+    pool: string | undefined,
   ) {
     super()
+    this.pool = pool
     this.statics = statics
     this.udp = udp
     udp.on('message', (bytes, from) => this.onDatagram(bytes, from.address))
@@ -104,10 +112,16 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       },
       statics,
       udp,
+      options.pool,
     )
     // Listeners attach after start() resolves; the first probe goes out on the next tick.
     setImmediate(() => discovery.sweep())
     return discovery
+  }
+
+  /** How many nodes of other pools answered (they are never used). */
+  otherPools(): number {
+    return this.strangers.size
   }
 
   /** The nodes known now. */
@@ -192,6 +206,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   // Merges one sighting into the set: a new id is an add, a change of what it offers is an update.
   private seen(answer: DiscoveryAnswer, address: string, via: FoundVia): void {
     if (this.closed) return
+    // Pools do not mix: a node of another pool could not be used anyway (its TLS key differs).
+    if (answer.pool !== this.pool) return void this.strangers.add(answer.node.id)
     const known = this.found.get(answer.node.id)
     if (!known) {
       const node: DiscoveredNode = {
@@ -222,4 +238,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private drop(node: DiscoveredNode, reason: string): void {
     if (this.found.delete(node.info.id)) this.emit('remove', node, reason)
   }
+}
+
+/** The discovery options of a side holding `secret` (or none): only nodes of its pool are used. */
+export function poolDiscovery(options: DiscoveryOptions, secret: Buffer | undefined): DiscoveryOptions {
+  return { ...options, pool: secret === undefined ? undefined : poolId(secret) }
 }

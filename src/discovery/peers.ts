@@ -44,11 +44,18 @@ export async function listPeers(options: DiscoveryOptions, waitMs: number) {
       .map(peerRow)
       .sort((a, b) => a.name.localeCompare(b.name) || a.address.localeCompare(b.address))
     const silent = discovery.silentPeers()
+    const otherPools = discovery.otherPools()
     const lines = rows.map(formatRow)
     for (const peer of silent) lines.push(`${peer}  (static peer: no answer)`)
     if (lines.length === 0)
-      lines.push(`no distw node found in ${waitMs} ms (is \`distw daemon --bind 0.0.0.0\` running? try --wait 5s, or name one with --peer)`)
-    return { text: lines.join('\n') + '\n', json: { nodes: rows, silentPeers: silent, warnings } }
+      lines.push(
+        `no distw node ${options.pool === undefined ? 'without a pool' : `of pool ${options.pool}`} found in ${waitMs} ms (is \`distw daemon\` running on a machine that ran \`distw pool join CODE\`? try --wait 5s, or name one with --peer)`,
+      )
+    if (otherPools > 0)
+      lines.push(
+        `(${otherPools} node${otherPools === 1 ? '' : 's'} of ${options.pool === undefined ? 'a pool' : 'other pools or none'} heard, not listed: not usable from here)`,
+      )
+    return { text: lines.join('\n') + '\n', json: { nodes: rows, silentPeers: silent, otherPools, warnings } }
   } finally {
     await discovery.close()
   }

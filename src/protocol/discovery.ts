@@ -11,6 +11,8 @@ export const MDNS_SERVICE_TYPE = 'distw'
 export const MAX_DATAGRAM_BYTES = 8192
 
 const port = z.int().min(1).max(65535)
+/** The pool id (`poolId`): absent for a node without a secret. */
+const pool = z.string().regex(/^[0-9a-f]{8}$/)
 const free = z.int().min(0).max(4096)
 
 /** Sent by a submitter (to each broadcast address, or to a static peer): "which distw nodes are there?". */
@@ -22,6 +24,7 @@ export const DiscoveryAnswer = z.strictObject({
   node: NodeInfo,
   port,
   free,
+  pool: pool.optional(),
 })
 export const Datagram = z.discriminatedUnion('distw', [DiscoveryProbe, DiscoveryAnswer])
 export type Datagram = z.infer<typeof Datagram>
@@ -48,8 +51,9 @@ export function decodeDatagram(bytes: Buffer): { ok: true; datagram: Datagram } 
 }
 
 /** The TXT record of `_distw._tcp`: every value a string (DNS TXT holds strings); tags comma-separated. */
-export function encodeTxt(node: NodeInfo, tcpPort: number, freeSlots: number): Record<string, string> {
+export function encodeTxt(node: NodeInfo, tcpPort: number, freeSlots: number, poolId?: string): Record<string, string> {
   return {
+    ...(poolId === undefined ? {} : { pool: poolId }),
     id: node.id,
     v: String(PROTOCOL_VERSION),
     name: node.name,
@@ -78,6 +82,7 @@ const TxtRecord = z.object({
     .string()
     .max(256 * 257)
     .optional(),
+  pool: pool.optional(),
 })
 
 /** A TXT record read back into the answer shape; a reason when it is not a distw record of this version. */
@@ -92,6 +97,7 @@ export function decodeTxt(txt: unknown): { ok: true; answer: DiscoveryAnswer } |
     node: { id: r.id, name: r.name, version: r.ver, os: r.os, arch: r.arch, slots: r.slots, tags },
     port: r.port,
     free: r.free,
+    ...(r.pool === undefined ? {} : { pool: r.pool }),
   })
   return answer.success
     ? { ok: true, answer: answer.data }

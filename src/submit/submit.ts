@@ -3,7 +3,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
-import { Discovery, type DiscoveryOptions } from '../discovery/discovery.js'
+import { Discovery, poolDiscovery, type DiscoveryOptions } from '../discovery/discovery.js'
 import { ExternalError, UserError } from '../errors.js'
 import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
@@ -94,7 +94,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   let nodes: BatchNodes | undefined
   try {
     if (peers.length === 0 && options.discovery) {
-      discovery = await Discovery.start(options.discovery)
+      discovery = await Discovery.start(poolDiscovery(options.discovery, options.secret))
       discovery.on('warning', (message) => options.observer?.warning?.(message))
       const found = await discovery.settle(options.discoveryWaitMs ?? 1000, options.signal)
       peers.push(...found.map((n) => n.url))
