@@ -137,22 +137,23 @@ async function handshake(ws: WebSocket, url: string, options: ConnectOptions): P
 // Waits for messages during the handshake, before the client's own handler takes over.
 function nextMessage(channel: Channel): () => Promise<Message> {
   const inbox: Message[] = []
-  const waiters: ((m: Message) => void)[] = []
+  const waiters: { resolve: (m: Message) => void; reject: (error: Error) => void }[] = []
   let closedWith: Error | undefined
   channel.onMessage((m) => {
     const waiter = waiters.shift()
-    if (waiter) waiter(m)
+    if (waiter) waiter.resolve(m)
     else inbox.push(m)
   })
   channel.on('close', (code, reason) => {
     closedWith = new ExternalError(`node closed the connection during the handshake (${code} ${reason})`)
-    for (const waiter of waiters.splice(0)) waiter({ v: 1, type: 'error', code: 'closed', message: closedWith.message })
+    const refused = new ExternalError(`node refused the connection: ${closedWith.message}`)
+    for (const waiter of waiters.splice(0)) waiter.reject(refused)
   })
   return () => {
     const queued = inbox.shift()
     if (queued) return Promise.resolve(queued)
     if (closedWith) return Promise.reject(closedWith)
-    return new Promise((resolve) => waiters.push(resolve))
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }))
   }
 }
 

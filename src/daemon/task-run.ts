@@ -63,6 +63,8 @@ export async function runTask(
   let result: ExecResult
   let changes: Changes = { deleted: [], skipped: [] }
   let missing: string[] | undefined
+  // The time limit the task ran under (its own, else the node's default, capped by --max-timeout).
+  let timeoutMs: number | undefined
   try {
     dir = ctx.folders.take()
     await materialize(run, dir, ctx.store)
@@ -70,6 +72,7 @@ export async function runTask(
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
     const env = { ...ctx.baseEnv, ...run.env }
     const allowed = ctx.policy ? await ctx.policy.prepare(run, dir, env) : { command: run.command, timeoutMs: run.timeoutMs }
+    timeoutMs = allowed.timeoutMs
     const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher)
     // `::distw::progress N text` lines on stdout become progress messages, not output.
     const progress = new ProgressSplitter((p) => {
@@ -119,6 +122,7 @@ export async function runTask(
     signal: result.signal,
     durationMs: result.durationMs,
     timedOut: result.timedOut,
+    ...(result.timedOut && timeoutMs !== undefined ? { timeoutMs } : {}),
     deleted: changes.deleted,
     skipped: changes.skipped,
     ...(result.startError === undefined ? {} : { error: result.startError }),

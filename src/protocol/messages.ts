@@ -1,6 +1,7 @@
 // Every message that crosses the wire, as one zod schema each. Types are derived from the schemas, so
 // the validator and the type cannot drift apart. Objects are strict: an unknown field is a bad frame.
 import { z } from 'zod'
+import { ERROR_CODES } from './errors.js'
 import { globListProblem, globProblem } from './glob.js'
 import {
   MAX_ARGV,
@@ -137,6 +138,8 @@ export const Exit = message('exit', {
   signal: z.string().max(32).nullable(),
   durationMs: count,
   timedOut: z.boolean(),
+  // With timedOut: the limit the node applied (the task's own, else the node's default, capped by its maximum).
+  timeoutMs: count.optional(),
   deleted: z.array(wirePath).max(MAX_FILES_PER_TASK),
   skipped: z.array(Skipped).max(MAX_FILES_PER_TASK),
   error: text.optional(),
@@ -207,7 +210,7 @@ export const State = message('state', {
   tree: TaskTreeInfo.optional(),
 })
 
-export const ErrorMessage = message('error', { code: z.string().max(64), message: text, task: taskId.optional() })
+export const ErrorMessage = message('error', { code: z.enum(ERROR_CODES), message: text, task: taskId.optional() })
 
 export const Message = z.discriminatedUnion('type', [
   Hello,

@@ -217,7 +217,7 @@ export class Attempt {
     const reason =
       exit.error ??
       (exit.timedOut
-        ? `timed out after ${this.task.timeoutMs} ms`
+        ? timedOutReason(exit.timeoutMs ?? this.task.timeoutMs)
         : exit.signal
           ? `killed by ${exit.signal}`
           : ok
@@ -252,4 +252,9 @@ export class Attempt {
 function removeItem<T>(list: T[], item: T): void {
   const i = list.indexOf(item)
   if (i >= 0) list.splice(i, 1)
+}
+
+// The node says which limit it applied (the task's own, or its default): an old node does not.
+function timedOutReason(limitMs: number | undefined): string {
+  return limitMs === undefined ? 'timed out' : `timed out after ${limitMs} ms`
 }

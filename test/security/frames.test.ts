@@ -31,7 +31,7 @@ function seeds(markerFile: string): Outgoing[] {
     },
     { type: 'run', lease: 'x', task: 't2', name: 'n', command: { argv: ['touch', markerFile] }, env: {}, files: [], outputs: [] },
     { type: 'cancel', task: 't' },
-    { type: 'error', code: 'X', message: 'm' },
+    { type: 'error', code: 'DISTW_ERR_INTERNAL', message: 'm' },
   ]
 }
 
