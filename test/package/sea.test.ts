@@ -59,10 +59,12 @@ describe('single executable', () => {
 
   it('daemon install from the binary starts the binary itself, by absolute path', async () => {
     const home = await tempDir('distw-home-')
-    const run = await distw(['daemon', 'install', '--no-start', '--slots', '2'], { bin: exe, env: { HOME: home } })
+    // CI runs as root, where install asks for --allow-root (which the unit then carries).
+    const asRoot = process.getuid?.() === 0 ? ['--allow-root'] : []
+    const run = await distw(['daemon', 'install', '--no-start', '--slots', '2', ...asRoot], { bin: exe, env: { HOME: home } })
     expect(run.exitCode).toBe(0)
     const unit = await fs.readFile(path.join(home, '.config/systemd/user/distw.service'), 'utf8')
-    expect(unit).toContain(`ExecStart=${exe} daemon --slots 2\n`)
+    expect(unit).toContain(`ExecStart=${[exe, 'daemon', '--slots', '2', ...asRoot].join(' ')}\n`)
   })
 
   it('bundles ink (yoga shim, reconciler without top-level await) into CommonJS that renders', async () => {
