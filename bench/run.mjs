@@ -11,6 +11,7 @@
 //   DISTW_BENCH_FILES=20000 npm run bench -- many-files   fewer files (the record uses 1,000,000)
 //   DISTW_BENCH_ROUNDS=2 npm run bench -- discovery    rounds (default 5 here, needs root and iproute2;
 //                                      2 for spawn-overhead, sleep-tasks, transfer; 3 for task-file)
+//   DISTW_BENCH_CHAOS=100 npm run bench -- chaos      a smaller chaos run (the record uses 500)
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'
