@@ -72,14 +72,14 @@ export async function makeLan(hostCount: number) {
   return {
     hosts,
     /** Runs `distw ARGS` inside a host's namespace; killed by destroy(). */
-    distw: (host: LanHost, args: string[], options: { cwd?: string; input?: string } = {}) =>
+    distw: (host: LanHost, args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}) =>
       track(
         execa('ip', ['netns', 'exec', host.ns, process.execPath, CLI, ...args], {
           reject: false,
           buffer: false,
           cwd: options.cwd ?? process.cwd(),
           // Inside a namespace every interface is the test's own, so discovery may use them all.
-          env: { CI: 'true', NO_COLOR: '1', DISTW_INTERFACES: '' },
+          env: { CI: 'true', NO_COLOR: '1', DISTW_INTERFACES: '', ...options.env },
           ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
         }),
       ),
