@@ -144,9 +144,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     ...(options.taskCaps === undefined ? {} : { caps: options.taskCaps }),
   }).catch(giveUp)
   if (tree.dir !== undefined) cgroupIfKilled(tree.dir)
+  // A cgroup still busy after the tries stays known to the spawn helper, which removes it when this process ends.
   const closeTree = async (): Promise<void> => {
-    await tree.close()
-    if (tree.dir !== undefined) cgroupIfKilled(tree.dir, true)
+    if ((await tree.close()) && tree.dir !== undefined) cgroupIfKilled(tree.dir, true)
   }
   const { folders, store } = await openFolders().catch(async (error: unknown) => (await closeTree(), giveUp(error)))
   const info: NodeInfo = {

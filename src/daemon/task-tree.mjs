@@ -120,25 +120,27 @@ export function signalTree(tree, signal) {
 }
 
 /**
- * Removes a cgroup folder and the task cgroups under it, retrying while killed processes finish
- * exiting (a cgroup with a process in it cannot be removed). Synchronous: for exit handlers.
+ * Removes a cgroup folder and the task cgroups under it, once: a cgroup with a process in it cannot
+ * be removed, so the caller retries while killed processes finish exiting.
+ * @param {string} dir
+ * @returns {boolean} gone
+ */
+export function tryRemoveCgroup(dir) {
+  try {
+    writeFileSync(path.join(dir, 'cgroup.kill'), '1')
+    for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(path.join(dir, child.name))
+    rmdirSync(dir)
+    return true
+  } catch (error) {
+    return /** @type {NodeJS.ErrnoException} */ (error).code === 'ENOENT'
+  }
+}
+
+/**
+ * tryRemoveCgroup, retried for up to a second. Synchronous: for exit handlers.
  * @param {string} dir
  */
 export function removeCgroupNow(dir) {
-  try {
-    writeFileSync(path.join(dir, 'cgroup.kill'), '1')
-  } catch {
-    return // gone already
-  }
   const pause = new Int32Array(new SharedArrayBuffer(4))
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(path.join(dir, child.name))
-      rmdirSync(dir)
-      return
-    } catch (error) {
-      if (/** @type {NodeJS.ErrnoException} */ (error).code === 'ENOENT') return
-      Atomics.wait(pause, 0, 0, 20)
-    }
-  }
+  for (let attempt = 0; attempt < 50 && !tryRemoveCgroup(dir); attempt++) Atomics.wait(pause, 0, 0, 20)
 }

@@ -3,13 +3,13 @@
 // children alike), else a marker variable set on every task and found in /proc/PID/environ (Jenkins'
 // ProcessTreeKiller), which `setsid` and double forks keep too. Detected at start, never assumed: a
 // hybrid hierarchy (v1 controllers, v2 with none), a container without write access, or another OS.
-import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../errors.js'
 import type { TaskTreeInfo } from '../protocol/index.js'
-import { ownCgroup, removeCgroupNow, type Tree } from './task-tree.mjs'
+import { ownCgroup, tryRemoveCgroup, type Tree } from './task-tree.mjs'
 
 export interface TaskCaps {
   /** cgroup `memory.max` of each task, bytes. */
@@ -24,8 +24,8 @@ export interface TaskTree {
   readonly dir?: string
   /** Where the helper is told to put one task: a cgroup path to make and join, or only the marker. */
   forTask(): Tree
-  /** Removes the node's cgroup (its tasks have ended). */
-  close(): Promise<void>
+  /** Removes the node's cgroup (its tasks have ended); false if a process in it outlived 10 s of tries. */
+  close(): Promise<boolean>
 }
 
 /**
@@ -59,7 +59,14 @@ export async function openTaskTree(nodeId: string, options: { cgroups?: boolean;
       const id = `t${++seq}`
       return { cgroup: path.join(found.dir, id), limits, marker: `${nodeId}/${id}` }
     },
-    close: async () => removeCgroupNow(found.dir),
+    close: async () => {
+      // Killed processes may take a while to exit on a loaded machine: retried without blocking.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        if (tryRemoveCgroup(found.dir)) return true
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return false
+    },
   }
 }
 
@@ -68,7 +75,7 @@ function markerTree(nodeId: string, why: string): TaskTree {
   return {
     info: { method: 'environ', note: why.slice(0, 200) },
     forTask: () => ({ marker: `${nodeId}/t${++seq}` }),
-    close: async () => {},
+    close: async () => true,
   }
 }
 
@@ -80,7 +87,7 @@ function capsRefused(why: string): UserError {
 }
 
 // The daemon's own cgroup v2 folder, and a child for this node's tasks in it, with cgroup.kill
-// working and a process allowed to move in (tried with a short-lived `sh`).
+// working and a process allowed to move in (tried by this process, in and back out).
 async function makeNodeCgroup(nodeId: string): Promise<{ parent: string; dir: string } | { why: string }> {
   if (process.platform !== 'linux') return { why: `no cgroups on ${process.platform}` }
   const parent = ownCgroup()
@@ -102,9 +109,14 @@ async function makeNodeCgroup(nodeId: string): Promise<{ parent: string; dir: st
   } catch {
     return fail('the kernel has no cgroup.kill (needs Linux 5.14)')
   }
-  await fs.mkdir(trial).catch(() => {})
-  const moved = spawnSync('/bin/sh', ['-c', 'echo $$ > "$1/cgroup.procs"', 'sh', trial], { stdio: 'ignore', timeout: 5000 })
-  if (moved.status !== 0) return fail(`cannot move a process into a cgroup under ${parent}`)
+  // This process moves in and back out: what the spawn helper does around each task's fork.
+  try {
+    await fs.mkdir(trial)
+    writeFileSync(path.join(trial, 'cgroup.procs'), String(process.pid))
+    writeFileSync(path.join(parent, 'cgroup.procs'), String(process.pid))
+  } catch (error) {
+    return fail(`cannot move a process into a cgroup under ${parent} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
   await fs.rmdir(trial).catch(() => {})
   return { parent, dir }
 }
