@@ -48,7 +48,7 @@ describe('fuzzing the task line and the run message', { timeout: 120_000 }, () =
         sameEnv(env, task?.env ?? {})
         for (const name of Object.keys(task?.env ?? {})) expect(name).toMatch(ENV_NAME)
         // What the parser accepts, the wire accepts unchanged.
-        const run = {
+        const run: Outgoing = {
           type: 'run',
           lease: 'l',
           task: 't',
@@ -57,8 +57,8 @@ describe('fuzzing the task line and the run message', { timeout: 120_000 }, () =
           env: entries(env),
           files: [],
           outputs,
-        } as const
-        const decoded = decodeFrame(encodeFrame(run as Outgoing))
+        }
+        const decoded = decodeFrame(encodeFrame(run))
         if (decoded.type !== 'run') throw new Error(decoded.type)
         sameEnv(env, decoded.env)
         expect(decoded.outputs).toEqual(outputs)
