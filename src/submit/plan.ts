@@ -5,10 +5,12 @@ import { detectInputs, outsideMessage } from '../tasks/auto-inputs.js'
 import {
   checkTaskSpecs,
   parseTasks,
+  patternProblem,
   resolveAllInputs,
   TaskFileError,
   topoOrder,
   type ResolvedInput,
+  type TaskProblem,
   type TaskSpec,
 } from '../tasks/index.js'
 import type { TaskDefaults } from '../tasks/spec.js'
@@ -49,8 +51,37 @@ export async function planBatch(options: PlanOptions): Promise<BatchPlan> {
     tasks = detected.tasks
     warnings = detected.outside.map(outsideMessage)
   }
-  const inputs = await resolveAllInputs(tasks, cwd, source)
+  const inputs = await resolveEarlyInputs(tasks, cwd, source)
   return { tasks, inputs, warnings }
+}
+
+/**
+ * Resolves the inputs of the tasks that come after none: those of a task with `after` may name files
+ * its dependencies will produce, so they are resolved when it becomes ready (late-inputs.ts); only
+ * their spelling is checked now.
+ */
+async function resolveEarlyInputs(tasks: TaskSpec[], cwd: string, source: string): Promise<Map<string, ResolvedInput[]>> {
+  const late = tasks.filter((t) => t.after.length > 0)
+  const problems: TaskProblem[] = late.flatMap((t) =>
+    t.inputs.flatMap((entry) => {
+      const problem = patternProblem(entry)
+      return problem ? [{ line: t.line, message: `${t.name}: input ${JSON.stringify(entry)} ${problem}` }] : []
+    }),
+  )
+  const early = resolveAllInputs(
+    tasks.filter((t) => t.after.length === 0),
+    cwd,
+    source,
+  )
+  if (problems.length === 0) return early
+  const more = await early.then(
+    () => [],
+    (error: unknown) => {
+      if (error instanceof TaskFileError) return error.problems
+      throw error
+    },
+  )
+  throw new TaskFileError(source, [...more, ...problems])
 }
 
 // A task file with bad lines is reported whole: with them, the missing inputs of the lines that parsed,
@@ -61,7 +92,7 @@ async function parsed(text: string, cwd: string, source: string, defaults: TaskD
   } catch (error) {
     if (!(error instanceof TaskFileError)) throw error
     const good = auto ? (await detectInputs([...error.parsed], cwd)).tasks : [...error.parsed]
-    const inputs = await resolveAllInputs(good, cwd, source).then(
+    const inputs = await resolveEarlyInputs(good, cwd, source).then(
       () => [],
       (more: unknown) => (more instanceof TaskFileError ? more.problems : []),
     )

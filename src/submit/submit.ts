@@ -17,7 +17,7 @@ import { peerUrl } from '../discovery/peer-address.js'
 import { planBatch, type PlanOptions } from './plan.js'
 import type { BatchResult, SubmitObserver } from './result.js'
 import { Scheduler, type HaltPolicy } from './scheduler.js'
-import { taskDigests } from './task-digest.js'
+import { taskDigest, taskDigests } from './task-digest.js'
 
 /** What to run (tasks, source, cwd: returned files land in cwd too unless outDir is set), and how. */
 export interface SubmitOptions extends PlanOptions {
@@ -77,7 +77,8 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const hashes = new HashCache(store)
   const digests = options.joblog === undefined ? undefined : await taskDigests(tasks, inputs, hashes)
   const finished = options.resume && options.joblog !== undefined ? await succeededDigests(options.joblog) : new Set<string>()
-  const done = new Set(tasks.filter((t) => finished.has(digests?.get(t.name) ?? '')).map((t) => t.name))
+  // A task with `after` is judged when its inputs are known (lateResolved): they may be its dependencies' outputs.
+  const done = new Set(tasks.filter((t) => t.after.length === 0 && finished.has(digests?.get(t.name) ?? '')).map((t) => t.name))
   const joblog = options.joblog === undefined ? undefined : await JobLog.open(options.joblog)
   // The caller's observer (maybe a class instance) with the job log hooked into attemptFinished.
   const observer: SubmitObserver = Object.create(options.observer ?? {}) as SubmitObserver
@@ -127,7 +128,14 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
         inputs,
         dest: path.resolve(cwd, options.outDir ?? '.'),
         perTaskFolders: options.outDir !== undefined,
+        cwd,
         done,
+        lateResolved: async (task, files) => {
+          if (!digests) return false
+          const digest = await taskDigest(task, files, hashes)
+          digests.set(task.name, digest)
+          return options.resume === true && finished.has(digest)
+        },
         hashes,
         ...(options.halt ? { halt: options.halt } : {}),
         ...(options.pipeline === undefined ? {} : { pipeline: options.pipeline }),

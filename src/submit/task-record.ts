@@ -18,11 +18,19 @@ export class TaskRecord {
   /** The attempt under way: its node, and its token (the wire task id; results with another are stale). */
   running: { node: NodeSlots; token: string } | undefined
   result: TaskResult | undefined
+  /**
+   * A task with `after` has its inputs resolved once its dependencies succeeded (late-inputs.ts):
+   * 'pending' until then, 'resolving' while they are looked for, undefined once known.
+   */
+  lateInputs: 'pending' | 'resolving' | undefined
 
-  constructor(readonly spec: TaskSpec) {}
+  constructor(readonly spec: TaskSpec) {
+    this.lateInputs = spec.after.length > 0 ? 'pending' : undefined
+  }
 
   /**
-   * What the task waits for before it may be placed: `after` tasks still pending ('dependencies'), a
+   * What the task waits for before it may be placed: `after` tasks still pending, or its inputs being
+   * resolved after them ('dependencies'), a
    * reason it never will (one of them did not succeed), or undefined: only for a node.
    */
   blockedBy(results: (name: string) => TaskResult | undefined): 'dependencies' | string | undefined {
@@ -31,7 +39,7 @@ export class TaskRecord {
       if (!result) return 'dependencies'
       if (result.status !== 'succeeded') return `skipped because ${name} ${result.status}`
     }
-    return undefined
+    return this.lateInputs === undefined ? undefined : 'dependencies'
   }
 
   /** Records the task's result, once: whatever a stale attempt reports later is dropped. False if it had one. */

@@ -69,7 +69,33 @@ export async function resolveAllInputs(tasks: TaskSpec[], baseDir: string, sourc
   return byName
 }
 
-interface EntryResult {
+/**
+ * Resolves `entries` (a task's inputs, when its dependencies have run), each against the first of
+ * `baseDirs` where it names something: a dependency's `--out` folder, then the submit folder. Paths
+ * are relative to the folder each was found in. Returns the problems (of the last folder) of entries
+ * found nowhere.
+ */
+export async function resolveAgainst(entries: readonly string[], baseDirs: readonly string[]): Promise<EntryResult> {
+  const resolvers = await Promise.all(baseDirs.map((dir) => Resolver.open(dir).catch(() => undefined)))
+  const byPath = new Map<string, ResolvedInput>()
+  const problems: string[] = []
+  for (const entry of entries) {
+    let last: string[] = [`input ${JSON.stringify(entry)} not found`]
+    for (const resolver of resolvers) {
+      const r = await resolver?.task({ inputs: [entry] })
+      if (!r) continue
+      last = r.problems
+      if (r.problems.length > 0) continue
+      for (const f of r.files) if (!byPath.has(f.path)) byPath.set(f.path, f)
+      break
+    }
+    if (last.length > 0) problems.push(...last)
+  }
+  const files = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return { files, problems }
+}
+
+export interface EntryResult {
   files: ResolvedInput[]
   problems: string[]
 }
@@ -93,7 +119,7 @@ class Resolver {
     }
   }
 
-  async task(task: TaskSpec): Promise<EntryResult> {
+  async task(task: Pick<TaskSpec, 'inputs'>): Promise<EntryResult> {
     const byPath = new Map<string, ResolvedInput>()
     const problems: string[] = []
     const results = await Promise.all(task.inputs.map((entry) => this.entry(entry)))
