@@ -5,6 +5,8 @@ import path from 'node:path'
 import { detectInputs } from '../tasks/auto-inputs.js'
 import { resolveAgainst, type ResolvedInput, type TaskSpec } from '../tasks/index.js'
 import type { TaskResult } from './result.js'
+import type { BatchPlan } from './scheduler.js'
+import type { TaskRecord } from './task-record.js'
 
 /** At most this many returned files are named in the reason a task's input was not found. */
 const LISTED_FILES = 5
@@ -51,4 +53,50 @@ function returned(dep: TaskResult): string {
   if (files.length === 0) return `${dep.name} returned no file`
   const more = files.length > LISTED_FILES ? ` and ${files.length - LISTED_FILES} more` : ''
   return `${dep.name} returned ${files.slice(0, LISTED_FILES).join(', ')}${more}`
+}
+
+/** How a dependent's inputs turned out: it cannot run (`reason`), or it may, unless `done` (--resume). */
+export type LateVerdict = { reason: string } | { done: boolean }
+
+/**
+ * The batch's tasks with `after`, from the inputs' side: when a task succeeds, each dependent whose
+ * dependencies have all succeeded has its inputs resolved (they join `plan.inputs`).
+ */
+export class LateInputs {
+  private readonly dependents = new Map<string, TaskRecord[]>()
+  /** Tasks whose inputs are being resolved: the batch is busy with them, not waiting for a node. */
+  resolving = 0
+
+  constructor(
+    records: Iterable<TaskRecord>,
+    private readonly plan: Pick<BatchPlan, 'inputs' | 'dest' | 'perTaskFolders' | 'cwd' | 'lateResolved'>,
+    private readonly result: (name: string) => TaskResult | undefined,
+  ) {
+    for (const record of records)
+      for (const name of record.spec.after) this.dependents.set(name, [...(this.dependents.get(name) ?? []), record])
+  }
+
+  /** `name` succeeded: `settled` gets the verdict of each dependent that is ready now, once resolved. */
+  succeeded(name: string, settled: (record: TaskRecord, verdict: LateVerdict) => void): void {
+    for (const dependent of this.dependents.get(name) ?? [])
+      if (dependent.lateInputs === 'pending' && dependent.spec.after.every((n) => this.result(n)?.status === 'succeeded'))
+        void this.resolve(dependent).then((verdict) => settled(dependent, verdict))
+  }
+
+  private async resolve(record: TaskRecord): Promise<LateVerdict> {
+    record.lateInputs = 'resolving'
+    this.resolving++
+    const { spec } = record
+    const { dest, perTaskFolders } = this.plan
+    const deps = spec.after.map((name) => this.result(name) as TaskResult)
+    const late = await resolveLate(spec, deps, lateFolders(spec, this.plan.cwd ?? dest, dest, perTaskFolders))
+    let verdict: LateVerdict = 'reason' in late ? late : { done: false }
+    if ('files' in late) {
+      this.plan.inputs.set(spec.name, late.files)
+      verdict = { done: (await this.plan.lateResolved?.(spec, late.files).catch(() => false)) ?? false }
+    }
+    record.lateInputs = undefined
+    this.resolving--
+    return verdict
+  }
 }

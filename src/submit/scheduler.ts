@@ -16,7 +16,7 @@ import type { SubmitObserver, TaskResult } from './result.js'
 import type { TaskNode } from './task-node.js'
 import { attemptRecord, TaskRecord } from './task-record.js'
 import { judge, type Outcome } from './verdict.js'
-import { lateFolders, resolveLate } from './late-inputs.js'
+import { LateInputs, type LateVerdict } from './late-inputs.js'
 
 export { MAX_LOST_RUNS } from './verdict.js'
 
@@ -59,9 +59,7 @@ export class Scheduler implements AttemptHost, Placer {
   readonly waiting: TaskRecord[]
   private readonly records = new Map<string, TaskRecord>()
   /** The tasks that come after each task. */
-  private readonly dependents = new Map<string, TaskRecord[]>()
-  /** Tasks whose inputs are being resolved (resolveLate): the batch is busy, not waiting for a node. */
-  private resolving = 0
+  private readonly late: LateInputs
   private readonly active = new Set<Attempt>()
   private readonly hashes: HashCache
   private readonly questions: { tools: string[]; env: string[] }
@@ -87,8 +85,7 @@ export class Scheduler implements AttemptHost, Placer {
     this.hashes = plan.hashes ?? new HashCache()
     const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
     for (const task of order) this.records.set(task.name, new TaskRecord(task))
-    for (const record of this.records.values())
-      for (const name of record.spec.after) this.dependents.set(name, [...(this.dependents.get(name) ?? []), record])
+    this.late = new LateInputs(this.records.values(), plan, (name) => this.result(name))
     this.waiting = order.filter((t) => !plan.done?.has(t.name)).map((t) => this.records.get(t.name) as TaskRecord)
     this.questions = probeQuestions(this.waiting.map((r) => r.spec))
     for (const record of this.records.values()) {
@@ -202,7 +199,7 @@ export class Scheduler implements AttemptHost, Placer {
     }
     // Running nothing while tasks wait: the user is told for what (no silent waits). A probe answers in
     // a round trip: not worth a word.
-    if (this.waiting.length > 0 && this.active.size === 0 && this.resolving === 0 && !live.some((n) => n.probed === undefined))
+    if (this.waiting.length > 0 && this.active.size === 0 && this.late.resolving === 0 && !live.some((n) => n.probed === undefined))
       this.waitFor(
         waitReason(
           this.nodes,
@@ -316,32 +313,16 @@ export class Scheduler implements AttemptHost, Placer {
     const result = record.finish(partial)
     if (!result) return
     this.observer.taskFinished?.(result)
-    if (result.status !== 'succeeded') return
-    for (const dependent of this.dependents.get(result.name) ?? [])
-      if (dependent.lateInputs === 'pending' && dependent.spec.after.every((name) => this.result(name)?.status === 'succeeded'))
-        void this.resolveLate(dependent)
+    if (result.status === 'succeeded') this.late.succeeded(result.name, (dependent, verdict) => this.lateSettled(dependent, verdict))
   }
 
-  // Its dependencies succeeded: its inputs are looked for where their returned files are. One that
-  // names nothing fails the task (and so skips its dependents), not the batch.
-  private async resolveLate(record: TaskRecord): Promise<void> {
-    record.lateInputs = 'resolving'
-    this.resolving++
-    const { spec } = record
-    const { dest, perTaskFolders } = this.plan
-    const deps = spec.after.map((name) => this.result(name) as TaskResult)
-    const late = await resolveLate(spec, deps, lateFolders(spec, this.plan.cwd ?? dest, dest, perTaskFolders))
-    let done = false
-    if ('files' in late) {
-      this.plan.inputs.set(spec.name, late.files)
-      done = (await this.plan.lateResolved?.(spec, late.files).catch(() => false)) ?? false
-    }
-    record.lateInputs = undefined
-    this.resolving--
+  // A dependent's inputs were resolved: one that names nothing fails it (and so skips its own
+  // dependents), not the batch; one that ran with the same inputs before is done (--resume).
+  private lateSettled(record: TaskRecord, verdict: LateVerdict): void {
     const i = this.waiting.indexOf(record)
-    if (i >= 0 && ('reason' in late || done)) {
+    if (i >= 0 && ('reason' in verdict || verdict.done)) {
       this.waiting.splice(i, 1)
-      if ('reason' in late) this.finish(record, 'failed', late.reason)
+      if ('reason' in verdict) this.finish(record, 'failed', verdict.reason)
       else this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' })
     }
     this.pump()
