@@ -62,7 +62,7 @@ function transport(url: string, options: ConnectOptions): { url: string; tls?: C
   return { url: url.replace(/^ws:/, 'wss:'), tls: tlsClientOptions(options.secret) }
 }
 
-// What a failed TLS handshake or a 401 from a pool node means for the user; undefined: not one of those.
+// What a failed TLS handshake means for the user; undefined: not one.
 function poolRefusal(url: string, error: NodeJS.ErrnoException): Error | undefined {
   const said = `${error.code ?? ''} ${error.message}`
   const tls = /psk identity|decrypt|bad record mac|handshake failure|wrong version number/i.exec(said)
@@ -70,11 +70,6 @@ function poolRefusal(url: string, error: NodeJS.ErrnoException): Error | undefin
     return new UserError(
       `node ${url} refused this pool's key (TLS: ${tls[0].toLowerCase()}): it is of another pool, has no secret, or was started with --insecure`,
       'use the same pool on both sides (`distw pool show` there, `distw pool join CODE` here); for an --insecure node add --insecure here',
-    )
-  if (/Unexpected server response: 401/.test(error.message))
-    return new UserError(
-      `node ${url} requires a shared secret (it is of a pool, and speaks TLS only)`,
-      'join its pool: `distw pool join CODE` (or pass --secret-file / DISTW_SECRET)',
     )
   return undefined
 }
@@ -157,7 +152,14 @@ function nextMessage(channel: Channel): () => Promise<Message> {
   }
 }
 
+// The node's HTTP answer instead of a WebSocket: a pool node to a plain client (401), --allow (403),
+// too many failed handshakes (429).
 function refusal(url: string, status: number, reason: string): Error {
+  if (status === 401)
+    return new UserError(
+      `node ${url} requires a shared secret (it is of a pool, and speaks TLS only)`,
+      'join its pool: `distw pool join CODE` (or pass --secret-file / DISTW_SECRET)',
+    )
   const said = reason === '' ? `HTTP ${status}` : `${reason} (HTTP ${status})`
   const hint =
     status === 403
