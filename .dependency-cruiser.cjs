@@ -12,9 +12,9 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'a cycle between modules: one of them is in the wrong place (a cycle closed only by `import type` has no runtime effect)',
+      comment: 'a cycle between modules: one of them is in the wrong place',
       from: {},
-      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+      to: { circular: true },
     },
     {
       name: 'protocol-stands-alone',

@@ -1,6 +1,6 @@
 // `--halt now,fail=N` / `--halt soon,fail=N` (GNU Parallel's spelling): when to give up on a batch.
 import { UserError } from '../errors.js'
-import type { HaltPolicy } from './scheduler.js'
+import type { HaltPolicy } from './schedule-options.js'
 
 export function parseHalt(text: string): HaltPolicy {
   const match = /^(now|soon),fail=(\d+)$/.exec(text.trim())

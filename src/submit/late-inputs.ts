@@ -5,7 +5,7 @@ import path from 'node:path'
 import { detectInputs } from '../tasks/auto-inputs.js'
 import { resolveAgainst, type ResolvedInput, type TaskSpec } from '../tasks/index.js'
 import type { TaskResult } from './result.js'
-import type { BatchPlan } from './scheduler.js'
+import type { ScheduleOptions } from './schedule-options.js'
 import type { TaskRecord } from './task-record.js'
 
 /** At most this many returned files are named in the reason a task's input was not found. */
@@ -69,7 +69,7 @@ export class LateInputs {
 
   constructor(
     records: Iterable<TaskRecord>,
-    private readonly plan: Pick<BatchPlan, 'inputs' | 'dest' | 'perTaskFolders' | 'cwd' | 'lateResolved'>,
+    private readonly plan: Pick<ScheduleOptions, 'inputs' | 'dest' | 'perTaskFolders' | 'cwd' | 'lateResolved'>,
     private readonly result: (name: string) => TaskResult | undefined,
   ) {
     for (const record of records)

@@ -4,7 +4,7 @@
 // free); then its inputs are uploaded, it runs, its files come back (attempt.ts). Whether an attempt
 // counts is verdict.ts's; a task's state is its TaskRecord. A lost node's tasks go back to the queue.
 import path from 'node:path'
-import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
+import type { TaskSpec } from '../tasks/index.js'
 import { HashCache } from '../transfer/hash.js'
 import { Attempt, type AttemptHost, type LeaseSource } from './attempt.js'
 import { digestInputs, type Digested } from './input-digests.js'
@@ -17,38 +17,10 @@ import type { TaskNode } from './task-node.js'
 import { attemptRecord, TaskRecord } from './task-record.js'
 import { judge, type Outcome } from './verdict.js'
 import { LateInputs, type LateVerdict } from './late-inputs.js'
+import type { ScheduleOptions } from './schedule-options.js'
 
 export { MAX_LOST_RUNS } from './verdict.js'
-
-export interface BatchPlan {
-  tasks: TaskSpec[]
-  inputs: Map<string, ResolvedInput[]>
-  /** Where returned files are written: `dest` itself, or `dest/<task name>/` with perTaskFolders. */
-  dest: string
-  perTaskFolders: boolean
-  /** Tasks that already succeeded in an earlier run (--resume): reported as such, not run. */
-  done?: ReadonlySet<string>
-  /** Stop after this many failures: `soon` lets running tasks finish, `now` cancels them. */
-  halt?: HaltPolicy
-  /** Shared with whoever hashed the inputs before (task digests), so no file is hashed twice. */
-  hashes?: HashCache
-  /** false: never queue a task behind a running one (see PIPELINE_BELOW_MS). Default true. */
-  pipeline?: boolean
-  /** `-j N`: at most this many tasks of the batch launched at once, across every node. */
-  jobs?: number
-  /** The folder inputs are relative to (default `dest`). */
-  cwd?: string
-  /**
-   * A task with `after` had its inputs resolved (they are in `inputs` now): true if it already
-   * succeeded in an earlier run with these inputs (--resume), and is not run again.
-   */
-  lateResolved?: (task: TaskSpec, inputs: ResolvedInput[]) => Promise<boolean>
-}
-
-export interface HaltPolicy {
-  when: 'now' | 'soon'
-  failures: number
-}
+export type { HaltPolicy, ScheduleOptions } from './schedule-options.js'
 
 /** A node that refused is asked again when it announces free slots, or after this long at the latest. */
 const REFUSAL_FALLBACK_MS = 5_000
@@ -79,7 +51,7 @@ export class Scheduler implements AttemptHost, Placer {
   private over = false
 
   constructor(
-    private readonly plan: BatchPlan,
+    private readonly plan: ScheduleOptions,
     readonly observer: SubmitObserver,
   ) {
     this.hashes = plan.hashes ?? new HashCache()

@@ -4,13 +4,13 @@
 // in test/e2e/.
 import os from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { Scheduler, type BatchPlan } from '../../src/submit/scheduler.js'
+import { Scheduler, type ScheduleOptions } from '../../src/submit/scheduler.js'
 import type { AttemptRecord, TaskResult } from '../../src/submit/result.js'
 import { judge, MAX_LOST_RUNS, type AttemptEnd, type Verdict } from '../../src/submit/verdict.js'
 import { parseTasks } from '../../src/tasks/index.js'
 import { MemoryNode } from './memory-node.js'
 
-async function batch(tasks: object[], nodes: MemoryNode[], plan: Partial<BatchPlan> = {}) {
+async function batch(tasks: object[], nodes: MemoryNode[], plan: Partial<ScheduleOptions> = {}) {
   const log: AttemptRecord[] = []
   const waits: (string | undefined)[] = []
   const scheduler = new Scheduler(

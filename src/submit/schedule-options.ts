@@ -1,0 +1,35 @@
+// What a Scheduler is given: the batch's tasks with their resolved inputs, where files go, and the
+// batch-wide limits. Its own file so that the scheduler's parts (late-inputs.ts) can name it without
+// importing the scheduler.
+import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
+import type { HashCache } from '../transfer/hash.js'
+
+export interface ScheduleOptions {
+  tasks: TaskSpec[]
+  inputs: Map<string, ResolvedInput[]>
+  /** Where returned files are written: `dest` itself, or `dest/<task name>/` with perTaskFolders. */
+  dest: string
+  perTaskFolders: boolean
+  /** Tasks that already succeeded in an earlier run (--resume): reported as such, not run. */
+  done?: ReadonlySet<string>
+  /** Stop after this many failures: `soon` lets running tasks finish, `now` cancels them. */
+  halt?: HaltPolicy
+  /** Shared with whoever hashed the inputs before (task digests), so no file is hashed twice. */
+  hashes?: HashCache
+  /** false: never queue a task behind a running one (see PIPELINE_BELOW_MS). Default true. */
+  pipeline?: boolean
+  /** `-j N`: at most this many tasks of the batch launched at once, across every node. */
+  jobs?: number
+  /** The folder inputs are relative to (default `dest`). */
+  cwd?: string
+  /**
+   * A task with `after` had its inputs resolved (they are in `inputs` now): true if it already
+   * succeeded in an earlier run with these inputs (--resume), and is not run again.
+   */
+  lateResolved?: (task: TaskSpec, inputs: ResolvedInput[]) => Promise<boolean>
+}
+
+export interface HaltPolicy {
+  when: 'now' | 'soon'
+  failures: number
+}
