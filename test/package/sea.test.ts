@@ -61,7 +61,10 @@ describe('single executable', () => {
     const home = await tempDir('distw-home-')
     // CI runs as root, where install asks for --allow-root (which the unit then carries).
     const asRoot = process.getuid?.() === 0 ? ['--allow-root'] : []
-    const run = await distw(['daemon', 'install', '--no-start', '--slots', '2', ...asRoot], { bin: exe, env: { HOME: home } })
+    const run = await distw(['daemon', 'install', '--no-start', '--slots', '2', ...asRoot], {
+      bin: exe,
+      env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') },
+    })
     expect(run.exitCode).toBe(0)
     const unit = await fs.readFile(path.join(home, '.config/systemd/user/distw.service'), 'utf8')
     expect(unit).toContain(`ExecStart=${[exe, 'daemon', '--slots', '2', ...asRoot].join(' ')}\n`)
