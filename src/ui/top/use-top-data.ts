@@ -39,6 +39,9 @@ export function useTopData(source: NodeSource, options: TopDataOptions): TopData
     let stopped = false
     const timers = new Set<NodeJS.Timeout>()
     const retry = (node: NodeAddress) => {
+      // Closing the clients on quit reports them lost: a retry timer armed then kept the process
+      // alive for retryMs (q took 2 s to exit).
+      if (stopped) return
       const timer = setTimeout(() => {
         timers.delete(timer)
         if (!stopped && model.nodes.has(node.key)) connect(node)
