@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { MALLOC_TUNABLES } from '../dist/daemon/malloc-tunables.js'
+import { MALLOC_TUNABLES } from '../dist/daemon/service/malloc-tunables.js'
 import { parseSize } from '../dist/tasks/index.js'
 import { mib, MiB, ratio, ROOT, runChild, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
 
@@ -126,7 +126,7 @@ export async function run() {
     const r = await rawCopy(input, path.join(dir, 'raw-copy.bin'))
     const w = await writeOnly(path.join(dir, 'write-only.bin'))
     const u = await uploadRound(dir, upTasks, inputDigest, round === ROUNDS - 1)
-    // The daemon as its systemd unit starts it: with glibc malloc tunables (src/daemon/malloc-tunables.ts).
+    // The daemon as its systemd unit starts it: with glibc malloc tunables (src/daemon/service/malloc-tunables.ts).
     const us = await uploadRound(dir, upTasks, inputDigest, false, { GLIBC_TUNABLES: MALLOC_TUNABLES })
     const d = await returnRound(dir, downTasks)
     const dw = await returnRound(dir, writtenTasks)
@@ -230,7 +230,7 @@ Size: ${mib(SIZE)}. Baselines and distw alternate, best of ${ROUNDS} rounds each
   input leaves the blob uncached): the next row is the time until then, **${ratio(raw.durationMs / up.storedMs)}** of the raw copy.
 - The same upload to a daemon started as \`distw daemon install\`'s systemd unit starts it, with
   \`GLIBC_TUNABLES=${MALLOC_TUNABLES}\` (each received chunk in reused heap memory, not freshly
-  faulted pages; see src/daemon/malloc-tunables.ts): **${upServiceRatio.toFixed(3)}×, ${verdict(upServiceRatio >= 0.5)}**.
+  faulted pages; see src/daemon/service/malloc-tunables.ts): **${upServiceRatio.toFixed(3)}×, ${verdict(upServiceRatio >= 0.5)}**.
 - Return goal ≥ 0.5 × raw: **${downRatio.toFixed(3)}×, ${verdict(downRatio >= 0.5)}**. The return time is the whole batch as the
   submitter sees it: the task (\`ln\` of a file holding the bytes, so the output exists when it ends,
   as the raw copy's file does), the node diffing its folder, streaming, the submitter writing a temp

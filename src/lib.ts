@@ -4,7 +4,7 @@
 // - submitResults(options): the same batch as an async iterator of TaskResults, plus `.batch`.
 // - startDaemon(options): a node in this process (port 0 for any free port); `close()` stops it.
 export { startDaemon, type DaemonOptions, type RunningDaemon } from './daemon/daemon.js'
-export { parseHours, type HoursWindow, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './daemon/policy.js'
+export { parseHours, type HoursWindow, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './daemon/policy/policy.js'
 export { submit, type SubmitOptions } from './submit/submit.js'
 export { defaultDigestStorePath } from './transfer/digest-store.js'
 export { submitResults, type ResultStream } from './submit/results-stream.js'

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI = path.join(ROOT, 'bin/run.js')
 export const LIB = path.join(ROOT, 'dist/lib.js')
 export const MiB = 1024 * 1024
@@ -58,7 +58,7 @@ export async function startDaemon(args = [], env = {}) {
     workDir,
     log: () => log,
     memory: () => memoryOf(child.pid),
-    /** The daemon's spawn helper (src/daemon/spawn-helper.mjs): its one child once no task runs. */
+    /** The daemon's spawn helper (src/daemon/run/spawn-helper.mjs): its one child once no task runs. */
     async helperMemory() {
       const children = await fs.readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
       const [helper] = children.trim().split(/\s+/).filter(Boolean)

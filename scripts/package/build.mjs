@@ -8,7 +8,7 @@ import { inject } from 'postject'
 import { bundle } from './bundle.mjs'
 import { sourceHash } from './source-hash.mjs'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 
 // Where the executable goes by default: dist/distw-linux-x64 and the like.

@@ -2,12 +2,12 @@
 // and no files beside it, so oclif gets the inlined package.json as the root plugin (isRoot) and the
 // command table directly instead of loading its explicit target from disk (oclif#653).
 //
-// The daemon also starts this binary as its spawn helper (src/daemon/spawn-helper.mjs). That role is
+// The daemon also starts this binary as its spawn helper (src/daemon/run/spawn-helper.mjs). That role is
 // decided first, and the CLI is imported only otherwise, so the helper does not load (and fork with)
 // the whole CLI.
 import path from 'node:path'
 import pjson from '../../package.json'
-import { runSpawnHelper } from '../../src/daemon/spawn-helper.mjs'
+import { runSpawnHelper } from '../../src/daemon/run/spawn-helper.mjs'
 
 // Runs the CLI like bin/run.js does; oclif's handler sets the exit code.
 async function main() {

@@ -1,7 +1,7 @@
 // `distw daemon`: parse the flags (src/flags/daemon.ts), fill in DISTW_* and the config file, start a node.
 import { BaseCommand } from '../base-command.js'
 import { applyConfig, flagsFromDefault } from '../config/load.js'
-import { daemonBanner } from '../daemon/banner.js'
+import { daemonBanner } from '../daemon/server/banner.js'
 import { startDaemon } from '../daemon/daemon.js'
 import { openDaemonLog } from '../daemon/log.js'
 import { daemonFlags } from '../flags/daemon.js'

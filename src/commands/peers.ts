@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags, connectionOptions } from '../flags/connection.js'
 import { poolDiscovery } from '../discovery/discovery.js'
-import { listPeers, watchPeers } from '../discovery/peers.js'
+import { listPeers, watchPeers } from '../ui/peers.js'
 import { loadSecret } from '../secret.js'
 
 export default class Peers extends BaseCommand {

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../base-command.js'
 import { connectionFlags, connectionOptions } from '../flags/connection.js'
 import { poolDiscovery } from '../discovery/discovery.js'
-import { findPeers } from '../discovery/peers.js'
+import { findPeers } from '../discovery/find-peers.js'
 import { EXIT, ExternalError } from '../errors.js'
 import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'

@@ -1,7 +1,7 @@
 // The daemon's flags, as parsed and merged with DISTW_* and the config file, turned into the options
 // of startDaemon. Every check is done before the root refusal, so a typo is a usage error even as root.
 import type { Interfaces } from '@oclif/core'
-import { defaultBind } from '../daemon/bind-policy.js'
+import { defaultBind } from '../daemon/server/bind-policy.js'
 import type { DaemonOptions } from '../daemon/daemon.js'
 import type { daemonFlags } from './daemon.js'
 import { policyFromFlags } from './policy-options.js'

@@ -1,6 +1,6 @@
 // The daemon's policy flags (--hours, --max-load, --daily-budget, --evict) as PolicyOptions. Each value
 // was checked by its flag (src/flags/values.ts); what is left is how they go together.
-import type { HoursWindow, PolicyOptions } from '../daemon/policy.js'
+import type { HoursWindow, PolicyOptions } from '../daemon/policy/policy.js'
 import { UserError } from '../errors.js'
 
 export interface PolicyFlagValues {

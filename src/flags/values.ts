@@ -2,7 +2,7 @@
 // number — parsed once, by the flag, wherever the text comes from: the command line, DISTW_* or the
 // config file (src/config/load.ts feeds those through the same flags). A bad value is a UserError.
 import { Flags } from '@oclif/core'
-import { parseHours, type HoursWindow } from '../daemon/policy.js'
+import { parseHours, type HoursWindow } from '../daemon/policy/policy.js'
 import { UserError } from '../errors.js'
 import { parseDuration, parseSize } from '../tasks/index.js'
 

@@ -1,11 +1,11 @@
-// A shell line without shell syntax runs without /bin/sh (src/daemon/shell-words.ts). The user must not
+// A shell line without shell syntax runs without /bin/sh (src/daemon/run/shell-words.ts). The user must not
 // be able to tell, except by speed: same output, same PWD, and the shell's own words and exit status
 // when the program cannot be started.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { execute } from '../../src/daemon/executor.js'
-import { directArgv } from '../../src/daemon/shell-words.js'
+import { execute } from '../../src/daemon/run/executor.js'
+import { directArgv } from '../../src/daemon/run/shell-words.js'
 import { tempDir } from '../helpers/cli.js'
 
 async function runLine(

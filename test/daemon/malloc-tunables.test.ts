@@ -1,9 +1,9 @@
-// The glibc malloc tunables distw runs with (src/daemon/malloc-tunables.ts): values glibc really reads,
+// The glibc malloc tunables distw runs with (src/daemon/service/malloc-tunables.ts): values glibc really reads,
 // carried by the systemd unit (see service.test.ts).
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { MALLOC_TUNABLES } from '../../src/daemon/malloc-tunables.js'
+import { MALLOC_TUNABLES } from '../../src/daemon/service/malloc-tunables.js'
 
 // glibc's dynamic loader on x86-64 and arm64 Linux: it lists the tunables it read.
 const GLIBC_LOADER = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1'].find((f) => existsSync(f))

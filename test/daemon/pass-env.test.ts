@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { baseEnv } from '../../src/daemon/env.js'
+import { baseEnv } from '../../src/daemon/policy/env.js'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 
 const task =

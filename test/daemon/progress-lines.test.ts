@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseProgressLine, PROGRESS_LINE_MAX, ProgressSplitter, type Progress } from '../../src/daemon/progress-lines.js'
+import { parseProgressLine, PROGRESS_LINE_MAX, ProgressSplitter, type Progress } from '../../src/daemon/run/progress-lines.js'
 
 // Feeds chunks through a splitter; returns what is forwarded and the progress reports.
 function split(chunks: string[]): { out: string; progress: Progress[] } {

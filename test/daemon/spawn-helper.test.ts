@@ -1,4 +1,4 @@
-// The spawn helper starts every task (src/daemon/spawn-helper.mjs). Its failures must cost only what
+// The spawn helper starts every task (src/daemon/run/spawn-helper.mjs). Its failures must cost only what
 // they touch: a dead helper ends its running tasks, reported as such, and the next task gets a new one;
 // a dead daemon takes its helper and tasks with it. Real processes throughout.
 import { execFile, spawn } from 'node:child_process'
@@ -7,8 +7,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { execute, type ExecOptions } from '../../src/daemon/executor.js'
-import { STARTED_AFTER_MS, WINDOW } from '../../src/daemon/spawn-helper.mjs'
+import { execute, type ExecOptions } from '../../src/daemon/run/executor.js'
+import { STARTED_AFTER_MS, WINDOW } from '../../src/daemon/run/spawn-helper.mjs'
 import { CLI, distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { alive, pidIn, until, within } from '../helpers/wait.js'
 
@@ -104,7 +104,7 @@ describe('spawn helper', () => {
 
   it('does not keep a process alive once its tasks are done', async () => {
     // A library user's script: it runs a task and must then exit by itself.
-    const executor = new URL('../../dist/daemon/executor.js', import.meta.url).href
+    const executor = new URL('../../dist/daemon/run/executor.js', import.meta.url).href
     const script = `const { execute } = await import(${JSON.stringify(executor)})
       const r = await execute({ command: { shell: 'true' }, cwd: '/', env: {}, killGraceMs: 100, signal: new AbortController().signal, onOutput: () => undefined })
       console.log('exit', r.exitCode)`

@@ -1,7 +1,7 @@
 // `distw top` shows the end of a task's output: cut from the front at a byte count, it must not
 // begin with the remains of a character.
 import { describe, expect, it } from 'vitest'
-import { tailText } from '../../src/daemon/node-state.js'
+import { tailText } from '../../src/daemon/monitor/node-state.js'
 
 describe('tailText', () => {
   it('drops the continuation bytes of a character cut at the front', () => {

@@ -4,7 +4,7 @@ import { execa } from 'execa'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 describe('examples/api/example.mjs', () => {
   it('runs a batch through the library and streams each result', async () => {

@@ -1,7 +1,7 @@
 // Uploads a blob straight into a BlobStore, as a session named `owner` would over the wire: in chunks,
 // then the final empty one. Resolves to its digest once the store has verified it.
 import { createHash } from 'node:crypto'
-import type { BlobStore } from '../../src/daemon/blob-store.js'
+import type { BlobStore } from '../../src/daemon/blobs/blob-store.js'
 import { CHUNK_BYTES } from '../../src/protocol/index.js'
 
 export async function storeUpload(store: BlobStore, data: Buffer, owner = 's1'): Promise<string> {

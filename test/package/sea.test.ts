@@ -9,7 +9,7 @@ import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { buildExecutable } from '../../scripts/package/build.mjs'
 import { bundle } from '../../scripts/package/bundle.mjs'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 let exe = ''
 
 // Built once for this file (reused when the sources did not change since the last build).

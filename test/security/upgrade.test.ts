@@ -1,6 +1,6 @@
 // Who may open a WebSocket at all: never a browser page (Origin header), never an address outside --allow.
 import { describe, expect, it } from 'vitest'
-import { AddressAllowList } from '../../src/daemon/address-allow.js'
+import { AddressAllowList } from '../../src/daemon/server/address-allow.js'
 import { NodeClient } from '../../src/client/node-client.js'
 import { distw, tempDir } from '../helpers/cli.js'
 import { node, open, stillServes } from './harness.js'

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { defaultUploadLimits, FD_RESERVE, MAX_UPLOADS_PER_CONNECTION } from '../../src/daemon/upload-limits.js'
+import { defaultUploadLimits, FD_RESERVE, MAX_UPLOADS_PER_CONNECTION } from '../../src/daemon/blobs/upload-limits.js'
 import type { WebSocket } from 'ws'
 import { authenticated, framesUntilClose, node, send, stillServes } from './harness.js'
 

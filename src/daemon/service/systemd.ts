@@ -1,7 +1,7 @@
 // The systemd user unit (~/.config/systemd/user/distw.service), modelled on syncthing's: restart on
 // failure, started with the user's default target (at login, or at boot with `loginctl enable-linger`).
 import path from 'node:path'
-import { MALLOC_TUNABLES } from '../malloc-tunables.js'
+import { MALLOC_TUNABLES } from './malloc-tunables.js'
 import { SERVICE_NAME, type ServiceSpec } from './spec.js'
 
 // Where the unit lives for the user whose home is `home` (XDG_CONFIG_HOME when set).

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import fs, { type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
-import { fileChunks } from '../transfer/chunks.js'
+import { fileChunks } from '../../transfer/chunks.js'
 import type { BlobIndex } from './blob-index.js'
 
 /** Digests remembered as changed by the tasks they were lent to; past this the memory starts afresh. */

@@ -1,7 +1,7 @@
 // What this node lets a task do, checked after its folder is filled and before anything starts:
 // environment variables, executables, and the timeout it gets.
-import type { Command, MessageOf } from '../protocol/index.js'
-import { MAX_TIMER_MS } from '../tasks/index.js'
+import type { Command, MessageOf } from '../../protocol/index.js'
+import { MAX_TIMER_MS } from '../../tasks/index.js'
 import { ExeAllowList } from './policy-exe.js'
 import { refusedVariables } from './policy-env.js'
 

@@ -1,5 +1,5 @@
 // What `distw peers` shows: a one-shot listing after a listening window, or a live feed of changes.
-import { Discovery, type DiscoveredNode, type DiscoveryOptions } from './discovery.js'
+import { Discovery, type DiscoveredNode, type DiscoveryOptions } from '../discovery/discovery.js'
 
 export interface PeerRow {
   id: string
@@ -56,16 +56,6 @@ export async function listPeers(options: DiscoveryOptions, waitMs: number) {
         `(${otherPools} node${otherPools === 1 ? '' : 's'} of ${options.pool === undefined ? 'a pool' : 'other pools or none'} heard, not listed: not usable from here)`,
       )
     return { text: lines.join('\n') + '\n', json: { nodes: rows, silentPeers: silent, otherPools, warnings } }
-  } finally {
-    await discovery.close()
-  }
-}
-
-/** Listens for `waitMs` and returns the `host:port` of every node that answered (for `distw status`). */
-export async function findPeers(options: DiscoveryOptions, waitMs: number): Promise<string[]> {
-  const discovery = await Discovery.start(options)
-  try {
-    return (await discovery.settle(waitMs)).map((node) => `${node.address}:${node.port}`)
   } finally {
     await discovery.close()
   }

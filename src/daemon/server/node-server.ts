@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https'
 import net from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { TLS_HANDSHAKE_BYTE, tlsServerOptions } from '../protocol/index.js'
+import { TLS_HANDSHAKE_BYTE, tlsServerOptions } from '../../protocol/index.js'
 import type { AuthLimiter } from './auth-limiter.js'
 
 /** Said to a plain-HTTP client of a pool node (status 401; the client turns it into "requires a shared secret"). */

@@ -10,9 +10,9 @@
 import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { Command } from '../protocol/index.js'
-import { hashFile } from '../transfer/hash.js'
-import { plainShellWords } from './shell-words.js'
+import type { Command } from '../../protocol/index.js'
+import { hashFile } from '../../transfer/hash.js'
+import { plainShellWords } from '../run/shell-words.js'
 
 /** Where the system would find `name`: relative to `cwd` when it has a slash, else the first hit on PATH. */
 export async function resolveExecutable(name: string, cwd: string, pathVar: string): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 // Why a daemon could not listen, said so that the user knows what to do (the raw error was
 // "listen EADDRINUSE: address already in use 127.0.0.1:7420" with exit code 1).
-import { UserError } from '../errors.js'
+import { UserError } from '../../errors.js'
 
 export function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
   const where = `${host}:${port}`

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { UserError } from '../errors.js'
-import type { TaskTreeInfo } from '../protocol/index.js'
+import { UserError } from '../../errors.js'
+import type { TaskTreeInfo } from '../../protocol/index.js'
 import { ownCgroup, tryRemoveCgroup, type Tree } from './task-tree.mjs'
 
 export interface TaskCaps {

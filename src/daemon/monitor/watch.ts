@@ -1,7 +1,7 @@
 // One monitor's subscription to the node's state. Snapshots go out at most every WATCH_INTERVAL_MS,
 // only when something changed (or every WATCH_KEEPALIVE_MS, for the load average), and never while
 // the monitor is behind: intermediate states are dropped, the latest one goes out once it catches up.
-import type { Channel } from '../transfer/channel.js'
+import type { Channel } from '../../transfer/channel.js'
 import type { NodeState } from './node-state.js'
 
 export const WATCH_INTERVAL_MS = 250

@@ -4,8 +4,8 @@
 // few MiB); every folder is entered through a held handle (held-folder.ts), never through a symlink.
 import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
-import { CHUNK_BYTES } from '../protocol/index.js'
-import type { Channel } from '../transfer/channel.js'
+import { CHUNK_BYTES } from '../../protocol/index.js'
+import type { Channel } from '../../transfer/channel.js'
 import { isEmptyNow, walkHeld, type WalkEntry } from './held-folder.js'
 
 export interface Entry {

@@ -2,7 +2,7 @@
 // helper process for this whole process, started when a daemon listens (or by the first task) and again if it dies.
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { runningAsSingleExecutable } from '../single-executable.js'
+import { runningAsSingleExecutable } from '../../single-executable.js'
 import { signalGroup } from './process-group.mjs'
 import { signalTree, type Tree } from './task-tree.mjs'
 

@@ -6,7 +6,7 @@
 // without shell syntax runs without /bin/sh (shell-words.ts). Plain node:child_process rather than
 // execa: this is the per-task hot path, and execa cost 2–6 ms a spawn.
 import { randomUUID } from 'node:crypto'
-import type { Command } from '../protocol/index.js'
+import type { Command } from '../../protocol/index.js'
 import { directArgv } from './shell-words.js'
 import { launch, type OnOutput } from './spawn-helper-client.js'
 import type { Tree } from './task-tree.mjs'

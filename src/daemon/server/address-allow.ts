@@ -1,7 +1,7 @@
 // `--allow CIDR`: which client addresses may connect at all. Checked at the WebSocket upgrade, before
 // any byte of the protocol is read.
 import { BlockList, isIP } from 'node:net'
-import { UserError } from '../errors.js'
+import { UserError } from '../../errors.js'
 
 export class AddressAllowList {
   private readonly list = new BlockList()

@@ -10,17 +10,17 @@ import {
   type Message,
   type MessageOf,
   type NodeInfo,
-} from '../protocol/index.js'
-import type { Channel } from '../transfer/channel.js'
-import { checkWirePath } from '../transfer/paths.js'
+} from '../../protocol/index.js'
+import type { Channel } from '../../transfer/channel.js'
+import { checkWirePath } from '../../transfer/paths.js'
 import type { AuthLimiter } from './auth-limiter.js'
-import type { BlobStore } from './blob-store.js'
-import { answerProbe } from './probe.js'
-import type { SlotTable } from './slots.js'
-import type { NodeState } from './node-state.js'
-import type { NodePolicy } from './policy.js'
-import { runTask, TaskEvicted, type TaskRunContext } from './task-run.js'
-import { WatchStream } from './watch.js'
+import type { BlobStore } from '../blobs/blob-store.js'
+import { answerProbe } from '../policy/probe.js'
+import type { SlotTable } from '../policy/slots.js'
+import type { NodeState } from '../monitor/node-state.js'
+import type { NodePolicy } from '../policy/policy.js'
+import { runTask, TaskEvicted, type TaskRunContext } from '../run/task-run.js'
+import { WatchStream } from '../monitor/watch.js'
 
 export interface NodeContext {
   info: NodeInfo

@@ -1,7 +1,7 @@
 // The lines `distw daemon` prints once it listens: where, and whether the LAN can reach it and why.
-import { isLoopback } from '../protocol/index.js'
-import { poolId } from '../protocol/index.js'
-import type { RunningDaemon } from './daemon.js'
+import { isLoopback } from '../../protocol/index.js'
+import { poolId } from '../../protocol/index.js'
+import type { RunningDaemon } from '../daemon.js'
 
 export interface BannerFacts {
   secret: Buffer | undefined

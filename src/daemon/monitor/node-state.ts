@@ -3,10 +3,10 @@
 // bounded, so a snapshot stays small whatever the tasks print.
 import { EventEmitter } from 'node:events'
 import os from 'node:os'
-import type { FinishedTask, NodeInfo, Outgoing, RunningTask, TaskTreeInfo } from '../protocol/index.js'
-import type { Progress } from './progress-lines.js'
-import type { SlotTable } from './slots.js'
-import type { TaskWatcher } from './task-run.js'
+import type { FinishedTask, NodeInfo, Outgoing, RunningTask, TaskTreeInfo } from '../../protocol/index.js'
+import type { Progress } from '../run/progress-lines.js'
+import type { SlotTable } from '../policy/slots.js'
+import type { TaskWatcher } from '../run/task-run.js'
 
 /** How many finished tasks a snapshot lists. */
 export const RECENT_TASKS = 20

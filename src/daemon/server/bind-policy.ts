@@ -1,8 +1,8 @@
 // Without a shared secret anyone who can reach the port can run commands here, so a node without one
 // listens on loopback only; a LAN address without a secret takes an explicit --insecure. A node of a
 // pool (with a secret) serves the LAN unless told otherwise: that is what joining a pool is for.
-import { isLoopback } from '../protocol/index.js'
-import { UserError } from '../errors.js'
+import { isLoopback } from '../../protocol/index.js'
+import { UserError } from '../../errors.js'
 
 /** Throws when the bind would expose an unauthenticated node; returns a line to tell the user otherwise. */
 export function checkBind(host: string, hasSecret: boolean, insecure: boolean): string | undefined {

@@ -2,7 +2,7 @@
 // connection that starts thousands and finishes none would take every file descriptor of the node
 // (no client could connect) or its disk. Counted per connection and per node, in uploads and bytes.
 import fs from 'node:fs'
-import { ProtocolError } from '../protocol/index.js'
+import { ProtocolError } from '../../protocol/index.js'
 
 export interface UploadLimits {
   perConnection: number
