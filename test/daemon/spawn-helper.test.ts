@@ -121,7 +121,7 @@ describe('spawn helper', () => {
     const batch = distw(['submit', '-', '--peer', node.peer, '--reconnect', '0'], { cwd, input: `echo $$ > ${pidFile}; exec sleep 300\n` })
     const taskPid = await pidIn(pidFile)
     node.child.kill('SIGKILL')
-    await until(() => !alive(taskPid), 'the task of a SIGKILLed daemon to be gone', 10_000)
+    await until(() => !alive(taskPid), 'the task of a SIGKILLed daemon to be gone', 20_000)
     await batch
   })
 

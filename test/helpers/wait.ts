@@ -1,4 +1,5 @@
 // Polling helpers for end-to-end tests: wait for a condition with a generous deadline, never a fixed sleep.
+import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 
@@ -28,9 +29,14 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
+  }
+  // A killed process whose parent has not reaped it yet still answers signal 0: it is dead all the same.
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return process.platform !== 'linux'
   }
 }
 
