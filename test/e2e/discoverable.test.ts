@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CLI, distw, shell, tempDir } from '../helpers/cli.js'
+import { readmeExample } from '../helpers/readme.js'
 
 describe('a discoverable CLI', { timeout: 60_000 }, () => {
   it('has help, -h, --version and completion', async () => {
@@ -26,7 +27,7 @@ describe('a discoverable CLI', { timeout: 60_000 }, () => {
   it('runs a command that takes -h itself after -- (the README example)', async () => {
     const dir = await tempDir()
     await fs.writeFile(path.join(dir, 'sizes.txt'), '2K\n1M\n3\n')
-    const run = await shell('distw run -- sort -h ::: sizes.txt', { cwd: dir })
+    const run = await shell(readmeExample('distw run -- sort -h ::: sizes.txt'), { cwd: dir })
     expect(run.exitCode, run.stderr).toBe(0)
     expect(run.stdout).toBe('[task-1] 3\n[task-1] 2K\n[task-1] 1M')
   })

@@ -5,16 +5,9 @@ import net from 'node:net'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { readmeExample } from '../helpers/readme.js'
 
 // Several CLI runs a test, each starting a Node process: slow on a loaded 2-core machine.
-const README = path.join(import.meta.dirname, '../../README.md')
-
-// A README example, run verbatim: it must be in the README as written here.
-async function readmeExample(command: string): Promise<string> {
-  expect(await fs.readFile(README, 'utf8')).toContain(command)
-  return command
-}
-
 describe('the README’s shell examples, verbatim, against a real daemon', { timeout: 120_000 }, () => {
   it('sends the files a piped plain line names (sha256sum data/part-N.bin, gzip -k FILE)', async () => {
     const node = await spawnDaemon(['--slots', '2'])
@@ -25,11 +18,11 @@ describe('the README’s shell examples, verbatim, against a real daemon', { tim
     await fs.writeFile(path.join(dir, 'two.txt'), 'two\n')
     const env = { DISTW_PEERS: node.peer }
 
-    const sums = await shell(await readmeExample(`seq 1 3 | sed 's/.*/sha256sum data\\/part-&.bin/' | distw submit`), { cwd: dir, env })
+    const sums = await shell(readmeExample(`seq 1 3 | sed 's/.*/sha256sum data\\/part-&.bin/' | distw submit`), { cwd: dir, env })
     expect(sums.exitCode, sums.stderr).toBe(0)
     expect(sums.stdout).toMatch(/\[task-2\] [0-9a-f]{64} {2}data\/part-2\.bin/)
 
-    const gz = await shell(await readmeExample(`ls *.txt | sed 's/.*/gzip -k &/' | distw submit`), { cwd: dir, env })
+    const gz = await shell(readmeExample(`ls *.txt | sed 's/.*/gzip -k &/' | distw submit`), { cwd: dir, env })
     expect(gz.exitCode, gz.stderr).toBe(0)
     expect((await fs.readdir(dir)).sort()).toEqual(['data', 'one.txt', 'one.txt.gz', 'two.txt', 'two.txt.gz'])
   })
@@ -41,14 +34,14 @@ describe('the README’s shell examples, verbatim, against a real daemon', { tim
     for (const name of [odd, `it's "q".txt`, 'x.txt']) await fs.writeFile(path.join(dir, name), `${name}\n`)
     const env = { DISTW_PEERS: node.peer }
 
-    const run = await shell(await readmeExample('distw run gzip -k {} ::: *.txt'), { cwd: dir, env })
+    const run = await shell(readmeExample('distw run gzip -k {} ::: *.txt'), { cwd: dir, env })
     expect(run.exitCode, run.stderr).toBe(0)
     const files = await fs.readdir(dir)
     expect(files).toEqual(expect.arrayContaining([`${odd}.gz`, `it's "q".txt.gz`, 'x.txt', 'x.txt.gz']))
 
     await fs.mkdir(path.join(dir, 'piped'))
     await fs.writeFile(path.join(dir, 'piped', 'p.txt'), 'p\n')
-    const piped = await shell(await readmeExample('ls *.txt | distw run gzip -k {}'), { cwd: path.join(dir, 'piped'), env })
+    const piped = await shell(readmeExample('ls *.txt | distw run gzip -k {}'), { cwd: path.join(dir, 'piped'), env })
     expect(piped.exitCode, piped.stderr).toBe(0)
     expect(await fs.readdir(path.join(dir, 'piped'))).toEqual(['p.txt', 'p.txt.gz'])
   })
@@ -58,9 +51,9 @@ describe('the README’s shell examples, verbatim, against a real daemon', { tim
     const dir = await tempDir()
     await fs.writeFile(path.join(dir, 'w.log'), 'b\na\nb\n')
     const env = { DISTW_PEERS: node.peer }
-    const pairs = await shell(`${await readmeExample('distw run echo {1} {2} ::: a b ::: 1 2')} | sort`, { cwd: dir, env })
+    const pairs = await shell(`${readmeExample('distw run echo {1} {2} ::: a b ::: 1 2')} | sort`, { cwd: dir, env })
     expect(pairs.stdout).toBe('[task-1] a 1\n[task-2] a 2\n[task-3] b 1\n[task-4] b 2')
-    const code = await shell(await readmeExample(`distw run 'sort {} | uniq -c' ::: *.log`), { cwd: dir, env })
+    const code = await shell(readmeExample(`distw run 'sort {} | uniq -c' ::: *.log`), { cwd: dir, env })
     expect(code.exitCode, code.stderr).toBe(0)
     expect(code.stdout.replace(/ +/g, ' ')).toBe('[task-1] 1 a\n[task-1] 2 b')
   })
@@ -77,7 +70,7 @@ describe('the README’s shell examples, verbatim, against a real daemon', { tim
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as net.AddressInfo).port
     try {
-      const run = await shell(await readmeExample('distw run --dry-run convert {} {.}.png ::: *.jpg'), {
+      const run = await shell(readmeExample('distw run --dry-run convert {} {.}.png ::: *.jpg'), {
         cwd: dir,
         env: { DISTW_PEERS: `127.0.0.1:${port}` },
       })
@@ -126,7 +119,7 @@ describe('the GNU Parallel staples', { timeout: 120_000 }, () => {
 
     await fs.writeFile(path.join(dir, 'a'), Buffer.from([0, 1, 2, 0xe2]))
     await fs.writeFile(path.join(dir, 'b'), Buffer.from([0x82, 0xac, 10, 255]))
-    const cat = await shell(await readmeExample('distw run -k --no-tag cat ::: a b > all'), { cwd: dir, env: { DISTW_PEERS: node.peer } })
+    const cat = await shell(readmeExample('distw run -k --no-tag cat ::: a b > all'), { cwd: dir, env: { DISTW_PEERS: node.peer } })
     expect(cat.exitCode, cat.stderr).toBe(0)
     expect(await fs.readFile(path.join(dir, 'all'))).toEqual(Buffer.from([0, 1, 2, 0xe2, 0x82, 0xac, 10, 255]))
   })
