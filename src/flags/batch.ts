@@ -3,6 +3,7 @@
 import { Flags } from '@oclif/core'
 import { loadSecret } from '../secret.js'
 import { parseHalt } from '../submit/halt.js'
+import { defaultBlobBookPath } from '../submit/blob-book.js'
 import type { SubmitOptions } from '../submit/submit.js'
 import { MAX_RETRIES } from '../tasks/index.js'
 import { defaultDigestStorePath } from '../transfer/digest-store.js'
@@ -35,7 +36,13 @@ export const batchFlags = {
   }),
   'digest-cache': Flags.boolean({
     description:
-      'remember input digests across runs in ~/.cache/distw/digests.json (or $XDG_CACHE_HOME); --no-digest-cache: hash every input anew',
+      'remember input digests and which node holds which blobs across runs in ~/.cache/distw/ (or $XDG_CACHE_HOME); --no-digest-cache: hash every input anew',
+    allowNo: true,
+    default: true,
+  }),
+  locality: Flags.boolean({
+    description:
+      'run each task on the node holding most of its input bytes, waiting briefly for it rather than sending them elsewhere; --no-locality: the least loaded node',
     allowNo: true,
     default: true,
   }),
@@ -78,6 +85,7 @@ export interface BatchFlagValues {
   local?: boolean | undefined
   'digest-cache': boolean
   'auto-inputs': boolean
+  locality: boolean
   timeout?: number | undefined
   retries?: number | undefined
   jobs?: number | undefined
@@ -94,6 +102,7 @@ export async function batchOptions(flags: BatchFlagValues): Promise<Omit<SubmitO
     discoveryWaitMs: connection.waitMs,
     local: flags.local === undefined ? 'auto' : flags.local ? 'also' : 'never',
     autoInputs: flags['auto-inputs'],
+    locality: flags.locality,
     defaults: {
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
       ...(flags.retries === undefined ? {} : { retries: flags.retries }),
@@ -106,6 +115,6 @@ export async function batchOptions(flags: BatchFlagValues): Promise<Omit<SubmitO
     ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),
     ...(halt === undefined ? {} : { halt }),
     ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
-    ...(flags['digest-cache'] ? { digestStore: defaultDigestStorePath() } : {}),
+    ...(flags['digest-cache'] ? { digestStore: defaultDigestStorePath(), nodeBlobs: defaultBlobBookPath() } : {}),
   }
 }

@@ -9,6 +9,9 @@ export const DEFAULT_PORT = 7420
 /** Size of one file chunk (blob upload or returned file). */
 export const CHUNK_BYTES = 1024 * 1024
 
+/** A returned file smaller than this is never kept in the node's blob cache (`file.cached`): sending it again costs less than the bookkeeping. */
+export const CACHED_OUTPUT_MIN_BYTES = 64 * 1024
+
 /** Largest frame either side accepts: one chunk plus room for the envelope and long file lists. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
 

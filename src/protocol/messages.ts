@@ -130,6 +130,8 @@ export const FileChunk = message('file', {
   offset: count,
   data: bytes,
   final: z.boolean(),
+  // On a final chunk: the node kept this file in its blob cache (a dependent run there needs no upload of it).
+  cached: z.boolean().optional(),
 })
 export const Skipped = z.strictObject({ path: wirePath, reason: text })
 export const Exit = message('exit', {

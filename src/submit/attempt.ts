@@ -11,6 +11,7 @@ import { AttemptOutput } from './attempt-output.js'
 import type { Digested } from './input-digests.js'
 import { free, hold, type NodeSlots } from './node-slots.js'
 import { Follower, openLease, type OpenLease } from './pipeline.js'
+import type { Locality } from './locality.js'
 import type { SubmitObserver } from './result.js'
 import type { TaskRecord } from './task-record.js'
 import type { AttemptEnd, Outcome } from './verdict.js'
@@ -32,6 +33,8 @@ export interface AttemptHost {
   opened(node: NodeSlots, open: OpenLease): void
   /** The duration of an exit, for the running average that decides pipelining. */
   exited(durationMs: number): void
+  /** Learns which node holds which blobs (uploads, kept outputs) and the link rate. */
+  readonly locality: Locality
 }
 
 /** Where an attempt's lease comes from: a new reservation, a lease the node kept, or queued behind `behind`. */
@@ -135,7 +138,10 @@ export class Attempt {
     const { client } = this.node
     try {
       const blobs = inputs ?? (await this.host.digested(this.task))
-      return { blobs, bytesUp: await client.ensureBlobs(blobs) }
+      const began = performance.now()
+      const bytesUp = await client.ensureBlobs(blobs)
+      this.host.locality.sent(client.info.id, blobs, bytesUp, performance.now() - began)
+      return { blobs, bytesUp }
     } catch (error) {
       if (!this.follower?.leave() && client.connected) client.release(this.lease as string)
       throw error
@@ -176,7 +182,10 @@ export class Attempt {
           if (current()) host.observer.taskProgress?.(task, percent, text)
         },
         onFile: async (m) => {
-          if (current()) await this.sink.write(m.path, m.offset, m.data, m.final, m.mode)
+          if (!current()) return
+          const written = await this.sink.write(m.path, m.offset, m.data, m.final, m.mode)
+          // Kept in the node's cache: a task taking this file as an input is best placed there.
+          if (written && m.cached === true) host.locality.returned(client.info.id, written)
         },
         // At once, before the next frame is read: the next frame may already be the queued task's.
         // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.

@@ -30,6 +30,8 @@ export interface NodeSlots {
   /** The node's last answer to `keep` was no (another submitter waits, or its policy pauses it): a
    *  task queued behind a lease there would only be refused, so none is until a lease is kept again. */
   contended: boolean
+  /** Since when a free slot here was left for tasks waiting for a node holding their inputs (locality-wait.ts). */
+  passedOver: number | undefined
 }
 
 export const nodeSlots = (client: TaskNode): NodeSlots => ({
@@ -43,6 +45,7 @@ export const nodeSlots = (client: TaskNode): NodeSlots => ({
   kept: [],
   open: [],
   contended: false,
+  passedOver: undefined,
 })
 
 /** Slots we could still reserve on `n`: its total less what runs there and what it keeps for us. */

@@ -1,12 +1,17 @@
 // Placement: which waiting task goes to which node, now. A ready task goes to a node that meets its
 // requirements and has room (free slots and its lock free, or a lease the node kept for us that fits
-// it exactly), preferring nodes it has not failed on, then the least loaded; while the batch's tasks
-// are short it may instead be queued behind a running task of ours (pipelining). Talks to nodes only
-// through the scheduler's book of them (NodeSlots) and their TaskNode.
+// it exactly), preferring nodes it has not failed on, then the one holding the most of its input
+// bytes (locality.ts), then the least loaded. It may wait a little for a busy node of ours that holds
+// more of them (locality-wait.ts); while the batch's tasks are short it may instead be queued behind a
+// running task of ours (pipelining). Talks to nodes only through the scheduler's book of them
+// (NodeSlots) and their TaskNode.
+import type { ResolvedInput } from '../tasks/index.js'
 import { anyFollowable } from './pipeline.js'
 import { followAt, freeSlots, keptFor, load, refusal, type NodeSlots } from './node-slots.js'
 import { unmetRequirement } from './requirements.js'
 import type { LeaseSource } from './attempt.js'
+import type { Locality } from './locality.js'
+import { LocalityWaits, type LocalityHold } from './locality-wait.js'
 import type { TaskResult } from './result.js'
 import type { TaskRecord } from './task-record.js'
 
@@ -22,20 +27,28 @@ export interface Placer {
   /** The task will never run (a dependency did not succeed, or no node can run it). */
   finish(record: TaskRecord, status: 'skipped' | 'failed', reason: string): void
   launch(record: TaskRecord, node: NodeSlots, source: LeaseSource): void
+  /** What nodes hold of whose inputs; placement follows it unless its `placement` is off. */
+  readonly locality: Locality
+  inputsOf(record: TaskRecord): readonly ResolvedInput[]
+  /** Tasks were held for a node holding their inputs (undefined: none was): when to look again, and why. */
+  holding(hold: LocalityHold | undefined): void
 }
 
 export function place(p: Placer): void {
   const live = p.nodes.filter((n) => n.client.connected)
   const ready = live.filter((n) => n.probed !== undefined)
   const probing = live.length > ready.length
+  const unprobed = live.filter((n) => n.probed === undefined)
   const pipelining = p.pipelining()
   const followable = (n: NodeSlots): boolean => pipelining && !n.suspect && !n.contended && anyFollowable(n.open)
   const open = (n: NodeSlots): boolean => followable(n) || (!n.suspect && !n.refused && (freeSlots(n) > 0 || n.kept.length > 0))
   const { waiting } = p
+  const free = ready.reduce((sum, n) => sum + Math.max(0, freeSlots(n)), 0)
+  const waits = p.locality.placement ? new LocalityWaits(p.locality, Date.now(), free) : undefined
   for (let i = 0; i < waiting.length; i++) {
     // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
     if (!probing && !ready.some(open)) break
-    if (p.atJobLimit()) break
+    if (p.atJobLimit() || waits?.lookedFarEnough()) break
     const record = waiting[i] as TaskRecord
     const task = record.spec
     const blocked = record.blockedBy((name) => p.result(name))
@@ -52,30 +65,61 @@ export function place(p: Placer): void {
       p.finish(record, 'failed', `no node can run it (${why})`)
       continue
     }
-    const { tried } = record
-    const fits = (n: NodeSlots): boolean =>
-      !n.suspect &&
-      (keptFor(n, task) >= 0 || (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
-    const node = fitting.filter(fits).sort((a, b) => Number(tried.has(a.client)) - Number(tried.has(b.client)) || load(a) - load(b))[0]
-    if (!node) {
-      const behind =
-        task.lock === undefined
-          ? followAt(
-              fitting.filter((n) => followable(n) && !tried.has(n.client)),
-              task,
-            )
-          : undefined
-      if (behind) {
-        waiting.splice(i--, 1)
-        p.launch(record, behind.node, { behind: behind.open })
-      }
-      continue
-    }
+    if (!placeOne(p, record, fitting, followable, waits, unprobed)) continue
     waiting.splice(i--, 1)
-    const k = keptFor(node, task)
-    const kept = k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined
-    p.launch(record, node, kept === undefined ? undefined : { kept })
   }
+  // Tasks passed over for later ones that their inputs' node runs, though waiting for it is not worth
+  // it: they take what is still free now.
+  for (const { record, fitting } of waits?.deferred.splice(0) ?? []) {
+    if (!ready.some(open) || p.atJobLimit()) break
+    if (placeOne(p, record, fitting, followable, waits, [], true)) waiting.splice(waiting.indexOf(record), 1)
+  }
+  p.holding(waits?.end(ready))
+}
+
+// Launches `record` on the best node of `fitting` with room for it (or queued behind a running task),
+// unless it waits for a busy node holding more of its inputs; false if it stays in the queue.
+function placeOne(
+  p: Placer,
+  record: TaskRecord,
+  fitting: NodeSlots[],
+  followable: (n: NodeSlots) => boolean,
+  waits: LocalityWaits | undefined,
+  unprobed: readonly NodeSlots[],
+  deferred = false,
+): boolean {
+  const task = record.spec
+  const { tried } = record
+  const fits = (n: NodeSlots): boolean =>
+    !n.suspect &&
+    (keptFor(n, task) >= 0 || (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
+  const inputs = waits ? p.inputsOf(record) : []
+  const weight = waits ? p.locality.weigh(inputs) : undefined
+  const held = new Map(weight ? fitting.map((n) => [n, weight(n.client.info.id)]) : [])
+  const heldOn = (n: NodeSlots): number => held.get(n) ?? 0
+  const node = fitting
+    .filter(fits)
+    .sort((a, b) => Number(tried.has(a.client)) - Number(tried.has(b.client)) || heldOn(b) - heldOn(a) || load(a) - load(b))[0]
+  if (node && !deferred && waits?.hold(record, node, fitting, heldOn)) return false
+  // A node still answering its probe (a round trip) that holds more of the inputs is worth that wait.
+  if (node && weight && unprobed.some((n) => weight(n.client.info.id) > heldOn(node))) return false
+  if (!node) {
+    const behind =
+      task.lock === undefined
+        ? followAt(
+            fitting.filter((n) => followable(n) && !tried.has(n.client)),
+            task,
+          )
+        : undefined
+    if (!behind) return false
+    p.launch(record, behind.node, { behind: behind.open })
+    return true
+  }
+  const k = keptFor(node, task)
+  const kept = k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined
+  waits?.launched(node, inputs)
+  p.launch(record, node, kept === undefined ? undefined : { kept })
+  return true
 }
 
 /** Gives back every lease the nodes kept for us that no task took; true if there was any. */

@@ -3,6 +3,7 @@
 // importing the scheduler.
 import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
 import type { HashCache } from '../transfer/hash.js'
+import type { Locality } from './locality.js'
 
 export interface ScheduleOptions {
   tasks: TaskSpec[]
@@ -16,6 +17,8 @@ export interface ScheduleOptions {
   halt?: HaltPolicy
   /** Shared with whoever hashed the inputs before (task digests), so no file is hashed twice. */
   hashes?: HashCache
+  /** What nodes hold, and whether placement follows it (default: learnt for this batch only, followed). Shares `hashes`. */
+  locality?: Locality
   /** false: never queue a task behind a running one (see PIPELINE_BELOW_MS). Default true. */
   pipeline?: boolean
   /** `-j N`: at most this many tasks of the batch launched at once, across every node. */

@@ -18,6 +18,10 @@ import { attemptRecord, TaskRecord } from './task-record.js'
 import { judge, type Outcome } from './verdict.js'
 import { LateInputs, type LateVerdict } from './late-inputs.js'
 import type { ScheduleOptions } from './schedule-options.js'
+import { BlobBook } from './blob-book.js'
+import { Locality } from './locality.js'
+import type { LocalityHold } from './locality-wait.js'
+import type { ResolvedInput } from '../tasks/index.js'
 
 export { MAX_LOST_RUNS } from './verdict.js'
 export type { HaltPolicy, ScheduleOptions } from './schedule-options.js'
@@ -34,6 +38,9 @@ export class Scheduler implements AttemptHost, Placer {
   private readonly late: LateInputs
   private readonly active = new Set<Attempt>()
   private readonly hashes: HashCache
+  readonly locality: Locality
+  /** Tasks wait for a node holding their inputs: said as this, and looked at again by this timer. */
+  private held: { reason: string; timer: NodeJS.Timeout } | undefined
   private readonly questions: { tools: string[]; env: string[] }
   private failures = 0
   /** Running average of the batch's task durations: pipelining is for short tasks. */
@@ -55,6 +62,7 @@ export class Scheduler implements AttemptHost, Placer {
     readonly observer: SubmitObserver,
   ) {
     this.hashes = plan.hashes ?? new HashCache()
+    this.locality = plan.locality ?? new Locality(new BlobBook(), this.hashes)
     const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
     for (const task of order) this.records.set(task.name, new TaskRecord(task))
     this.late = new LateInputs(this.records.values(), plan, (name) => this.result(name))
@@ -134,6 +142,7 @@ export class Scheduler implements AttemptHost, Placer {
     this.waitFor(undefined)
     this.over = true
     clearTimeout(this.wake)
+    clearTimeout(this.held?.timer)
     return this.plan.tasks.map((t) => this.records.get(t.name)?.result as TaskResult)
   }
 
@@ -206,6 +215,19 @@ export class Scheduler implements AttemptHost, Placer {
 
   launch(record: TaskRecord, node: NodeSlots, source: LeaseSource): void {
     void this.attempt(new Attempt(this, record, node, source), record)
+  }
+
+  inputsOf(record: TaskRecord): readonly ResolvedInput[] {
+    return this.plan.inputs.get(record.spec.name) ?? []
+  }
+
+  // A locality wait is said like any other, and ends by itself: the pump looks again when it is due.
+  holding(hold: LocalityHold | undefined): void {
+    clearTimeout(this.held?.timer)
+    const said = this.held?.reason
+    this.held = hold && { reason: hold.reason, timer: setTimeout(() => this.pump(), Math.max(0, hold.dueAt - Date.now()) + 1) }
+    if (hold) this.waitFor(hold.reason)
+    else if (said !== undefined && this.waitingFor === said) this.waitFor(undefined)
   }
 
   // AttemptHost: what an attempt asks of its batch.

@@ -8,6 +8,8 @@ import { ExternalError, UserError } from '../errors.js'
 import { DigestStore } from '../transfer/digest-store.js'
 import { HashCache } from '../transfer/hash.js'
 import { BatchNodes } from './batch-nodes.js'
+import { BlobBook } from './blob-book.js'
+import { Locality } from './locality.js'
 import { clientName } from './client-name.js'
 import { NodeUnreachable } from '../client/connect-channel.js'
 import { JobLog, succeededDigests } from './joblog.js'
@@ -53,6 +55,16 @@ export interface SubmitOptions extends PlanOptions {
    * unchanged inputs are not hashed again. None: digests live for this batch only.
    */
   digestStore?: string
+  /**
+   * A file that remembers which node holds which blobs across runs (`distw submit` uses
+   * defaultBlobBookPath(), beside the digest cache). None: learnt for this batch only.
+   */
+  nodeBlobs?: string
+  /**
+   * Place each task on the node that holds the most of its input bytes, and let it wait a little for
+   * such a node rather than send them elsewhere (default true; false: the least loaded node, no wait).
+   */
+  locality?: boolean
   /** How long a node whose connection was lost is dialled again (default 60 s; 0: never). */
   reconnectMs?: number
   /**
@@ -75,6 +87,8 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   if (options.outDir !== undefined) await checkOutDir(path.resolve(cwd, options.outDir))
   const store = options.digestStore === undefined ? undefined : await DigestStore.open(options.digestStore)
   const hashes = new HashCache(store)
+  const book = options.nodeBlobs === undefined ? new BlobBook() : await BlobBook.open(options.nodeBlobs)
+  const locality = new Locality(book, hashes, { placement: options.locality ?? true })
   const digests = options.joblog === undefined ? undefined : await taskDigests(tasks, inputs, hashes)
   const finished = options.resume && options.joblog !== undefined ? await succeededDigests(options.joblog) : new Set<string>()
   // A task with `after` is judged when its inputs are known (lateResolved): they may be its dependencies' outputs.
@@ -137,6 +151,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
           return options.resume === true && finished.has(digest)
         },
         hashes,
+        locality,
         ...(options.halt ? { halt: options.halt } : {}),
         ...(options.pipeline === undefined ? {} : { pipeline: options.pipeline }),
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
@@ -177,6 +192,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     await joblog?.close()
     // A cache that cannot be written costs the next run its hashing, not this batch its result.
     await store?.save().catch((error: Error) => options.observer?.warning?.(`digest cache not saved: ${error.message}`))
+    await book.save().catch((error: Error) => options.observer?.warning?.(`record of the nodes' blobs not saved: ${error.message}`))
   }
 }
 

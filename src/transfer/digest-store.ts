@@ -90,7 +90,8 @@ export function sameStamp(a: FileStamp, b: FileStamp): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino
 }
 
-function safeJson(text: string): unknown {
+/** JSON.parse that answers undefined for text that is not JSON (a cache file is only a cache). */
+export function safeJson(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch {

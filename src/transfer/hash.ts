@@ -24,21 +24,39 @@ export interface FileToHash extends FileStamp {
  */
 export class HashCache {
   private readonly known = new Map<string, Promise<string>>()
+  /** The digests of `known` that are settled, for placement, which cannot wait for a promise. */
+  private readonly settled = new Map<string, string>()
   /** Files really read and hashed, not answered from memory or the store. */
   hashed = 0
 
   constructor(private readonly store?: DigestStore) {}
 
   digest(file: FileToHash): Promise<string> {
-    const key = `${file.absPath}\0${file.size}\0${file.mtimeMs}\0${file.ctimeMs}\0${file.ino}`
+    const key = stampKey(file)
     let digest = this.known.get(key)
     if (!digest) {
       const stored = this.store?.get(file.absPath, file)
       digest = stored === undefined ? this.hash(file) : Promise.resolve(stored)
       this.known.set(key, digest)
-      digest.catch(() => this.known.delete(key))
+      digest.then(
+        (d) => this.known.get(key) === digest && this.settled.set(key, d),
+        () => this.known.delete(key),
+      )
     }
     return digest
+  }
+
+  /** The digest of `file` as it was stamped, if known now (hashed in this batch, or in the store), without reading it. */
+  peek(file: FileToHash): string | undefined {
+    return this.settled.get(stampKey(file)) ?? this.store?.get(file.absPath, file)
+  }
+
+  /** `file`, as stamped, holds `digest`: learnt while it was written (a returned file), so it is never read to know it. */
+  remember(file: FileToHash, digest: string): void {
+    const key = stampKey(file)
+    this.known.set(key, Promise.resolve(digest))
+    this.settled.set(key, digest)
+    this.store?.set(file.absPath, file, digest, Date.now())
   }
 
   private async hash(file: FileToHash): Promise<string> {
@@ -48,6 +66,11 @@ export class HashCache {
     this.store?.set(file.absPath, { size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, ino: file.ino }, digest, startedAt)
     return digest
   }
+}
+
+/** A file's identity for as long as it does not change: its path and stamp. */
+export function stampKey(file: FileToHash): string {
+  return `${file.absPath}\0${file.size}\0${file.mtimeMs}\0${file.ctimeMs}\0${file.ino}`
 }
 
 /**

@@ -3,11 +3,14 @@
 // test scripts by name: exit codes, a lost connection mid-run, an eviction. No sockets, no processes.
 import { ExternalError } from '../../src/errors.js'
 import { PROTOCOL_VERSION, type MessageOf, type NodeInfo } from '../../src/protocol/index.js'
-import { LeaseNotHeld, type RunHandlers } from '../../src/client/node-client.js'
+import { LeaseNotHeld, type Blob, type RunHandlers } from '../../src/client/node-client.js'
 import type { RunRequest, TaskNode } from '../../src/submit/task-node.js'
 
-/** What one run of a task does on this node. `lose`: the connection drops while it runs; `hang`: it runs until cancelled. */
-export type Behaviour = { exitCode?: number; stdout?: string; lose?: boolean; evicted?: boolean; hang?: boolean }
+/**
+ * What one run of a task does on this node. `lose`: the connection drops while it runs; `hang`: it runs
+ * until cancelled; `ms`: it ends after that long (else a macrotask after it started).
+ */
+export type Behaviour = { exitCode?: number; stdout?: string; lose?: boolean; evicted?: boolean; hang?: boolean; ms?: number }
 
 interface Lease {
   slots: number
@@ -24,6 +27,8 @@ export class MemoryNode implements TaskNode {
   readonly ran: string[] = []
   /** Paused by its policy: every reservation is refused. */
   paused = false
+  /** The blobs it holds (digests): `ensureBlobs` sends only the others, and counts their bytes. */
+  readonly blobs = new Set<string>()
   private readonly leases = new Map<string, Lease>()
   private readonly runs = new Map<
     string,
@@ -86,8 +91,12 @@ export class MemoryNode implements TaskNode {
     if (this.leases.delete(lease)) this.freed()
   }
 
-  ensureBlobs(): Promise<number> {
-    return this.connected ? Promise.resolve(0) : Promise.reject(new ExternalError(`node ${this.info.name} lost`))
+  ensureBlobs(blobs: Blob[]): Promise<number> {
+    if (!this.connected) return Promise.reject(new ExternalError(`node ${this.info.name} lost`))
+    let sent = 0
+    for (const blob of blobs) if (!this.blobs.has(blob.digest)) sent += blob.size
+    for (const blob of blobs) this.blobs.add(blob.digest)
+    return Promise.resolve(sent)
   }
 
   run(request: RunRequest, handlers: RunHandlers): Promise<MessageOf<'exit'>> {
@@ -109,7 +118,12 @@ export class MemoryNode implements TaskNode {
         if (behaviour.lose) return this.lose('connection closed (1006)')
         if (behaviour.hang) return
         if (behaviour.stdout !== undefined) void handlers.onOutput('stdout', Buffer.from(behaviour.stdout))
-        this.exit(request, handlers, { exitCode: behaviour.exitCode ?? 0, ...(behaviour.evicted ? { evicted: true } : {}) }, resolve)
+        const end = () => {
+          if (this.runs.has(request.task))
+            this.exit(request, handlers, { exitCode: behaviour.exitCode ?? 0, ...(behaviour.evicted ? { evicted: true } : {}) }, resolve)
+        }
+        if (behaviour.ms === undefined) end()
+        else setTimeout(end, behaviour.ms)
       })
     })
   }

@@ -14,7 +14,8 @@ export class BlobIndex {
 
   private constructor(
     private readonly dir: string,
-    private readonly maxBytes: number,
+    /** The soft cap (--cache-size). */
+    readonly maxBytes: number,
   ) {}
 
   /** Scans `dir/<2 hex>/<digest>`; anything else there is ignored (and never deleted). */

@@ -14,7 +14,7 @@
 // goes straight into the cache: a task's copy then costs no write (a reflink, an APFS clone), or must
 // be a copy anyway.
 import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { constants, createWriteStream, type WriteStream } from 'node:fs'
+import { constants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { once } from 'node:events'
@@ -137,6 +137,32 @@ export class BlobStore {
     upload.received += data.length
     if (!upload.stream.write(data)) await once(upload.stream, 'drain')
     if (final) await this.finish(key, upload)
+  }
+
+  /**
+   * Keeps a task's returned file as the blob `digest` (its bytes as just sent), moving it out of the
+   * finished task's folder: no bytes are written. Only a file with one link that has not changed since
+   * the walk saw it, on the cache's file system, and at most a quarter of the cap. True if it is held now.
+   */
+  async keepOutput(digest: string, file: string, seen: BigIntStats): Promise<boolean> {
+    if (this.has(digest)) {
+      this.index.touch(digest)
+      return true
+    }
+    if (seen.nlink !== 1n || Number(seen.size) > this.index.maxBytes / 4) return false
+    const now = await fs.lstat(file, { bigint: true }).catch(() => undefined)
+    if (!now?.isFile() || now.ino !== seen.ino || now.size !== seen.size || now.mtimeNs !== seen.mtimeNs || now.nlink !== 1n) return false
+    const dest = this.index.file(digest)
+    try {
+      await fs.mkdir(path.dirname(dest), { recursive: true })
+      await fs.rename(file, dest) // EXDEV: a cache on another file system keeps no outputs
+      await fs.chmod(dest, 0o600)
+    } catch {
+      return false
+    }
+    this.index.add(digest, Number(seen.size))
+    await this.index.evict()
+    return this.index.has(digest)
   }
 
   /** Drops every upload in progress from `owner` (the connection that carried them is gone), and its unused spares. */

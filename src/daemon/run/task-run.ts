@@ -102,7 +102,9 @@ export async function runTask(
     if (failure !== undefined) result = { ...result, startError: failure }
     if (!signal.aborted && guard.exceeded === undefined) {
       const wanted = run.outputs.length === 0 ? () => true : globMatcher(run.outputs)
-      changes = await returnChanges(run.task, dir, before, wanted, channel)
+      changes = await returnChanges(run.task, dir, before, wanted, channel, (digest, file, stat) =>
+        ctx.store.keepOutput(digest, file, stat),
+      )
     }
   } catch (error) {
     // A task that cannot be set up is a failed task, reported to its submitter; the node goes on.

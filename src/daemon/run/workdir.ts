@@ -2,9 +2,10 @@
 // ends, each created or changed file sent back as the walk reaches it. Nothing is kept per file the task
 // made, so memory does not grow with their number (a task that makes a million files is walked in a
 // few MiB); every folder is entered through a held handle (held-folder.ts), never through a symlink.
+import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
-import { CHUNK_BYTES } from '../../protocol/index.js'
+import { CACHED_OUTPUT_MIN_BYTES, CHUNK_BYTES } from '../../protocol/index.js'
 import type { Channel } from '../../transfer/channel.js'
 import { isEmptyNow, walkHeld, type WalkEntry } from './held-folder.js'
 
@@ -23,6 +24,12 @@ export interface Changes {
   /** Things that changed but cannot be returned (links, devices, swapped folders), with why. */
   skipped: { path: string; reason: string }[]
 }
+
+/**
+ * Offered each returned file of at least CACHED_OUTPUT_MIN_BYTES once its bytes are read, with their
+ * digest and the file's name through its folder's handle: true if the file was kept (in the blob cache).
+ */
+export type KeepOutput = (digest: string, file: string, stat: WalkEntry['stat']) => Promise<boolean>
 
 /** Skipped entries listed in an exit; more are counted in one last entry (the frame stays small). */
 export const MAX_SKIPPED_LISTED = 1000
@@ -51,6 +58,7 @@ export async function returnChanges(
   before: Snapshot,
   wanted: (path: string) => boolean,
   channel: Channel,
+  keep?: KeepOutput,
 ): Promise<Changes> {
   const changes: Changes = { deleted: [], skipped: [] }
   // The common trivial task leaves its folder empty: one synchronous look, no walk (see isEmptyNow).
@@ -68,7 +76,7 @@ export async function returnChanges(
     const now = entryOf(e)
     const same = old && old.kind === now.kind && old.size === now.size && old.mtimeNs === now.mtimeNs && old.ino === now.ino
     if (same || !wanted(e.path)) continue
-    if (now.kind === 'file') await sendFile(task, e, buffer, channel)
+    if (now.kind === 'file') await sendFile(task, e, buffer, channel, keep)
     else skip(e.path, now.kind === 'symlink' ? 'symbolic links are not returned' : 'not a regular file')
   }
   // In path order, whatever order the folder was read in: the same task tells of the same things alike.
@@ -81,17 +89,24 @@ export async function returnChanges(
 // Sends the file's first `size` bytes (its size when the walk saw it) in chunks, the last one marked
 // final: a small file is one frame. Opened through its folder's handle with O_NOFOLLOW, so a file
 // swapped for a link is not read through it. One buffer serves the whole walk: each chunk is encoded
-// into its frame before send() returns.
-async function sendFile(task: string, e: WalkEntry, buffer: Buffer, channel: Channel): Promise<void> {
+// into its frame before send() returns. A file big enough to be worth caching is hashed as it is read
+// and offered to `keep` before its last chunk, which then says whether the node kept it.
+async function sendFile(task: string, e: WalkEntry, buffer: Buffer, channel: Channel, keep: KeepOutput | undefined): Promise<void> {
   const mode = Number(e.stat.mode & 0o7777n)
   const size = Number(e.stat.size)
-  const handle = await fs.open(e.folder.entry(e.name), constants.O_RDONLY | constants.O_NOFOLLOW)
+  const file = e.folder.entry(e.name)
+  const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+  const hash = keep && size >= CACHED_OUTPUT_MIN_BYTES ? createHash('sha256') : undefined
   try {
     let offset = 0
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - offset), null)
       const final = bytesRead === 0 || offset + bytesRead >= size
-      await channel.send({ type: 'file', task, path: e.path, mode, offset, data: buffer.subarray(0, bytesRead), final })
+      const data = buffer.subarray(0, bytesRead)
+      hash?.update(data)
+      // The hash covers exactly the bytes sent; the file is kept only if it still is what was read.
+      const cached = final && hash && keep && offset + bytesRead === size ? await keep(hash.digest('hex'), file, e.stat) : false
+      await channel.send({ type: 'file', task, path: e.path, mode, offset, data, final, ...(cached ? { cached } : {}) })
       offset += bytesRead
       if (final) return
     }

@@ -1,0 +1,90 @@
+// Which node holds which blobs, as far as this submitter knows: learnt from the have/need exchange of
+// each upload, from the outputs a node said it kept (`file.cached`), from the tasks sent there whose
+// inputs are still on their way (by file stamp, before their digest is known), and, across batches,
+// from a small file beside the digest cache. It is a hint for placement only: a node may have evicted
+// a blob since, and then `have` asks for it and it is sent, as without the hint.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { z } from 'zod'
+import { defaultDigestStorePath, safeJson } from '../transfer/digest-store.js'
+
+/** Blobs remembered per node (least recently learnt or used dropped first), and nodes remembered. */
+export const MAX_BLOBS_PER_NODE = 10_000
+export const MAX_NODES = 32
+/** At most this many digests are written to the file (~5 MiB), the most recently heard-of nodes first. */
+const MAX_SAVED = 50_000
+
+const DIGEST = /^[0-9a-f]{64}$/
+const BookFile = z.strictObject({
+  v: z.literal(1),
+  nodes: z.array(z.tuple([z.string().max(200), z.array(z.string().regex(DIGEST)).max(MAX_BLOBS_PER_NODE)])).max(MAX_NODES),
+})
+
+/** `$XDG_CACHE_HOME/distw/node-blobs.json`, else `~/.cache/distw/node-blobs.json`: beside the digest cache. */
+export function defaultBlobBookPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(defaultDigestStorePath(env)), 'node-blobs.json')
+}
+
+export class BlobBook {
+  /** node id → the keys (digests, or file stamps of uploads in flight) it holds, oldest first; nodes oldest first. */
+  private readonly nodes = new Map<string, Set<string>>()
+  private changed = false
+
+  constructor(private readonly file?: string) {}
+
+  /** Reads the book; a missing, unreadable or malformed file is an empty book (it is only a hint). */
+  static async open(file: string): Promise<BlobBook> {
+    const book = new BlobBook(file)
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined)
+    const parsed = text === undefined ? undefined : BookFile.safeParse(safeJson(text))
+    if (parsed?.success) for (const [id, digests] of parsed.data.nodes) book.nodes.set(id, new Set(digests))
+    return book
+  }
+
+  /** Node `id` holds `key` (a digest or a file's stamp key) now. */
+  add(id: string, key: string): void {
+    let keys = this.nodes.get(id)
+    if (keys) this.nodes.delete(id)
+    else keys = new Set()
+    this.nodes.set(id, keys)
+    keys.delete(key)
+    keys.add(key)
+    for (const oldest of keys) {
+      if (keys.size <= MAX_BLOBS_PER_NODE) break
+      keys.delete(oldest)
+    }
+    for (const oldest of this.nodes.keys()) {
+      if (this.nodes.size <= MAX_NODES) break
+      this.nodes.delete(oldest)
+    }
+    this.changed = true
+  }
+
+  holds(id: string, key: string): boolean {
+    return this.nodes.get(id)?.has(key) === true
+  }
+
+  /** Whether anything at all is known of node `id` (placement skips the weighing when not). */
+  knows(id: string): boolean {
+    return (this.nodes.get(id)?.size ?? 0) > 0
+  }
+
+  /** Writes the digests (not the stamps of this batch's files) if anything was learnt: whole, to a temp name renamed into place. */
+  async save(): Promise<void> {
+    if (!this.changed || this.file === undefined) return
+    const nodes: [string, string[]][] = []
+    let room = MAX_SAVED
+    for (const [id, keys] of [...this.nodes].reverse()) {
+      const digests = [...keys].filter((k) => DIGEST.test(k)).slice(-room)
+      if (digests.length === 0) continue
+      nodes.unshift([id, digests])
+      room -= digests.length
+      if (room <= 0) break
+    }
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
+    const temp = `${this.file}.${process.pid}.tmp`
+    await fs.writeFile(temp, JSON.stringify({ v: 1, nodes }), { mode: 0o600 })
+    await fs.rename(temp, this.file)
+    this.changed = false
+  }
+}

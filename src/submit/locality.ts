@@ -1,0 +1,80 @@
+// Placement by locality: how many of a task's input bytes each node holds, as far as the BlobBook
+// knows, and how long a task may wait for the node holding most of them rather than ship them to a
+// free one (delay scheduling, as Spark's locality wait): never longer than sending the difference
+// would take at the link rate measured from this batch's uploads, and never over LOCALITY_WAIT_MAX_MS.
+import type { ResolvedInput } from '../tasks/index.js'
+import type { WrittenFile } from '../transfer/file-sink.js'
+import { stampKey, type HashCache } from '../transfer/hash.js'
+import type { BlobBook } from './blob-book.js'
+import type { Digested } from './input-digests.js'
+
+/** The longest a task waits for the node holding its inputs, however big they are (Spark's default is 3 s). */
+export const LOCALITY_WAIT_MAX_MS = 3_000
+/** Below this, sending the bytes costs less than a wait would: the task goes to the free node. */
+export const LOCALITY_WAIT_MIN_MS = 5
+/** The link rate assumed until an upload has been measured: about a gigabit. */
+export const DEFAULT_BYTES_PER_MS = (100 * 1024 * 1024) / 1000
+/** Uploads smaller than this say more about latency than about the link: not measured. */
+const MEASURED_MIN_BYTES = 1024 * 1024
+
+/** One input of a task as placement weighs it: its stamp key, its digest once known, its size. */
+interface Weighed {
+  key: string
+  digest: string | undefined
+  size: number
+}
+
+export class Locality {
+  /** The link rate: given (and then kept), or assumed until measured, then a running average of this batch's uploads of at least MEASURED_MIN_BYTES. */
+  bytesPerMs: number
+  private measured = false
+  private readonly given: boolean
+  /** false (--no-locality): what nodes hold is still learnt, but placement ignores it and never waits. */
+  readonly placement: boolean
+
+  constructor(
+    readonly book: BlobBook,
+    private readonly hashes: HashCache,
+    options: { bytesPerMs?: number; placement?: boolean } = {},
+  ) {
+    this.bytesPerMs = options.bytesPerMs ?? DEFAULT_BYTES_PER_MS
+    this.given = options.bytesPerMs !== undefined
+    this.placement = options.placement ?? true
+  }
+
+  /** A function giving the bytes of `inputs` that a node (by id) holds. */
+  weigh(inputs: readonly ResolvedInput[]): (id: string) => number {
+    if (inputs.length === 0) return () => 0
+    const weighed: Weighed[] = inputs.map((i) => ({ key: stampKey(i), digest: this.hashes.peek(i), size: i.size }))
+    return (id) => {
+      if (!this.book.knows(id)) return 0
+      let bytes = 0
+      for (const w of weighed) if (this.book.holds(id, w.key) || (w.digest !== undefined && this.book.holds(id, w.digest))) bytes += w.size
+      return bytes
+    }
+  }
+
+  /** How long waiting for a node that holds `bytes` more of a task's inputs is worth: the time to send them, bounded. */
+  waitMs(bytes: number): number {
+    return Math.min(LOCALITY_WAIT_MAX_MS, bytes / this.bytesPerMs)
+  }
+
+  /** A task goes to node `id`: its inputs are on their way there (known by stamp until their digests are). */
+  launched(id: string, inputs: readonly ResolvedInput[]): void {
+    for (const input of inputs) this.book.add(id, stampKey(input))
+  }
+
+  /** Node `id` holds `blobs` now (it had them, or they were sent): `bytes` sent in `ms` measure the link. */
+  sent(id: string, blobs: readonly Digested[], bytes: number, ms: number): void {
+    for (const blob of blobs) this.book.add(id, blob.digest)
+    if (this.given || bytes < MEASURED_MIN_BYTES || ms <= 0) return
+    this.bytesPerMs = this.measured ? 0.7 * this.bytesPerMs + 0.3 * (bytes / ms) : bytes / ms
+    this.measured = true
+  }
+
+  /** Node `id` returned `written` and kept it in its cache: its digest is known without reading it, and where it is. */
+  returned(id: string, written: WrittenFile): void {
+    this.hashes.remember(written.file, written.digest)
+    this.book.add(id, written.digest)
+  }
+}
