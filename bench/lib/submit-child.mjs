@@ -14,6 +14,7 @@ const batch = await submit({
   observer: { taskOutput: (_task, _stream, data) => void (outputBytes += data.length) },
   ...(config.digestStore ? { digestStore: config.digestStore } : {}),
   ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
+  ...(config.locality === undefined ? {} : { locality: config.locality }),
 })
 const durationMs = performance.now() - started
 const failed = batch.results.filter((r) => r.status !== 'succeeded')

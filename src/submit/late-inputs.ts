@@ -76,11 +76,16 @@ export class LateInputs {
       for (const name of record.spec.after) this.dependents.set(name, [...(this.dependents.get(name) ?? []), record])
   }
 
-  /** `name` succeeded: `settled` gets the verdict of each dependent that is ready now, once resolved. */
-  succeeded(name: string, settled: (record: TaskRecord, verdict: LateVerdict) => void): void {
-    for (const dependent of this.dependents.get(name) ?? [])
-      if (dependent.lateInputs === 'pending' && dependent.spec.after.every((n) => this.result(n)?.status === 'succeeded'))
-        void this.resolve(dependent).then((verdict) => settled(dependent, verdict))
+  /**
+   * `name` succeeded: `settled` gets the verdict of each dependent that is ready now, once resolved.
+   * Returns those dependents.
+   */
+  succeeded(name: string, settled: (record: TaskRecord, verdict: LateVerdict) => void): TaskRecord[] {
+    const ready = (this.dependents.get(name) ?? []).filter(
+      (d) => d.lateInputs === 'pending' && d.spec.after.every((n) => this.result(n)?.status === 'succeeded'),
+    )
+    for (const dependent of ready) void this.resolve(dependent).then((verdict) => settled(dependent, verdict))
+    return ready
   }
 
   private async resolve(record: TaskRecord): Promise<LateVerdict> {

@@ -30,6 +30,8 @@ export interface NodeSlots {
   /** The node's last answer to `keep` was no (another submitter waits, or its policy pauses it): a
    *  task queued behind a lease there would only be refused, so none is until a lease is kept again. */
   contended: boolean
+  /** Slots kept for dependents of a task that ended here while their inputs are resolved (they likely run here). */
+  claimed: number
   /** Since when a free slot here was left for tasks waiting for a node holding their inputs (locality-wait.ts). */
   passedOver: number | undefined
 }
@@ -46,11 +48,20 @@ export const nodeSlots = (client: TaskNode): NodeSlots => ({
   open: [],
   contended: false,
   passedOver: undefined,
+  claimed: 0,
 })
 
-/** Slots we could still reserve on `n`: its total less what runs there and what it keeps for us. */
+/** Slots we could still reserve on `n`: its total less what runs there, what it keeps for us and what is claimed. */
 export function freeSlots(n: NodeSlots): number {
-  return n.client.info.slots - n.inflight - n.kept.reduce((sum, k) => sum + k.slots, 0)
+  // A claimed slot is often the very lease the node kept after the task that freed it: counted once.
+  return (
+    n.client.info.slots -
+    n.inflight -
+    Math.max(
+      n.claimed,
+      n.kept.reduce((sum, k) => sum + k.slots, 0),
+    )
+  )
 }
 
 export function load(n: NodeSlots): number {

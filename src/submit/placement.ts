@@ -92,7 +92,8 @@ function placeOne(
   const { tried } = record
   const fits = (n: NodeSlots): boolean =>
     !n.suspect &&
-    (keptFor(n, task) >= 0 || (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
+    ((n.claimed === 0 && keptFor(n, task) >= 0) ||
+      (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
   const inputs = waits ? p.inputsOf(record) : []
   const weight = waits ? p.locality.weigh(inputs) : undefined
   const held = new Map(weight ? fitting.map((n) => [n, weight(n.client.info.id)]) : [])
@@ -122,14 +123,15 @@ function placeOne(
   return true
 }
 
-/** Gives back every lease the nodes kept for us that no task took; true if there was any. */
+/** Gives back every lease the nodes kept for us that no task took (but those claimed: see NodeSlots.claimed); true if there was any. */
 export function releaseKept(nodes: readonly NodeSlots[]): boolean {
   let released = false
   for (const n of nodes)
-    for (const { lease } of n.kept.splice(0)) {
-      released = true
-      if (n.client.connected) n.client.release(lease)
-    }
+    if (n.claimed === 0)
+      for (const { lease } of n.kept.splice(0)) {
+        released = true
+        if (n.client.connected) n.client.release(lease)
+      }
   return released
 }
 

@@ -286,6 +286,7 @@ export class Scheduler implements AttemptHost, Placer {
         outcome
           ? { ...outcome, node: client.info.name, bytesDown: attempt.sink.bytes }
           : { status: 'cancelled', reason: this.halted ? 'halted' : 'cancelled' },
+        attempt.node,
       )
       if (outcome?.status === 'failed') this.countFailure()
     }
@@ -303,16 +304,26 @@ export class Scheduler implements AttemptHost, Placer {
   }
 
   // Each task is recorded once: whatever a stale attempt reports later is dropped.
-  private record(record: TaskRecord, partial: Outcome): void {
+  // A success that makes dependents ready keeps the slot it freed on its node for them while their
+  // inputs are resolved (a few stats): they take its outputs as inputs, so that node is theirs to lose.
+  private record(record: TaskRecord, partial: Outcome, node?: NodeSlots): void {
     const result = record.finish(partial)
     if (!result) return
     this.observer.taskFinished?.(result)
-    if (result.status === 'succeeded') this.late.succeeded(result.name, (dependent, verdict) => this.lateSettled(dependent, verdict))
+    if (result.status !== 'succeeded') return
+    const ready = this.late.succeeded(result.name, (dependent, verdict) => this.lateSettled(dependent, verdict))
+    if (node && this.locality.placement)
+      for (const dependent of ready.slice(0, record.spec.slots)) {
+        dependent.claim = node
+        node.claimed++
+      }
   }
 
   // A dependent's inputs were resolved: one that names nothing fails it (and so skips its own
   // dependents), not the batch; one that ran with the same inputs before is done (--resume).
   private lateSettled(record: TaskRecord, verdict: LateVerdict): void {
+    if (record.claim) record.claim.claimed--
+    record.claim = undefined
     const i = this.waiting.indexOf(record)
     if (i >= 0 && ('reason' in verdict || verdict.done)) {
       this.waiting.splice(i, 1)

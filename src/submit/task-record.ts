@@ -23,6 +23,8 @@ export class TaskRecord {
    * 'pending' until then, 'resolving' while they are looked for, undefined once known.
    */
   lateInputs: 'pending' | 'resolving' | undefined
+  /** While its inputs are resolved, a slot its dependency freed on this node is kept for it (placement by locality). */
+  claim: NodeSlots | undefined
 
   constructor(readonly spec: TaskSpec) {
     this.lateInputs = spec.after.length > 0 ? 'pending' : undefined

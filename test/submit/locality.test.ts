@@ -139,6 +139,22 @@ describe('placement by locality', () => {
     expect(byName('wants-b')).toMatchObject({ status: 'succeeded' })
   })
 
+  it('the slot a task frees is kept for its dependent while its inputs are resolved, not given to the next task', async () => {
+    const made = await input('made.bin', 10 * MiB) // as if A had made it on a (0.1 s to send elsewhere)
+    const a = new MemoryNode('a', 1, (name) => (name === 'A' ? { ms: 20 } : name === 'other' ? { ms: 2_000 } : {}))
+    const b = new MemoryNode('b', 1, (name) => (name === 'slow' ? { ms: 200 } : {}))
+    const tasks = [
+      { name: 'A', run: 'x', requires: { nodes: ['a'] } },
+      { name: 'slow', run: 'x', requires: { nodes: ['b'] } },
+      { name: 'B', run: 'x', inputs: ['made.bin'], after: ['A'] },
+      { name: 'other', run: 'x' },
+    ]
+    const { byName } = await batch({ tasks, inputs: {}, holding: { a: [made] } }, [a, b])
+
+    expect(byName('B')).toMatchObject({ status: 'succeeded', node: 'a', bytesUp: 0 })
+    expect(a.ran.slice(0, 2)).toEqual(['A', 'B'])
+  })
+
   it("a returned file's node is learnt within the batch: the next task with the same input follows the first", async () => {
     const shared = await input('shared.bin', 4 * MiB)
     const a = new MemoryNode('a', 1, () => ({ ms: 20 }))
