@@ -1,7 +1,7 @@
 // Runs the built CLI (bin/run.js → dist/) as a real child process, the way a user does. Every process
 // started here is killed after the test, even a failing one.
 import { execa } from 'execa'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -103,16 +103,21 @@ afterAll(() => {
   if (shimDir !== undefined) rmSync(shimDir, { recursive: true, force: true })
 })
 
+/** A folder holding a `distw` that runs the built CLI, to put first on a script's PATH (kept for the test file). */
+export function distwOnPath(): string {
+  if (shimDir === undefined) {
+    shimDir = mkdtempSync(path.join(os.tmpdir(), 'distw-bin-'))
+    writeFileSync(path.join(shimDir, 'distw'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 })
+  }
+  return shimDir
+}
+
 /**
  * Runs a shell script (a README example, verbatim) with `distw` on PATH as the built CLI; never rejects.
  * `DISTW_PEERS` in `env` points its submits at a test daemon.
  */
 export async function shell(script: string, options: { cwd: string; env?: Record<string, string> }) {
-  if (shimDir === undefined) {
-    shimDir = await tempDir('distw-bin-')
-    await fs.writeFile(path.join(shimDir, 'distw'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 })
-    folders.delete(shimDir) // kept for the whole file (removed in afterAll), not one test
-  }
+  const bin = distwOnPath()
   const child = execa('sh', ['-c', script], {
     cwd: options.cwd,
     reject: false,
@@ -121,7 +126,7 @@ export async function shell(script: string, options: { cwd: string; env?: Record
       DISTW_WAIT: '0',
       XDG_CACHE_HOME: cacheHome,
       ...options.env,
-      PATH: `${shimDir}:${process.env.PATH ?? ''}`,
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
       CI: 'true',
       NO_COLOR: '1',
     },

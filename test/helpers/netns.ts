@@ -1,9 +1,13 @@
 // A small LAN inside the test run: one network namespace holding a bridge, and one namespace per host
 // joined to it by a veth pair, with a multicast route so that mDNS works. Needs root and iproute2;
-// `makeLan` returns a reason instead when they are missing. Everything is removed by `destroy()`.
+// `lanUnavailable` says why when they are missing. Everything is removed by `destroy()`, every process
+// left in its namespaces too.
 import { execa } from 'execa'
 import { execFileSync } from 'node:child_process'
-import { CLI } from './cli.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { CLI, distwOnPath } from './cli.js'
 import { stopAll, type Stoppable } from './stop.js'
 
 export interface LanHost {
@@ -27,15 +31,25 @@ export function lanUnavailable(): string | undefined {
   return undefined
 }
 
-// Builds the LAN: host i is 10.99.0.i/24 in namespace <prefix>h<i>.
-export async function makeLan(hostCount: number) {
+export interface LanOptions {
+  /** Host i's address with its prefix length, e.g. 192.168.1.20/24 (default 10.99.0.i/24). */
+  addresses?: string[]
+}
+
+// Builds the LAN: host i is 10.99.0.i/24 (or options.addresses[i-1]) in namespace <prefix>h<i>.
+export async function makeLan(hostCount: number, options: LanOptions = {}) {
   const prefix = `dw${process.pid}x${counter++}`
   const bridgeNs = `${prefix}br`
   const hosts: LanHost[] = []
   const children = new Set<Stoppable>()
+  const folders: string[] = []
   const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' })
   const destroy = async () => {
+    // Everything a test started in a namespace is in it (its `ip netns exec` too): ended there first, so
+    // that no grandchild holds a tracked child's pipes open.
+    for (const host of hosts) await killAllIn(host.ns)
     await stopAll(children)
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true })
     for (const ns of [...hosts.map((h) => h.ns), bridgeNs]) {
       try {
         ip('netns', 'del', ns)
@@ -49,12 +63,13 @@ export async function makeLan(hostCount: number) {
     ip('-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0')
     ip('-n', bridgeNs, 'link', 'set', 'br0', 'up')
     for (let i = 1; i <= hostCount; i++) {
-      const host = { ns: `${prefix}h${i}`, address: `10.99.0.${i}` }
+      const cidr = options.addresses?.[i - 1] ?? `10.99.0.${i}/24`
+      const host = { ns: `${prefix}h${i}`, address: cidr.replace(/\/\d+$/, '') }
       hosts.push(host)
       ip('netns', 'add', host.ns)
       ip('-n', bridgeNs, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns)
       ip('-n', bridgeNs, 'link', 'set', `v${i}`, 'master', 'br0', 'up')
-      ip('-n', host.ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0')
+      ip('-n', host.ns, 'addr', 'add', cidr, 'dev', 'eth0')
       ip('-n', host.ns, 'link', 'set', 'eth0', 'up')
       ip('-n', host.ns, 'link', 'set', 'lo', 'up')
       // Without a route for multicast, mDNS fails silently (no default route in a fresh namespace).
@@ -83,11 +98,79 @@ export async function makeLan(hostCount: number) {
           ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
         }),
       ),
+    /**
+     * Runs a shell script (a README example, verbatim) inside a host's namespace, `distw` on its PATH,
+     * with a /var/tmp of its own (a tmpfs) and, given `hosts`, that text as its /etc/hosts: both mounted
+     * in the mount namespace `ip netns exec` makes, so the machine's own files are never touched.
+     * It leads a process group of its own: `interrupt` signals the whole group, as Ctrl-C does.
+     * Killed by destroy(); never rejects.
+     */
+    shell: (host: LanHost, script: string, options: NamespaceShellOptions) => {
+      const mounts = ['mount -t tmpfs distw-test /var/tmp']
+      if (options.hosts !== undefined) {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'distw-hosts-'))
+        folders.push(dir)
+        writeFileSync(path.join(dir, 'hosts'), options.hosts)
+        mounts.push(`mount --bind '${path.join(dir, 'hosts')}' /etc/hosts`)
+      }
+      const prelude = `set -e; ${mounts.join('; ')}; exec sh -c "$1"`
+      return track(
+        execa('ip', ['netns', 'exec', host.ns, 'sh', '-c', prelude, 'sh', script], {
+          reject: false,
+          cwd: options.cwd,
+          stdin: 'ignore',
+          detached: true,
+          env: {
+            CI: 'true',
+            NO_COLOR: '1',
+            DISTW_INTERFACES: '',
+            DISTW_WAIT: '0',
+            ...options.env,
+            PATH: `${distwOnPath()}:${process.env.PATH ?? ''}`,
+          },
+        }),
+      )
+    },
+    /** Sends `signal` to the process group of a child `shell` started (the script and what it runs). */
+    interrupt: (child: { pid?: number | undefined }, signal: NodeJS.Signals = 'SIGINT') => {
+      if (child.pid !== undefined) process.kill(-child.pid, signal)
+    },
     /** Runs any command inside a host's namespace. */
     exec: (host: LanHost, file: string, args: string[]) =>
       track(execa('ip', ['netns', 'exec', host.ns, file, ...args], { reject: false, env: { DISTW_INTERFACES: '' } })),
     destroy,
   }
+}
+
+export interface NamespaceShellOptions {
+  cwd: string
+  env?: Record<string, string>
+  /** The text of /etc/hosts for the script (e.g. `192.168.1.20 box`). */
+  hosts?: string
+}
+
+// Ends every process still in a namespace (a task a daemon left, a server a script started): TERM, then
+// KILL after a grace. They are all the test's: the namespace is.
+async function killAllIn(ns: string): Promise<void> {
+  const pids = () => {
+    try {
+      return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)
+    } catch {
+      return []
+    }
+  }
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, sig)
+      } catch {
+        // gone since it was listed
+      }
+    }
+  }
+  signal('SIGTERM')
+  for (let i = 0; i < 50 && pids().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  signal('SIGKILL')
 }
 
 /** Collects a child's stdout and resolves when `match` finds something in it (rejects on timeout). */

@@ -1,0 +1,96 @@
+// The README's `distw daemon …` lines, verbatim, each in a network namespace of its own (port 7420 there
+// is free and the machine's is never taken) with a /var/tmp and a HOME of its own: started, checked
+// through `distw status`, stopped. Root runs them with DISTW_ALLOW_ROOT=true, as the README's config
+// section allows, so that the command lines stay as written.
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/cli.js'
+import { lanUnavailable, makeLan, waitForOutput, type Lan, type LanHost } from '../helpers/netns.js'
+import { readmeExample } from '../helpers/readme.js'
+
+const skip = lanUnavailable()
+if (skip) console.log(`skipping the README daemon lines: ${skip}`)
+
+interface NodeState {
+  node: { name: string; slots: number }
+  state: string
+  pauseReason?: string
+  cache: { capBytes: number }
+}
+
+describe.skipIf(skip !== undefined)('the README’s daemon lines, verbatim, in a namespace', { timeout: 120_000 }, () => {
+  let lan: Lan
+  let host: LanHost
+  let home: string
+  let env: Record<string, string>
+  beforeEach(async () => {
+    lan = await makeLan(1)
+    host = lan.hosts[0] as LanHost
+    home = await tempDir('distw-home-')
+    env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), DISTW_ALLOW_ROOT: 'true' }
+  })
+  afterEach(async () => {
+    await lan.destroy()
+  })
+
+  // Starts the line, waits for its banner, returns the banner and the node's state as `distw status` sees it.
+  async function daemon(line: string) {
+    const child = lan.shell(host, line, { cwd: home, env })
+    const started = waitForOutput(child, (text) => /listening on ws:\/\/127\.0\.0\.1:7420/.test(text), 60_000)
+    const banner = await started.found
+    const status = await lan.shell(host, 'distw status --peer 127.0.0.1:7420 --json', { cwd: home, env })
+    expect(status.exitCode, status.stderr).toBe(0)
+    const [report] = JSON.parse(status.stdout) as Array<{ state: NodeState }>
+    return { child, banner, state: (report as { state: NodeState }).state }
+  }
+
+  // Ctrl-C: the daemon stops its work and exits, closing its output.
+  async function stop(child: Awaited<ReturnType<typeof daemon>>['child']) {
+    lan.interrupt(child)
+    const done = await child
+    expect(done.stderr).toMatch(/ stopping/)
+    return done
+  }
+
+  it('distw daemon: port 7420, cores − 1 slots, loopback only without a pool', async () => {
+    const { child, banner, state } = await daemon(readmeExample('distw daemon'))
+    const slots = Math.max(1, os.availableParallelism() - 1)
+    expect(banner).toContain(`listening on ws://127.0.0.1:7420 with ${slots} slot(s)`)
+    expect(banner).toContain('no pool: loopback only')
+    expect(state.node.slots).toBe(slots)
+    await stop(child)
+  })
+
+  it('--slots 4 --port 7420 --work-dir /var/tmp/distw --name render-box', async () => {
+    const line = readmeExample('distw daemon --slots 4 --port 7420 --work-dir /var/tmp/distw --name render-box')
+    const { child, banner, state } = await daemon(line)
+    expect(banner).toContain('distw node "render-box" listening on ws://127.0.0.1:7420 with 4 slot(s)')
+    expect(state.node).toMatchObject({ name: 'render-box', slots: 4 })
+    const done = await stop(child)
+    expect(done.stderr).toMatch(/listening .*workDir=\/var\/tmp\/distw cache=\/var\/tmp\/distw\/cache/)
+  })
+
+  it('--heartbeat 5s --submitter-grace 10s --kill-grace 2s (the defaults)', async () => {
+    const { child, state } = await daemon(readmeExample('distw daemon --heartbeat 5s --submitter-grace 10s --kill-grace 2s'))
+    expect(state.state).not.toBe('lost')
+    await stop(child)
+  })
+
+  it('--cache-dir ~/.cache/distw --cache-size 20G --max-output 100M: the cache under HOME, 20 GiB', async () => {
+    const { child, state } = await daemon(readmeExample('distw daemon --cache-dir ~/.cache/distw --cache-size 20G --max-output 100M'))
+    expect(state.cache.capBytes).toBe(20 * 1024 ** 3)
+    expect((await fs.stat(path.join(home, '.cache/distw'))).isDirectory()).toBe(true)
+    const done = await stop(child)
+    expect(done.stderr).toContain(`cache=${path.join(home, '.cache/distw')}`)
+  })
+
+  it('--hours 19:00-07:00 --max-load 2.5 --daily-budget 4h: refusing says which rule, in the README’s words', async () => {
+    const { child, state } = await daemon(readmeExample('distw daemon --hours 19:00-07:00 --max-load 2.5 --daily-budget 4h'))
+    // Idle or draining depends on the clock and the load of this machine; a pause names its rule.
+    if (state.state === 'draining') expect(state.pauseReason).toMatch(/^paused: (outside hours 19:00-07:00|load [\d.]+ above 2\.5)$/)
+    else expect(state.state).toBe('idle')
+    await stop(child)
+  })
+})
