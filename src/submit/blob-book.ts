@@ -64,6 +64,11 @@ export class BlobBook {
     return this.nodes.get(id)?.has(key) === true
   }
 
+  /** The keys node `id` holds (not to be changed by the caller). */
+  keysOf(id: string): ReadonlySet<string> {
+    return this.nodes.get(id) ?? new Set()
+  }
+
   /** Whether anything at all is known of node `id` (placement skips the weighing when not). */
   knows(id: string): boolean {
     return (this.nodes.get(id)?.size ?? 0) > 0

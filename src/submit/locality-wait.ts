@@ -33,7 +33,7 @@ export class LocalityWaits {
   private dueAt = Number.POSITIVE_INFINITY
   private readonly lookahead: number
   /** Tasks passed over in this pass though a wait is not worth it: placed at its end, on what is still free. */
-  readonly deferred: { record: TaskRecord; fitting: NodeSlots[] }[] = []
+  readonly deferred: { record: TaskRecord }[] = []
 
   constructor(
     private readonly locality: Locality,
@@ -69,7 +69,7 @@ export class LocalityWaits {
     const waitMs = this.locality.waitMs(most - here)
     const since = node.passedOver ?? this.now
     if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) {
-      this.deferred.push({ record, fitting })
+      this.deferred.push({ record })
       return true
     }
     this.passed.add(node)

@@ -7,6 +7,7 @@ import type { WrittenFile } from '../transfer/file-sink.js'
 import { stampKey, type HashCache } from '../transfer/hash.js'
 import type { BlobBook } from './blob-book.js'
 import type { Digested } from './input-digests.js'
+import type { TaskRecord } from './task-record.js'
 
 /** The longest a task waits for the node holding its inputs, however big they are (Spark's default is 3 s). */
 export const LOCALITY_WAIT_MAX_MS = 3_000
@@ -25,6 +26,9 @@ interface Weighed {
 }
 
 export class Locality {
+  /** Waiting tasks, by the keys of their inputs: a free node holding one of those finds them at once. */
+  private readonly wanting = new Map<string, Set<TaskRecord>>()
+  private readonly wanted = new Map<TaskRecord, string[]>()
   /** The link rate: given (and then kept), or assumed until measured, then a running average of this batch's uploads of at least MEASURED_MIN_BYTES. */
   bytesPerMs: number
   private measured = false
@@ -52,6 +56,41 @@ export class Locality {
       for (const w of weighed) if (this.book.holds(id, w.key) || (w.digest !== undefined && this.book.holds(id, w.digest))) bytes += w.size
       return bytes
     }
+  }
+
+  /** `record` waits in the queue with these inputs: a free node that holds any of them will find it (wantedOn). */
+  want(record: TaskRecord, inputs: readonly ResolvedInput[]): void {
+    if (inputs.length === 0 || this.wanted.has(record)) return
+    const keys = inputs.flatMap((i) => [stampKey(i), this.hashes.peek(i) ?? ''].filter((k) => k !== ''))
+    this.wanted.set(record, keys)
+    for (const key of keys) {
+      const records = this.wanting.get(key) ?? new Set()
+      records.add(record)
+      this.wanting.set(key, records)
+    }
+  }
+
+  /** `record` left the queue (launched, or finished): no node looks for it any more. */
+  unwant(record: TaskRecord): void {
+    for (const key of this.wanted.get(record) ?? []) {
+      const records = this.wanting.get(key)
+      records?.delete(record)
+      if (records?.size === 0) this.wanting.delete(key)
+    }
+    this.wanted.delete(record)
+  }
+
+  /** The held tasks some of whose inputs node `id` holds. */
+  wantedOn(id: string): TaskRecord[] {
+    if (this.wanting.size === 0 || !this.book.knows(id)) return []
+    const found = new Set<TaskRecord>()
+    // Whichever side is smaller is walked: the node's keys, or the waiting tasks' keys.
+    const keys = this.book.keysOf(id)
+    if (keys.size < this.wanting.size) {
+      for (const key of keys) for (const r of this.wanting.get(key) ?? []) found.add(r)
+    } else for (const [key, records] of this.wanting) if (keys.has(key)) for (const r of records) found.add(r)
+    // In queue order: higher priority first, then file order.
+    return [...found].sort((a, b) => b.spec.priority - a.spec.priority || a.spec.line - b.spec.line)
   }
 
   /** How long waiting for a node that holds `bytes` more of a task's inputs is worth: the time to send them, bounded. */

@@ -68,13 +68,32 @@ export function place(p: Placer): void {
     if (!placeOne(p, record, fitting, followable, waits, unprobed)) continue
     waiting.splice(i--, 1)
   }
-  // Tasks passed over for later ones that their inputs' node runs, though waiting for it is not worth
-  // it: they take what is still free now.
-  for (const { record, fitting } of waits?.deferred.splice(0) ?? []) {
-    if (!ready.some(open) || p.atJobLimit()) break
-    if (placeOne(p, record, fitting, followable, waits, [], true)) waiting.splice(waiting.indexOf(record), 1)
+  if (waits) {
+    // A node still free finds the held tasks whose inputs it holds, however deep in the queue.
+    for (const n of ready) {
+      if (freeSlots(n) <= 0 || n.suspect || n.refused) continue
+      for (const record of p.locality.wantedOn(n.client.info.id)) {
+        if (freeSlots(n) <= 0 || p.atJobLimit()) break
+        placeLater(p, record, ready, followable, waits)
+      }
+    }
+    // Tasks passed over for later ones that their inputs' node runs, though waiting for it is not worth
+    // it: they take what is still free now.
+    for (const { record } of waits.deferred.splice(0)) {
+      if (!ready.some(open) || p.atJobLimit()) break
+      placeLater(p, record, ready, followable, waits)
+    }
   }
   p.holding(waits?.end(ready))
+}
+
+// A task looked at again after the pass (it was held or deferred): placed if it still waits and can go now.
+function placeLater(p: Placer, record: TaskRecord, ready: NodeSlots[], followable: (n: NodeSlots) => boolean, waits: LocalityWaits): void {
+  if (record.result !== undefined || record.running !== undefined || record.blockedBy((name) => p.result(name)) !== undefined) return
+  const i = p.waiting.indexOf(record)
+  if (i < 0) return
+  const fitting = ready.filter((n) => unmetRequirement(record.spec, n.client.info, n.probed) === undefined)
+  if (placeOne(p, record, fitting, followable, waits, [], true)) p.waiting.splice(i, 1)
 }
 
 // Launches `record` on the best node of `fitting` with room for it (or queued behind a running task),
@@ -101,7 +120,10 @@ function placeOne(
   const node = fitting
     .filter(fits)
     .sort((a, b) => Number(tried.has(a.client)) - Number(tried.has(b.client)) || heldOn(b) - heldOn(a) || load(a) - load(b))[0]
-  if (node && !deferred && waits?.hold(record, node, fitting, heldOn)) return false
+  if (node && !deferred && waits?.hold(record, node, fitting, heldOn)) {
+    p.locality.want(record, inputs)
+    return false
+  }
   // A node still answering its probe (a round trip) that holds more of the inputs is worth that wait.
   if (node && weight && unprobed.some((n) => weight(n.client.info.id) > heldOn(node))) return false
   if (!node) {
@@ -113,12 +135,14 @@ function placeOne(
           )
         : undefined
     if (!behind) return false
+    p.locality.unwant(record)
     p.launch(record, behind.node, { behind: behind.open })
     return true
   }
   const k = keptFor(node, task)
   const kept = k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined
   waits?.launched(node, inputs)
+  p.locality.unwant(record)
   p.launch(record, node, kept === undefined ? undefined : { kept })
   return true
 }

@@ -68,6 +68,8 @@ export class Scheduler implements AttemptHost, Placer {
     this.late = new LateInputs(this.records.values(), plan, (name) => this.result(name))
     this.waiting = order.filter((t) => !plan.done?.has(t.name)).map((t) => this.records.get(t.name) as TaskRecord)
     this.questions = probeQuestions(this.waiting.map((r) => r.spec))
+    // A node with a free slot finds the tasks whose inputs it holds, wherever they are in the queue.
+    if (this.locality.placement) for (const record of this.waiting) this.locality.want(record, this.inputsOf(record))
     for (const record of this.records.values()) {
       if (plan.done?.has(record.spec.name)) this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' })
       else this.observer.taskQueued?.(record.spec)
@@ -324,6 +326,7 @@ export class Scheduler implements AttemptHost, Placer {
   private lateSettled(record: TaskRecord, verdict: LateVerdict): void {
     if (record.claim) record.claim.claimed--
     record.claim = undefined
+    if (this.locality.placement) this.locality.want(record, this.inputsOf(record))
     const i = this.waiting.indexOf(record)
     if (i >= 0 && ('reason' in verdict || verdict.done)) {
       this.waiting.splice(i, 1)

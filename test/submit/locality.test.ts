@@ -109,7 +109,7 @@ describe('placement by locality', () => {
   it('waits no longer than sending the input would take: then it goes to the free node', async () => {
     const big = await input('short.bin', 10 * MiB) // 0.1 s to send
     const a = new MemoryNode('a', 1)
-    const b = new MemoryNode('b', 1, (name) => (name === 'busy' ? { ms: 3_000 } : {}))
+    const b = new MemoryNode('b', 1, (name) => (name === 'busy' ? { ms: 1_000 } : {}))
     const tasks = [
       { name: 'busy', run: 'x', requires: { nodes: ['b'] } },
       { name: 'use', run: 'x', inputs: ['short.bin'] },
@@ -139,9 +139,29 @@ describe('placement by locality', () => {
     expect(byName('wants-b')).toMatchObject({ status: 'succeeded' })
   })
 
+  it('a free node finds a task whose input it holds deep in the queue, past the tasks waiting for another node', async () => {
+    const onA = await input('deep-a.bin', 10 * MiB)
+    const onB = await input('deep-b.bin', 10 * MiB)
+    const a = new MemoryNode('a', 1, (name) => (name === 'a-busy' ? { ms: 30 } : {}))
+    const b = new MemoryNode('b', 1, (name) => (name === 'b-busy' ? { ms: 1_000 } : {}))
+    const waiters = Array.from({ length: 100 }, (_, i) => ({ name: `w${i}`, run: 'x', inputs: ['deep-b.bin'] }))
+    const tasks = [
+      { name: 'a-busy', run: 'x', requires: { nodes: ['a'] } },
+      { name: 'b-busy', run: 'x', requires: { nodes: ['b'] } },
+      ...waiters,
+      { name: 'wants-a', run: 'x', inputs: ['deep-a.bin'] },
+    ]
+    const inputs = { ...Object.fromEntries(waiters.map((w) => [w.name, [onB]])), 'wants-a': [onA] }
+    const { byName } = await batch({ tasks, inputs, holding: { a: [onA], b: [onB] }, bytesPerMs: MiB / 1000 }, [a, b])
+
+    // a takes the task whose input it holds as soon as it is free, not after b's waiters gave up on b.
+    expect(a.ran.slice(0, 2)).toEqual(['a-busy', 'wants-a'])
+    expect(byName('wants-a')).toMatchObject({ node: 'a', bytesUp: 0 })
+  })
+
   it('the slot a task frees is kept for its dependent while its inputs are resolved, not given to the next task', async () => {
     const made = await input('made.bin', 10 * MiB) // as if A had made it on a (0.1 s to send elsewhere)
-    const a = new MemoryNode('a', 1, (name) => (name === 'A' ? { ms: 20 } : name === 'other' ? { ms: 2_000 } : {}))
+    const a = new MemoryNode('a', 1, (name) => (name === 'A' ? { ms: 20 } : name === 'other' ? { ms: 600 } : {}))
     const b = new MemoryNode('b', 1, (name) => (name === 'slow' ? { ms: 200 } : {}))
     const tasks = [
       { name: 'A', run: 'x', requires: { nodes: ['a'] } },
