@@ -46,14 +46,14 @@ export async function startDaemon(args = [], env = {}) {
     let out = ''
     child.stdout.on('data', (d) => {
       out += d
-      const m = /listening on (ws:\/\/\S+)/.exec(out)
+      const m = /listening on (wss?:\/\/\S+)/.exec(out)
       if (m) resolve(m[1])
     })
     child.once('exit', (code) => reject(new Error(`daemon exited (${code}) before listening:\n${log}`)))
   })
   return {
     url,
-    peer: url.replace('ws://', ''),
+    peer: url.replace(/^wss?:\/\//, ''),
     pid: child.pid,
     workDir,
     log: () => log,

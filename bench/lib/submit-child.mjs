@@ -12,6 +12,8 @@ const batch = await submit({
   cwd: config.cwd,
   peers: config.peers,
   observer: { taskOutput: (_task, _stream, data) => void (outputBytes += data.length) },
+  // A pool's secret (the encrypted rows): TLS with the pool's key, as `distw submit` does with one.
+  ...(config.secret ? { secret: Buffer.from(config.secret, 'utf8') } : {}),
   ...(config.digestStore ? { digestStore: config.digestStore } : {}),
   ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
   ...(config.locality === undefined ? {} : { locality: config.locality }),

@@ -68,6 +68,15 @@ describe('codec', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 
+  it('refuses a nested __proto__ key, and only a key: a chunk or string holding the name decodes', () => {
+    const env = Buffer.concat([Buffer.from([0x81]), raw.pack('__proto__'), raw.pack('x')])
+    const frame = Buffer.concat([Buffer.from([0x82]), raw.pack('v'), raw.pack(PROTOCOL_VERSION), raw.pack('nested'), env])
+    expect(codeOf(frame)).toBe('DISTW_ERR_BAD_FRAME')
+    const data = Buffer.from('..__proto__..')
+    const chunk = decodeFrame(encodeFrame({ type: 'output', task: '__proto__', stream: 'stdout', data }))
+    expect(chunk).toMatchObject({ type: 'output', task: '__proto__', data })
+  })
+
   it('refuses oversize frames both ways', () => {
     expect(codeOf(Buffer.alloc(MAX_FRAME_BYTES + 1))).toBe('DISTW_ERR_FRAME_TOO_LARGE')
     expect(() => encodeFrame({ type: 'output', task: 't', stream: 'stdout', data: Buffer.alloc(MAX_FRAME_BYTES) })).toThrow(ProtocolError)
