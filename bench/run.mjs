@@ -13,6 +13,7 @@
 //                                      2 for spawn-overhead, sleep-tasks, transfer; 3 for task-file)
 //   DISTW_BENCH_CHAOS=100 npm run bench -- chaos      a smaller chaos run (the record uses 500)
 //   DISTW_BENCH_SIZE=20M DISTW_BENCH_CHAINS=2 npm run bench -- chain   smaller chains (the record uses 200M, 6)
+//   DISTW_BENCH_CPU=2000 npm run bench -- cpu          fewer tasks for CPU per task (the record uses 10,000)
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'
@@ -38,7 +39,15 @@ if (unknown.length)
 
 const target = path.join(ROOT, 'BENCHMARKS.md')
 let document = await fs.readFile(target, 'utf8').catch(() => HEADER)
-const env = ['DISTW_BENCH_SIZE', 'DISTW_BENCH_TASKS', 'DISTW_BENCH_ROUNDS', 'DISTW_BENCH_MANY', 'DISTW_BENCH_FILES', 'DISTW_BENCH_CHAINS']
+const env = [
+  'DISTW_BENCH_SIZE',
+  'DISTW_BENCH_TASKS',
+  'DISTW_BENCH_ROUNDS',
+  'DISTW_BENCH_MANY',
+  'DISTW_BENCH_FILES',
+  'DISTW_BENCH_CHAINS',
+  'DISTW_BENCH_CPU',
+]
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)
   .join('')

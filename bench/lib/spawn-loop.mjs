@@ -1,9 +1,12 @@
 // The baseline for per-task overhead: bare Node spawning `count` commands, `parallel` at a time, with
-// stdout and stderr piped and read (as distw does), nothing else.
+// stdout and stderr piped and read (as distw does), nothing else. Reports its own CPU time over the
+// loop and that of the commands it ran (Linux; see cpu-time.mjs).
 import { spawn } from 'node:child_process'
+import { cpuOf, cpuSince } from './cpu-time.mjs'
 
 const { count, parallel, command } = JSON.parse(process.argv[2])
 const [file, ...args] = command
+const cpuBefore = cpuOf()
 const started = performance.now()
 let launched = 0
 let outputBytes = 0
@@ -26,4 +29,5 @@ await new Promise((resolve) => {
   next()
 })
 const durationMs = performance.now() - started
-process.stdout.write(`${JSON.stringify({ durationMs, outputBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`)
+const cpu = cpuSince(cpuBefore, cpuOf())
+process.stdout.write(`${JSON.stringify({ durationMs, outputBytes, cpu, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`)
