@@ -13,6 +13,8 @@ export interface DiskGuard {
 }
 
 export function guardFolder(dir: string, maxBytes: number | undefined, outer: AbortSignal, intervalMs = 250): DiskGuard {
+  // No cap (the default): nothing to watch, and no controller or listener made per task.
+  if (maxBytes === undefined) return { signal: outer, exceeded: undefined, stop: () => {} }
   const controller = new AbortController()
   const onOuter = (): void => controller.abort()
   outer.addEventListener('abort', onOuter, { once: true })
@@ -31,14 +33,14 @@ export function guardFolder(dir: string, maxBytes: number | undefined, outer: Ab
   const look = async (): Promise<void> => {
     const used = await folderBytes(dir)
     if (stopped) return
-    if (maxBytes !== undefined && used > maxBytes) {
+    if (used > maxBytes) {
       guard.exceeded = `working folder grew past ${maxBytes} bytes (the node's --max-task-disk); the task was stopped`
       controller.abort()
       return
     }
     timer = setTimeout(() => void look(), intervalMs)
   }
-  if (maxBytes !== undefined) timer = setTimeout(() => void look(), intervalMs)
+  timer = setTimeout(() => void look(), intervalMs)
   return guard
 }
 

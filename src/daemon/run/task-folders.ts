@@ -50,11 +50,12 @@ export class TaskFolders {
   /**
    * Gives a task's folder back: parked when the task left it empty and as it was made (a folder
    * whose mode the task changed is not handed to another task), else removed with what is in it.
+   * `seenEmpty`: the caller looked after the task's processes were gone (one look a task, not two).
    */
-  async give(dir: string): Promise<void> {
+  async give(dir: string, seenEmpty = false): Promise<void> {
     try {
       const stat = fsSync.lstatSync(dir)
-      if (this.idle.length < MAX_IDLE && stat.isDirectory() && (stat.mode & 0o7777) === 0o700 && isEmptyNow(dir)) {
+      if (this.idle.length < MAX_IDLE && stat.isDirectory() && (stat.mode & 0o7777) === 0o700 && (seenEmpty || isEmptyNow(dir))) {
         const parked = path.join(this.idleRoot, path.basename(dir))
         fsSync.renameSync(dir, parked)
         this.idle.push(parked)

@@ -23,6 +23,8 @@ export interface Changes {
   deleted: string[]
   /** Things that changed but cannot be returned (links, devices, swapped folders), with why. */
   skipped: { path: string; reason: string }[]
+  /** The folder was seen empty after the task (its tree gone): task-folders.ts need not look again. */
+  empty?: true
 }
 
 /**
@@ -62,7 +64,7 @@ export async function returnChanges(
 ): Promise<Changes> {
   const changes: Changes = { deleted: [], skipped: [] }
   // The common trivial task leaves its folder empty: one synchronous look, no walk (see isEmptyNow).
-  if (before.size === 0 && emptyOrGone(root)) return changes
+  if (before.size === 0 && emptyOrGone(root)) return { ...changes, empty: true }
   let unlisted = 0
   const skip = (path: string, reason: string): void => {
     if (changes.skipped.length < MAX_SKIPPED_LISTED) changes.skipped.push({ path, reason })
