@@ -233,6 +233,8 @@ export class NodeClient {
         this.runs.delete(message.task)
         // Inputs the node turned out to lack are asked about (and sent) again by the next task needing them.
         for (const digest of message.missing ?? []) this.blobs.delete(digest)
+        // A short task's `started` comes in its exit (docs/PROTOCOL.md): handlers see it as before.
+        if (message.started === true) run?.handlers.onStarted?.()
         run?.handlers.onExit?.(message)
         run?.resolve(message)
         return

@@ -147,6 +147,8 @@ export const Exit = message('exit', {
   error: text.optional(),
   // The lease asked to be kept still holds its slots (unused, expiring as a fresh one): run on it or release it.
   kept: z.boolean().optional(),
+  // The task started, but ended before the node sent `started` (a short task with no output): this says it.
+  started: z.literal(true).optional(),
   // Stopped by the node's policy (--evict), not by its own failure: the submitter runs it again.
   evicted: z.boolean().optional(),
   // Inputs the node could not set the task up with (cleared from its cache, or lent to a task that

@@ -23,6 +23,8 @@ export interface ExecOptions {
   signal: AbortSignal
   /** Receives output as it comes; a returned promise pauses that stream until it settles (backpressure). */
   onOutput: OnOutput
+  /** The process still runs a moment (the helper's STARTED_AFTER_MS) after it was started. */
+  onStarted?: () => void
 }
 
 export interface ExecResult {
@@ -58,7 +60,11 @@ async function run(
   started: number,
 ): Promise<{ result: ExecResult; notStarted: boolean }> {
   const elapsed = () => Math.round(performance.now() - started)
-  const child = launch({ file, args, cwd: options.cwd, env, tree: options.tree ?? { marker: randomUUID() } }, options.onOutput)
+  const child = launch(
+    { file, args, cwd: options.cwd, env, tree: options.tree ?? { marker: randomUUID() } },
+    options.onOutput,
+    options.onStarted,
+  )
 
   let timedOut = false
   let cancelled = false

@@ -35,6 +35,8 @@ export type OnOutput = (stream: 'stdout' | 'stderr', data: Buffer) => Promise<vo
 
 interface Pending {
   onOutput: OnOutput
+  /** The helper says the process still runs STARTED_AFTER_MS after it was started. */
+  onStarted: (() => void) | undefined
   tree: Tree
   pid?: number
   ended(end: LaunchEnd): void
@@ -80,7 +82,7 @@ class SpawnHelper {
     if (this.pending.size === 0) this.hold(false)
   }
 
-  launch(request: LaunchRequest, onOutput: OnOutput): Launched {
+  launch(request: LaunchRequest, onOutput: OnOutput, onStarted?: () => void): Launched {
     const child = this.child ?? this.start()
     const id = this.nextId++
     let ended!: (end: LaunchEnd) => void
@@ -90,7 +92,7 @@ class SpawnHelper {
         if (this.pending.has(id)) this.send(child, { op: 'signal', id, signal })
       },
     }
-    this.pending.set(id, { onOutput, ended, tree: request.tree })
+    this.pending.set(id, { onOutput, onStarted, ended, tree: request.tree })
     this.hold(true)
     this.send(child, { op: 'spawn', id, ...request })
     return launched
@@ -123,6 +125,7 @@ class SpawnHelper {
     switch (m.op) {
       case 'started':
         p.pid = m.pid
+        p.onStarted?.()
         break
       case 'out': {
         const ack = (): void => this.send(child, { op: 'ack', id: m.id, stream: m.stream })
@@ -212,7 +215,7 @@ export function forgetRemoval(dir: string): void {
   helper.forgetRemoval(dir)
 }
 
-/** Starts a task's process through the spawn helper. */
-export function launch(request: LaunchRequest, onOutput: OnOutput): Launched {
-  return helper.launch(request, onOutput)
+/** Starts a task's process through the spawn helper; `onStarted` once it has run STARTED_AFTER_MS. */
+export function launch(request: LaunchRequest, onOutput: OnOutput, onStarted?: () => void): Launched {
+  return helper.launch(request, onOutput, onStarted)
 }

@@ -65,6 +65,16 @@ export async function runTask(
   let missing: string[] | undefined
   // The time limit the task ran under (its own, else the node's default, capped by --max-timeout).
   let timeoutMs: number | undefined
+  // `started` is sent before the task's first output, progress or file, or once it has run a moment
+  // (the helper's STARTED_AFTER_MS); a task that ends sooner has its exit say so (`started: true`):
+  // one frame less a short task, on both sides (docs/PROTOCOL.md, `started`).
+  let launched = false
+  let announced = false
+  const announce = (): void => {
+    if (announced) return
+    announced = true
+    void channel.send({ type: 'started', task: run.task })
+  }
   try {
     dir = ctx.folders.take()
     await materialize(run, dir, ctx.store)
@@ -73,15 +83,16 @@ export async function runTask(
     const env = { ...ctx.baseEnv, ...run.env }
     const allowed = ctx.policy ? await ctx.policy.prepare(run, dir, env) : { command: run.command, timeoutMs: run.timeoutMs }
     timeoutMs = allowed.timeoutMs
-    const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher)
+    const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher, announce)
     // `::distw::progress N text` lines on stdout become progress messages, not output.
     const progress = new ProgressSplitter((p) => {
       watcher?.progress(p)
+      announce()
       void channel.send({ type: 'progress', task: run.task, ...p })
     })
     const output = (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined =>
       stream === 'stderr' ? send(stream, data) : sendAll(progress.push(data), (d) => send('stdout', d))
-    await channel.send({ type: 'started', task: run.task })
+    launched = true
     const guard = guardFolder(dir, ctx.maxTaskDiskBytes, signal)
     try {
       result = await execute({
@@ -93,6 +104,7 @@ export async function runTask(
         killGraceMs: ctx.killGraceMs,
         signal: guard.signal,
         onOutput: output,
+        onStarted: announce,
       })
     } finally {
       guard.stop()
@@ -102,8 +114,14 @@ export async function runTask(
     if (failure !== undefined) result = { ...result, startError: failure }
     if (!signal.aborted && guard.exceeded === undefined) {
       const wanted = run.outputs.length === 0 ? () => true : globMatcher(run.outputs)
-      changes = await returnChanges(run.task, dir, before, wanted, channel, (digest, file, stat) =>
-        ctx.store.keepOutput(digest, file, stat),
+      changes = await returnChanges(
+        run.task,
+        dir,
+        before,
+        wanted,
+        channel,
+        (digest, file, stat) => ctx.store.keepOutput(digest, file, stat),
+        announce,
       )
     }
   } catch (error) {
@@ -129,6 +147,7 @@ export async function runTask(
     skipped: changes.skipped,
     ...(result.startError === undefined ? {} : { error: result.startError }),
     ...(kept ? { kept } : {}),
+    ...(launched && !announced ? { started: true } : {}),
     ...(evicted ? { evicted: true } : {}),
     ...(missing ? { missing } : {}),
   })
@@ -151,7 +170,7 @@ async function materialize(run: MessageOf<'run'>, dir: string, store: BlobStore)
 }
 
 // Streams output to the submitter, cut at the cap with a visible marker.
-function outputSender(task: string, channel: Channel, cap: number, watcher: TaskWatcher | undefined) {
+function outputSender(task: string, channel: Channel, cap: number, watcher: TaskWatcher | undefined, announce: () => void) {
   let sent = 0
   let cut = false
   return (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined => {
@@ -162,6 +181,7 @@ function outputSender(task: string, channel: Channel, cap: number, watcher: Task
     }
     sent += data.length
     watcher?.output(stream, data)
+    announce()
     const delivered = channel.send({ type: 'output', task, stream, data })
     return channel.congested ? delivered : undefined
   }

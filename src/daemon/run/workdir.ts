@@ -61,6 +61,7 @@ export async function returnChanges(
   wanted: (path: string) => boolean,
   channel: Channel,
   keep?: KeepOutput,
+  beforeFile: () => void = () => {},
 ): Promise<Changes> {
   const changes: Changes = { deleted: [], skipped: [] }
   // The common trivial task leaves its folder empty: one synchronous look, no walk (see isEmptyNow).
@@ -78,8 +79,10 @@ export async function returnChanges(
     const now = entryOf(e)
     const same = old && old.kind === now.kind && old.size === now.size && old.mtimeNs === now.mtimeNs && old.ino === now.ino
     if (same || !wanted(e.path)) continue
-    if (now.kind === 'file') await sendFile(task, e, buffer, channel, keep)
-    else skip(e.path, now.kind === 'symlink' ? 'symbolic links are not returned' : 'not a regular file')
+    if (now.kind === 'file') {
+      beforeFile()
+      await sendFile(task, e, buffer, channel, keep)
+    } else skip(e.path, now.kind === 'symlink' ? 'symbolic links are not returned' : 'not a regular file')
   }
   // In path order, whatever order the folder was read in: the same task tells of the same things alike.
   changes.skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
