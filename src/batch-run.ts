@@ -1,10 +1,13 @@
-// What `distw submit` and `distw run` do once they have their task lines: print the plan (--dry-run),
-// or run the batch with the reporter the terminal calls for, Ctrl-C and a closed stdout cancelling it.
+// What `distw submit` and `distw run` do once they have their task lines (a whole file, or a stream
+// from a pipe): print the plan (--dry-run), or run the batch with the reporter the terminal calls for, Ctrl-C and a closed stdout cancelling it.
 import { EXIT } from './errors.js'
-import { planBatch } from './submit/plan.js'
+import type { TaskStream } from './submit/intake.js'
+import { planBatch, type PlanOptions } from './submit/plan.js'
+import { planStream } from './submit/plan-stream.js'
+import { lineChunks } from './tasks/line-chunks.js'
 import { submit, type SubmitOptions } from './submit/submit.js'
 import { chooseReporter } from './ui/choose-reporter.js'
-import { dryRunText } from './ui/dry-run.js'
+import { dryRunLine, dryRunText } from './ui/dry-run.js'
 
 export interface BatchRun {
   options: SubmitOptions
@@ -16,11 +19,12 @@ export interface BatchRun {
 
 /** Runs (or with dryRun, only plans) the batch; sets process.exitCode. */
 export async function runBatch(run: BatchRun): Promise<void> {
+  const { tasks } = run.options
   if (run.dryRun) {
-    const plan = await planBatch(run.options)
-    for (const warning of plan.warnings) process.stderr.write(`distw: warning: ${warning}\n`)
-    process.stdout.write(dryRunText(plan, { json: run.json, tag: run.tag }))
-    process.exitCode = EXIT.OK
+    process.exitCode =
+      typeof tasks === 'string' || Array.isArray(tasks)
+        ? await dryRun({ ...run.options, tasks }, run)
+        : await dryRunStream({ ...run.options, tasks }, run)
     return
   }
   const abort = new AbortController()
@@ -39,8 +43,9 @@ export async function runBatch(run: BatchRun): Promise<void> {
   const reporter = chooseReporter(process, { json: run.json, keepOrder: run.keepOrder, tag: run.tag, quiet: () => readerGone })
   try {
     const batch = await submit({ ...run.options, observer: reporter, signal: abort.signal })
-    const exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
-    reporter.finish(batch.results, batch.durationMs, exitCode)
+    // A bad line of a stream is a usage error, even when every task that ran succeeded.
+    const exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.rejected > 0 ? EXIT.USAGE : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
+    reporter.finish(batch, exitCode)
     process.exitCode = exitCode
   } finally {
     reporter.close()
@@ -48,12 +53,30 @@ export async function runBatch(run: BatchRun): Promise<void> {
     process.off('SIGTERM', onSignal)
     // Kept when stdout failed: a late write (the summary) must not turn into an uncaught error.
     if (!process.stdout.destroyed) process.stdout.off('error', onStdoutError)
+    // A stream the batch stopped reading (Ctrl-C, --halt) must not hold the process open.
+    if (typeof tasks !== 'string' && !Array.isArray(tasks)) process.stdin.destroy()
   }
 }
 
-/** All of standard input, as text. */
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+// The plan of a task file, printed whole: a bad line stops it before anything is printed.
+async function dryRun(options: PlanOptions, run: BatchRun): Promise<number> {
+  const plan = await planBatch(options)
+  for (const warning of plan.warnings) process.stderr.write(`distw: warning: ${warning}\n`)
+  process.stdout.write(dryRunText(plan, { json: run.json, tag: run.tag }))
+  return EXIT.OK
+}
+
+// The plan of a stream, a task a line as they come; a bad line is said at once and makes the exit code 2.
+async function dryRunStream(options: Omit<PlanOptions, 'tasks'> & { tasks: TaskStream }, run: BatchRun): Promise<number> {
+  const rejected = await planStream(options, {
+    task: (task, inputs) => process.stdout.write(dryRunLine(task, inputs, { json: run.json, tag: run.tag })),
+    rejected: ({ source, line, message }) => process.stderr.write(`distw: ${source}:${line}: ${message}\n`),
+    warning: (message) => process.stderr.write(`distw: warning: ${message}\n`),
+  })
+  return rejected > 0 ? EXIT.USAGE : EXIT.OK
+}
+
+/** Standard input as whole lines, as they arrive (a stream of task lines or of arguments). */
+export function stdinLines(): AsyncIterable<string> {
+  return lineChunks(process.stdin)
 }

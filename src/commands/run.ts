@@ -1,7 +1,7 @@
 // `distw run CMD {} ::: ARGS`: GNU Parallel's form of a batch, one task per argument (or stdin line).
 import { BaseCommand } from '../base-command.js'
 import { batchFlags, batchOptions } from '../flags/batch.js'
-import { readStdin, runBatch } from '../batch-run.js'
+import { runBatch, stdinLines } from '../batch-run.js'
 import { splitAtCommand } from '../command-words.js'
 import { UserError } from '../errors.js'
 import { runTaskLines } from '../tasks/run-tasks.js'
@@ -25,10 +25,10 @@ export default class Run extends BaseCommand {
     const { flags } = await this.parse(Run, split.flags)
     const options = await batchOptions(flags)
     // Arguments read from a terminal would wait for Ctrl-D with no word said: refused instead.
-    const stdin = async () => {
+    const stdin = () => {
       if (process.stdin.isTTY)
         throw new UserError('no arguments given', 'give them after ::: (distw run gzip -k {} ::: *.txt) or pipe them in')
-      return readStdin()
+      return stdinLines()
     }
     const tasks = await runTaskLines(split.words, { cwd: process.cwd(), stdin, ...(flags.jobs ? { slots: flags.jobs } : {}) })
     await runBatch({

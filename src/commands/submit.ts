@@ -3,13 +3,13 @@ import { Args } from '@oclif/core'
 import fs from 'node:fs/promises'
 import { BaseCommand } from '../base-command.js'
 import { batchFlags, batchOptions } from '../flags/batch.js'
-import { readStdin, runBatch } from '../batch-run.js'
+import { runBatch, stdinLines } from '../batch-run.js'
 import { UserError } from '../errors.js'
 
 export default class Submit extends BaseCommand {
   static override summary = 'Run a batch of tasks, one per line, on the nodes of the network.'
   static override description =
-    'Reads task lines from FILE (or standard input with "-"), checks every line before anything is sent, runs the tasks on the nodes given with --peer or found on the LAN (mDNS and UDP broadcast; nodes that appear during the batch join it), or on an embedded local node when none is found, and writes every file a task created or changed back here.'
+    'Reads task lines from FILE (checking every line before anything is sent) or from standard input (each line runs as it arrives; a bad line is reported and skipped, and makes the exit code 2), runs the tasks on the nodes given with --peer or found on the LAN (mDNS and UDP broadcast; nodes that appear during the batch join it), or on an embedded local node when none is found, and writes every file a task created or changed back here.'
   static override examples = [
     '<%= config.bin %> submit tasks.txt',
     {
@@ -32,10 +32,11 @@ export default class Submit extends BaseCommand {
     const file = args.file ?? (process.stdin.isTTY ? undefined : '-')
     if (file === undefined)
       throw new UserError('no tasks given', 'pass a task file (distw submit tasks.txt) or pipe lines into distw submit -')
-    const text = file === '-' ? await readStdin() : await readTaskFile(file)
+    // A pipe is a stream: each line runs as it arrives. A file is checked whole before anything runs.
+    const tasks = file === '-' ? stdinLines() : await readTaskFile(file)
     const options = await batchOptions(flags)
     await runBatch({
-      options: { ...options, tasks: text, source: file === '-' ? '<stdin>' : file },
+      options: { ...options, tasks, source: file === '-' ? '<stdin>' : file },
       json: flags.json,
       dryRun: flags['dry-run'],
       keepOrder: flags['keep-order'],

@@ -6,6 +6,7 @@ import { detectInputs } from '../tasks/auto-inputs.js'
 import { resolveAgainst, type ResolvedInput, type TaskSpec } from '../tasks/index.js'
 import type { TaskResult } from './result.js'
 import type { ScheduleOptions } from './schedule-options.js'
+import type { NameState } from './name-book.js'
 import type { TaskRecord } from './task-record.js'
 
 /** At most this many returned files are named in the reason a task's input was not found. */
@@ -19,13 +20,26 @@ export function lateFolders(task: TaskSpec, submitDir: string, dest: string, per
   return perTaskFolders ? [...task.after.map((name) => path.join(dest, name)), submitDir] : [submitDir]
 }
 
+/** What a dependency returned, as far as the messages need: a few names and how many more. */
+export interface Returned {
+  name: string
+  files: readonly string[]
+  more: number
+}
+
+/** The part of a result a dependent's messages use: the first files it returned. */
+export function returnedOf(result: Pick<TaskResult, 'name' | 'files'>): Returned {
+  return { name: result.name, files: result.files.slice(0, LISTED_FILES), more: Math.max(0, result.files.length - LISTED_FILES) }
+}
+
 /**
- * Resolves `task`'s inputs now that `deps` (its `after` tasks) succeeded: its files, or why it cannot
- * run (`input "a.txt" not found after A succeeded; A returned a.TXT`).
+ * Resolves `task`'s inputs now that its `after` tasks succeeded (`deps`: what those returned, for
+ * those still known): its files, or why it cannot run (`input "a.txt" not found after A succeeded;
+ * A returned a.TXT`).
  */
 export async function resolveLate(
   task: TaskSpec,
-  deps: readonly TaskResult[],
+  deps: readonly Returned[],
   folders: readonly string[],
 ): Promise<{ files: ResolvedInput[] } | { reason: string }> {
   const entries = [...task.inputs]
@@ -43,16 +57,14 @@ export async function resolveLate(
     return { reason: (error as Error).message }
   }
   if (resolved.problems.length === 0) return { files: resolved.files }
-  return {
-    reason: `${resolved.problems.join('; ')} after ${deps.map((d) => d.name).join(', ')} succeeded; ${deps.map(returned).join('; ')}`,
-  }
+  const returned = deps.length > 0 ? `; ${deps.map(describe).join('; ')}` : ''
+  return { reason: `${resolved.problems.join('; ')} after ${task.after.join(', ')} succeeded${returned}` }
 }
 
-function returned(dep: TaskResult): string {
-  const { files } = dep
-  if (files.length === 0) return `${dep.name} returned no file`
-  const more = files.length > LISTED_FILES ? ` and ${files.length - LISTED_FILES} more` : ''
-  return `${dep.name} returned ${files.slice(0, LISTED_FILES).join(', ')}${more}`
+function describe(dep: Returned): string {
+  if (dep.files.length === 0) return `${dep.name} returned no file`
+  const more = dep.more > 0 ? ` and ${dep.more} more` : ''
+  return `${dep.name} returned ${dep.files.join(', ')}${more}`
 }
 
 /** How a dependent's inputs turned out: it cannot run (`reason`), or it may, unless `done` (--resume). */
@@ -60,32 +72,73 @@ export type LateVerdict = { reason: string } | { done: boolean }
 
 /**
  * The batch's tasks with `after`, from the inputs' side: when a task succeeds, each dependent whose
- * dependencies have all succeeded has its inputs resolved (they join `plan.inputs`).
+ * dependencies have all succeeded has its inputs resolved (they join `plan.inputs`). Tasks join as
+ * they are read (a stream); a dependent is forgotten once its inputs are resolved or it ends, and what
+ * a dependency returned is kept only while a dependent known to wait for it is pending.
  */
 export class LateInputs {
-  private readonly dependents = new Map<string, TaskRecord[]>()
+  /** Pending dependents, by the name of each task they wait for. */
+  private readonly dependents = new Map<string, Set<TaskRecord>>()
+  /** What each succeeded task with pending dependents returned (for their messages). */
+  private readonly returned = new Map<string, Returned>()
+  /** Dependents whose inputs are not resolved yet: queued, but not startable whatever the nodes. */
+  private readonly blocked = new Set<TaskRecord>()
   /** Tasks whose inputs are being resolved: the batch is busy with them, not waiting for a node. */
   resolving = 0
 
   constructor(
-    records: Iterable<TaskRecord>,
     private readonly plan: Pick<ScheduleOptions, 'inputs' | 'dest' | 'perTaskFolders' | 'cwd' | 'lateResolved'>,
-    private readonly result: (name: string) => TaskResult | undefined,
-  ) {
-    for (const record of records)
-      for (const name of record.spec.after) this.dependents.set(name, [...(this.dependents.get(name) ?? []), record])
+    private readonly state: (name: string) => NameState | undefined,
+    private readonly settled: (record: TaskRecord, verdict: LateVerdict) => void,
+  ) {}
+
+  /** How many queued tasks wait for their dependencies. */
+  get waitingCount(): number {
+    return this.blocked.size
+  }
+
+  /** Registers a task with `after` (no-op for others); resolves its inputs at once if its dependencies have succeeded. */
+  add(record: TaskRecord): void {
+    if (record.lateInputs !== 'pending') return
+    this.blocked.add(record)
+    for (const name of record.spec.after) {
+      let set = this.dependents.get(name)
+      if (set === undefined) this.dependents.set(name, (set = new Set()))
+      set.add(record)
+    }
+    this.readyNow(record)
   }
 
   /**
-   * `name` succeeded: `settled` gets the verdict of each dependent that is ready now, once resolved.
-   * Returns those dependents.
+   * A task ended: its dependents may be ready (returned: those whose inputs are being resolved now); a
+   * dependent that ended is forgotten.
    */
-  succeeded(name: string, settled: (record: TaskRecord, verdict: LateVerdict) => void): TaskRecord[] {
-    const ready = (this.dependents.get(name) ?? []).filter(
-      (d) => d.lateInputs === 'pending' && d.spec.after.every((n) => this.result(n)?.status === 'succeeded'),
-    )
-    for (const dependent of ready) void this.resolve(dependent).then((verdict) => settled(dependent, verdict))
-    return ready
+  finished(result: TaskResult, record: TaskRecord | undefined): TaskRecord[] {
+    if (record && this.blocked.has(record)) this.forget(record)
+    const waiting = this.dependents.get(result.name)
+    if (waiting === undefined) return []
+    if (result.status !== 'succeeded') return [] // its dependents are skipped by placement, and forgotten then
+    this.returned.set(result.name, returnedOf(result))
+    return [...waiting].filter((dependent) => this.readyNow(dependent))
+  }
+
+  private readyNow(record: TaskRecord): boolean {
+    if (record.lateInputs !== 'pending' || !record.spec.after.every((n) => this.state(n) === 'succeeded')) return false
+    void this.resolve(record).then((verdict) => this.settled(record, verdict))
+    return true
+  }
+
+  // Drops `record` from the books of the tasks it waited for; a finished task nobody waits for any more goes.
+  private forget(record: TaskRecord): void {
+    this.blocked.delete(record)
+    for (const name of record.spec.after) {
+      const set = this.dependents.get(name)
+      set?.delete(record)
+      if (set?.size === 0) {
+        this.dependents.delete(name)
+        this.returned.delete(name)
+      }
+    }
   }
 
   private async resolve(record: TaskRecord): Promise<LateVerdict> {
@@ -93,7 +146,8 @@ export class LateInputs {
     this.resolving++
     const { spec } = record
     const { dest, perTaskFolders } = this.plan
-    const deps = spec.after.map((name) => this.result(name) as TaskResult)
+    const deps = spec.after.flatMap((name) => this.returned.get(name) ?? [])
+    this.forget(record)
     const late = await resolveLate(spec, deps, lateFolders(spec, this.plan.cwd ?? dest, dest, perTaskFolders))
     let verdict: LateVerdict = 'reason' in late ? late : { done: false }
     if ('files' in late) {

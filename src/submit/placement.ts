@@ -12,7 +12,7 @@ import { unmetRequirement } from './requirements.js'
 import type { LeaseSource } from './attempt.js'
 import type { Locality } from './locality.js'
 import { LocalityWaits, type LocalityHold } from './locality-wait.js'
-import type { TaskResult } from './result.js'
+import type { NameState } from './name-book.js'
 import type { TaskRecord } from './task-record.js'
 
 /** What placement needs of the scheduler. */
@@ -23,7 +23,8 @@ export interface Placer {
   pipelining(): boolean
   /** `-j N` tasks of the batch run already. */
   atJobLimit(): boolean
-  result(name: string): TaskResult | undefined
+  /** Where the task called `name` stands (undefined: no such task, yet). */
+  state(name: string): NameState | undefined
   /** The task will never run (a dependency did not succeed, or no node can run it). */
   finish(record: TaskRecord, status: 'skipped' | 'failed', reason: string): void
   launch(record: TaskRecord, node: NodeSlots, source: LeaseSource): void
@@ -51,7 +52,7 @@ export function place(p: Placer): void {
     if (p.atJobLimit() || waits?.lookedFarEnough()) break
     const record = waiting[i] as TaskRecord
     const task = record.spec
-    const blocked = record.blockedBy((name) => p.result(name))
+    const blocked = record.blockedBy((name) => p.state(name))
     if (blocked === 'dependencies') continue
     if (blocked) {
       waiting.splice(i--, 1)
@@ -89,7 +90,7 @@ export function place(p: Placer): void {
 
 // A task looked at again after the pass (it was held or deferred): placed if it still waits and can go now.
 function placeLater(p: Placer, record: TaskRecord, ready: NodeSlots[], followable: (n: NodeSlots) => boolean, waits: LocalityWaits): void {
-  if (record.result !== undefined || record.running !== undefined || record.blockedBy((name) => p.result(name)) !== undefined) return
+  if (record.result !== undefined || record.running !== undefined || record.blockedBy((name) => p.state(name)) !== undefined) return
   const i = p.waiting.indexOf(record)
   if (i < 0) return
   const fitting = ready.filter((n) => unmetRequirement(record.spec, n.client.info, n.probed) === undefined)

@@ -27,9 +27,42 @@ export interface TaskResult {
 }
 
 export interface BatchResult {
+  /** Every task succeeded, and no line was rejected. */
   ok: boolean
+  /**
+   * Every task's result, in the order of the tasks. A stream (tasks given as an async iterable) keeps
+   * only the results of tasks that did not succeed, the first 1,000 of them, in line order: an
+   * endless stream must not hold a record of each finished task (watch them with `observer`).
+   */
   results: TaskResult[]
+  /** How many tasks ended each way (all of them, also when `results` holds only some). */
+  counts: Record<TaskStatus, number>
+  /** Files written back, over every task. */
+  filesReturned: number
+  /** Bad lines of a stream (each said through observer.lineRejected): never run. */
+  rejected: number
   durationMs: number
+}
+
+/** What a batch's summary counts: `results` may hold only some of its tasks (a stream). */
+export type BatchTotals = Pick<BatchResult, 'counts' | 'filesReturned' | 'rejected'>
+
+/** The totals of a batch whose results are all there. */
+export function totalsOf(results: readonly TaskResult[]): BatchTotals {
+  const counts: Record<TaskStatus, number> = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }
+  let filesReturned = 0
+  for (const r of results) {
+    counts[r.status]++
+    filesReturned += r.files.length
+  }
+  return { counts, filesReturned, rejected: 0 }
+}
+
+/** A bad line of a stream, said at once (a task file is refused whole, before anything runs). */
+export interface LineProblem {
+  source: string
+  line: number
+  message: string
 }
 
 /** One attempt of a task on a node: a row of the job log. */
@@ -63,6 +96,8 @@ export interface SubmitObserver {
   nodeAdded?(node: NodeInfo, url: string): void
   nodeLost?(node: NodeInfo, reason: string): void
   taskQueued?(task: TaskSpec): void
+  /** A line of a stream was bad: it is not run, and the batch ends with exit code 2. */
+  lineRejected?(problem: LineProblem): void
   taskStarted?(task: TaskSpec, node: NodeInfo, attempt: number): void
   /** Output of an attempt that counts, delivered once: held until the attempt ends (see attempt-output.ts). */
   taskOutput?(task: TaskSpec, stream: 'stdout' | 'stderr', data: Buffer): void | Promise<void>

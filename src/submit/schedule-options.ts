@@ -6,7 +6,15 @@ import type { HashCache } from '../transfer/hash.js'
 import type { Locality } from './locality.js'
 
 export interface ScheduleOptions {
+  /** The tasks known at the start (all of them, unless `stream`). */
   tasks: TaskSpec[]
+  /**
+   * More tasks come through Scheduler.add() until endInput(): the batch does not end while the queue
+   * is empty, and only the results of tasks that did not succeed are kept (see tally.ts).
+   */
+  stream?: boolean
+  /** Where the tasks come from, for messages about a line (`<stdin>:7: …`). */
+  source?: string
   inputs: Map<string, ResolvedInput[]>
   /** Where returned files are written: `dest` itself, or `dest/<task name>/` with perTaskFolders. */
   dest: string

@@ -11,12 +11,18 @@ import { digestInputs, type Digested } from './input-digests.js'
 import { nodeSlots, type NodeSlots } from './node-slots.js'
 import { PIPELINE_BELOW_MS, type OpenLease } from './pipeline.js'
 import { place, releaseKept, waitReason, type Placer } from './placement.js'
-import { probeAnswers, probeQuestions } from './requirements.js'
 import type { SubmitObserver, TaskResult } from './result.js'
 import type { TaskNode } from './task-node.js'
-import { attemptRecord, TaskRecord } from './task-record.js'
+import { attemptRecord, type TaskRecord } from './task-record.js'
 import { judge, type Outcome } from './verdict.js'
 import { LateInputs, type LateVerdict } from './late-inputs.js'
+import type { IntakeTarget, QueuedTask } from './intake.js'
+import type { NameBook, NameState } from './name-book.js'
+import { Probes } from './probes.js'
+import { danglingAfter } from './stream-end.js'
+import { StreamGate } from './stream-gate.js'
+import type { Tally } from './tally.js'
+import { enqueue, TaskBooks } from './task-books.js'
 import type { ScheduleOptions } from './schedule-options.js'
 import { BlobBook } from './blob-book.js'
 import { Locality } from './locality.js'
@@ -28,20 +34,24 @@ export type { HaltPolicy, ScheduleOptions } from './schedule-options.js'
 
 /** A node that refused is asked again when it announces free slots, or after this long at the latest. */
 const REFUSAL_FALLBACK_MS = 5_000
+export { BACKLOG_HIGH } from './stream-gate.js'
 
-export class Scheduler implements AttemptHost, Placer {
+export class Scheduler implements AttemptHost, Placer, IntakeTarget {
   readonly nodes: NodeSlots[] = []
   /** The queue: higher priority first, file order among equals; a requeued task goes back to its head. */
-  readonly waiting: TaskRecord[]
-  private readonly records = new Map<string, TaskRecord>()
-  /** The tasks that come after each task. */
+  readonly waiting: TaskRecord[] = []
+  /** Records of the tasks not finished, every name's state, the counters (task-books.ts). */
+  private readonly books: TaskBooks
+  /** The tasks that come after others. */
   private readonly late: LateInputs
   private readonly active = new Set<Attempt>()
   private readonly hashes: HashCache
   readonly locality: Locality
   /** Tasks wait for a node holding their inputs: said as this, and looked at again by this timer. */
   private held: { reason: string; timer: NodeJS.Timeout } | undefined
-  private readonly questions: { tools: string[]; env: string[] }
+  private readonly probes = new Probes(() => this.pump())
+  /** Open while more tasks may come (a stream): the batch does not end while the queue is empty. */
+  private readonly input: StreamGate
   private failures = 0
   /** Running average of the batch's task durations: pipelining is for short tasks. */
   private recentMs: number | undefined
@@ -63,17 +73,89 @@ export class Scheduler implements AttemptHost, Placer {
   ) {
     this.hashes = plan.hashes ?? new HashCache()
     this.locality = plan.locality ?? new Locality(new BlobBook(), this.hashes)
+    this.books = new TaskBooks(plan.stream === true, plan.inputs)
+    this.input = new StreamGate(plan.stream === true, () => this.waiting.length - this.late.waitingCount)
+    this.late = new LateInputs(
+      plan,
+      (name) => this.names.get(name),
+      (record, verdict) => this.lateSettled(record, verdict),
+    )
     const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
-    for (const task of order) this.records.set(task.name, new TaskRecord(task))
-    this.late = new LateInputs(this.records.values(), plan, (name) => this.result(name))
-    this.waiting = order.filter((t) => !plan.done?.has(t.name)).map((t) => this.records.get(t.name) as TaskRecord)
-    this.questions = probeQuestions(this.waiting.map((r) => r.spec))
-    // A node with a free slot finds the tasks whose inputs it holds, wherever they are in the queue.
-    if (this.locality.placement) for (const record of this.waiting) this.locality.want(record, this.inputsOf(record))
-    for (const record of this.records.values()) {
-      if (plan.done?.has(record.spec.name)) this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' })
-      else this.observer.taskQueued?.(record.spec)
+    for (const task of order) this.names.claim(task.name, task.line)
+    this.add(order.map((task) => ({ task, done: plan.done?.has(task.name) ?? false })))
+  }
+
+  /**
+   * Queues tasks (a stream's, as their lines are read; their names claimed in `names` and their inputs
+   * in `plan.inputs` already). `done`: it succeeded in an earlier run (--resume), and is only reported.
+   */
+  add(tasks: readonly QueuedTask[]): void {
+    if (this.stopped || this.halted) return // a stream's lines read before it halted are not run
+    for (const { task, done, inputs } of tasks) {
+      if (inputs) this.plan.inputs.set(task.name, inputs)
+      const record = this.books.open(task)
+      this.probes.ask(task, this.nodes)
+      // A stream says every task it read, so -k knows its place in the order.
+      if (!done || this.plan.stream) this.observer.taskQueued?.(task)
+      if (done) {
+        this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' })
+        continue
+      }
+      enqueue(this.waiting, record)
+      // A node with a free slot finds the tasks whose inputs it holds, wherever they are in the queue.
+      if (this.locality.placement) this.locality.want(record, this.inputsOf(record))
+      this.late.add(record)
     }
+    this.pump()
+  }
+
+  /** Every task name of the batch, and where its task stands: all that is left of a finished task. */
+  get names(): NameBook {
+    return this.books.names
+  }
+
+  /** Counters, and the results kept for the caller (all of them, or a stream's failures). */
+  get tally(): Tally {
+    return this.books.tally
+  }
+
+  /** How many tasks the scheduler holds a record of: those not finished. */
+  get unfinished(): number {
+    return this.books.unfinished
+  }
+
+  /** False once the batch takes no more tasks: a stream that ended, or a batch cancelled or halted. */
+  get accepting(): boolean {
+    return this.input.open
+  }
+
+  /** A bad line of a stream: said at once, never run, counted (the exit code says so; --halt counts it). */
+  reject(line: number, name: string | undefined, message: string): void {
+    if (name !== undefined && this.names.get(name) === undefined) this.names.set(name, line, 'rejected')
+    this.tally.rejected++
+    this.observer.lineRejected?.({ source: this.plan.source ?? 'tasks', line, message })
+    this.countFailure()
+  }
+
+  /**
+   * A stream ended: every task that waits for a name no line had, or for a cycle of tasks, fails (and
+   * its line is reported); the batch ends once the rest has run.
+   */
+  endInput(): void {
+    if (!this.input.open) return
+    this.input.close()
+    for (const { record, message } of danglingAfter(this.books.dependents(), (name) => this.names.get(name))) {
+      this.reject(record.spec.line, undefined, message)
+      const i = this.waiting.indexOf(record)
+      if (i >= 0) this.waiting.splice(i, 1)
+      this.finish(record, 'failed', message)
+    }
+    this.pump()
+  }
+
+  /** Resolves when a stream may read on: the queue of tasks that could start now is short enough. */
+  roomForMore(): Promise<void> {
+    return this.input.roomForMore()
   }
 
   /** Adds a node, also mid-batch (discovery). Its loss is handled here: its tasks are re-queued. */
@@ -91,7 +173,7 @@ export class Scheduler implements AttemptHost, Placer {
       this.observer.nodeLost?.(client.info, reason)
       this.pump()
     })
-    void this.probe(node)
+    void this.probes.probe(node)
   }
 
   /**
@@ -145,19 +227,15 @@ export class Scheduler implements AttemptHost, Placer {
     this.over = true
     clearTimeout(this.wake)
     clearTimeout(this.held?.timer)
-    return this.plan.tasks.map((t) => this.records.get(t.name)?.result as TaskResult)
+    return this.tally.results(this.plan.tasks)
   }
 
   /** Stops handing out tasks and cancels every running one on its node. */
   cancel(reason = 'cancelled before it started'): void {
     this.stopped = true
+    this.input.close()
     for (const attempt of this.active) attempt.node.client.cancel(attempt.token)
     for (const record of this.waiting.splice(0)) this.record(record, { status: 'cancelled', reason })
-    this.pump()
-  }
-
-  private async probe(node: NodeSlots): Promise<void> {
-    node.probed = await probeAnswers(node.client, this.questions)
     this.pump()
   }
 
@@ -189,7 +267,8 @@ export class Scheduler implements AttemptHost, Placer {
           [...this.expected].map((e) => e.label),
         ),
       )
-    if (this.waiting.length === 0 && this.active.size === 0) this.finishBatch()
+    this.input.changed()
+    if (this.waiting.length === 0 && this.active.size === 0 && !this.input.open) this.finishBatch()
   }
 
   /** Cancelled (Ctrl-C, --halt now): an attempt that did not succeed is reported as cancelled. */
@@ -198,8 +277,8 @@ export class Scheduler implements AttemptHost, Placer {
   }
 
   // Placer: placement hands a task to a node (or finishes it) through these.
-  result(name: string): TaskResult | undefined {
-    return this.records.get(name)?.result
+  state(name: string): NameState | undefined {
+    return this.names.get(name)
   }
 
   finish(record: TaskRecord, status: 'skipped' | 'failed', reason: string): void {
@@ -300,6 +379,7 @@ export class Scheduler implements AttemptHost, Placer {
     const halt = this.plan.halt
     if (!halt || this.halted || this.failures < halt.failures) return
     this.halted = true
+    this.input.close() // a stream reads no more
     this.observer.warning?.(`halting after ${this.failures} failure(s) (--halt ${halt.when},fail=${halt.failures})`)
     if (halt.when === 'now') this.cancel('halted')
     else for (const record of this.waiting.splice(0)) this.record(record, { status: 'cancelled', reason: 'halted' })
@@ -311,9 +391,9 @@ export class Scheduler implements AttemptHost, Placer {
   private record(record: TaskRecord, partial: Outcome, node?: NodeSlots): void {
     const result = record.finish(partial)
     if (!result) return
+    this.books.close(record, result)
     this.observer.taskFinished?.(result)
-    if (result.status !== 'succeeded') return
-    const ready = this.late.succeeded(result.name, (dependent, verdict) => this.lateSettled(dependent, verdict))
+    const ready = this.late.finished(result, record)
     if (node && this.locality.placement)
       for (const dependent of ready.slice(0, record.spec.slots)) {
         dependent.claim = node

@@ -1,5 +1,7 @@
-// The submitter as a library: `import { submit } from 'distw'`. Parses and checks every task first
-// (nothing is sent while any line is bad), connects to the nodes (or embeds one), runs the batch.
+// The submitter as a library: `import { submit } from 'distw'`. Parses and checks every task of a file
+// or list first (nothing is sent while any line is bad), connects to the nodes (or embeds one), runs
+// the batch. Tasks given as an async iterable (a pipe) are a stream: each is checked and queued as it
+// comes (intake.ts), and runs while later ones are still being read.
 import os from 'node:os'
 import path from 'node:path'
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js'
@@ -20,9 +22,17 @@ import { planBatch, type PlanOptions } from './plan.js'
 import type { BatchResult, SubmitObserver } from './result.js'
 import { Scheduler, type HaltPolicy } from './scheduler.js'
 import { taskDigest, taskDigests } from './task-digest.js'
+import { feed, type TaskStream } from './intake.js'
+import type { ResolvedInput, TaskSpec } from '../tasks/index.js'
 
 /** What to run (tasks, source, cwd: returned files land in cwd too unless outDir is set), and how. */
-export interface SubmitOptions extends PlanOptions {
+export interface SubmitOptions extends Omit<PlanOptions, 'tasks'> {
+  /**
+   * The text of a task file, tasks already parsed, or a stream: an async iterable of strings (each one
+   * or more whole task lines) or of task objects, run as they come. A stream's bad lines are reported
+   * through `observer.lineRejected` and not run; the others run (see BatchResult for what is kept).
+   */
+  tasks: string | TaskSpec[] | TaskStream
   /** Write returned files under `outDir/<task name>/` instead of into cwd. */
   outDir?: string
   /** Nodes to use (`host:port`). None: nodes found by discovery, else an embedded local node. */
@@ -81,7 +91,12 @@ const DEFAULT_RECONNECT_MS = 60_000
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const started = performance.now()
   const cwd = path.resolve(options.cwd ?? process.cwd())
-  const { tasks, inputs, warnings } = await planBatch(options)
+  const source = options.tasks
+  const stream = isStream(source) ? source : undefined
+  const { tasks, inputs, warnings } =
+    stream === undefined
+      ? await planBatch({ ...options, tasks: source as string | TaskSpec[] })
+      : { tasks: [], inputs: new Map(), warnings: [] }
   if (options.resume && options.joblog === undefined)
     throw new UserError('--resume needs --joblog FILE', 'name the job log of the earlier run')
   if (options.outDir !== undefined) await checkOutDir(path.resolve(cwd, options.outDir))
@@ -100,7 +115,12 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     joblog?.write(digests?.get(record.task) ?? '', record)
     options.observer?.attemptFinished?.(record)
   }
-  options.observer?.batchPlanned?.(tasks.length, tasks)
+  // Its job log rows are written: its digest is not needed any more (a stream must not keep them all).
+  observer.taskFinished = (result) => {
+    digests?.delete(result.name)
+    options.observer?.taskFinished?.(result)
+  }
+  if (!stream) options.observer?.batchPlanned?.(tasks.length, tasks)
   for (const warning of warnings) options.observer?.warning?.(warning)
 
   const peers = (options.peers ?? []).map(peerUrl)
@@ -152,6 +172,8 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
         },
         hashes,
         locality,
+        ...(stream ? { stream: true } : {}),
+        source: options.source ?? 'tasks',
         ...(options.halt ? { halt: options.halt } : {}),
         ...(options.pipeline === undefined ? {} : { pipeline: options.pipeline }),
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
@@ -164,6 +186,28 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       warn: (message) => options.observer?.warning?.(message),
     })
     nodes = batchNodes
+    // A stream is read from now on; its tasks queue while the nodes join, and start once one has.
+    let streamError: unknown
+    if (stream)
+      void feed(stream, scheduler, {
+        cwd,
+        source: options.source ?? 'tasks',
+        autoInputs: options.autoInputs ?? true,
+        defaults: options.defaults ?? {},
+        warn: (message) => options.observer?.warning?.(message),
+        ...(digests === undefined
+          ? {}
+          : {
+              prepared: async (task: TaskSpec, files: readonly ResolvedInput[]) => {
+                const digest = await taskDigest(task, files, hashes)
+                digests.set(task.name, digest)
+                return options.resume === true && finished.has(digest)
+              },
+            }),
+      }).catch((error: unknown) => {
+        streamError = error
+        scheduler.cancel('the task stream failed')
+      })
     // A peer nobody answered at yet (ECONNREFUSED: its daemon may be starting) is dialled again with backoff.
     for (const { url, error } of unreachable)
       if (error instanceof NodeUnreachable) batchNodes.retry(url, error)
@@ -184,7 +228,16 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
       await batchNodes.firstJoined
     }
     const results = await scheduler.run(options.signal)
-    return { ok: results.every((r) => r.status === 'succeeded'), results, durationMs: Math.round(performance.now() - started) }
+    if (streamError !== undefined) throw streamError
+    const { counts, files, rejected } = scheduler.tally
+    return {
+      ok: counts.failed + counts.skipped + counts.cancelled + rejected === 0,
+      results,
+      counts: { ...counts },
+      filesReturned: files,
+      rejected,
+      durationMs: Math.round(performance.now() - started),
+    }
   } finally {
     await discovery?.close()
     nodes?.close()
@@ -194,6 +247,10 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     await store?.save().catch((error: Error) => options.observer?.warning?.(`digest cache not saved: ${error.message}`))
     await book.save().catch((error: Error) => options.observer?.warning?.(`record of the nodes' blobs not saved: ${error.message}`))
   }
+}
+
+function isStream(tasks: SubmitOptions['tasks']): tasks is TaskStream {
+  return typeof tasks === 'object' && !Array.isArray(tasks) && Symbol.asyncIterator in tasks
 }
 
 function noNodeReached(errors: Error[]): Error {

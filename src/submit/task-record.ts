@@ -3,6 +3,7 @@
 // now, and its result once it has one.
 import type { NodeInfo } from '../protocol/index.js'
 import type { TaskSpec } from '../tasks/index.js'
+import type { NameState } from './name-book.js'
 import type { NodeSlots } from './node-slots.js'
 import type { AttemptRecord, TaskResult } from './result.js'
 import type { TaskNode } from './task-node.js'
@@ -31,15 +32,16 @@ export class TaskRecord {
   }
 
   /**
-   * What the task waits for before it may be placed: `after` tasks still pending, or its inputs being
-   * resolved after them ('dependencies'), a
-   * reason it never will (one of them did not succeed), or undefined: only for a node.
+   * What the task waits for before it may be placed: `after` tasks still pending or not read yet (a
+   * stream), or its inputs being resolved after them ('dependencies'), a reason it never will (one of
+   * them did not succeed), or undefined: only for a node.
    */
-  blockedBy(results: (name: string) => TaskResult | undefined): 'dependencies' | string | undefined {
+  blockedBy(states: (name: string) => NameState | undefined): 'dependencies' | string | undefined {
     for (const name of this.spec.after) {
-      const result = results(name)
-      if (!result) return 'dependencies'
-      if (result.status !== 'succeeded') return `skipped because ${name} ${result.status}`
+      const state = states(name)
+      if (state === undefined || state === 'pending') return 'dependencies'
+      if (state === 'rejected') return `skipped because the line of ${name} was rejected`
+      if (state !== 'succeeded') return `skipped because ${name} ${state}`
     }
     return this.lateInputs === undefined ? undefined : 'dependencies'
   }

@@ -1,9 +1,9 @@
 // The task-file format: parsing task lines, validating them with line-numbered errors, the `after`
 // graph, and resolving each task's inputs against the submit folder.
-export { parseTasks } from './parse.js'
-export { topoOrder } from './graph.js'
+export { parseTasks, parseTaskLine } from './parse.js'
+export { analyseGraph, topoOrder } from './graph.js'
 export { checkTaskSpecs } from './line-checks.js'
-export { resolveInputs, resolveAllInputs, resolveAgainst, type ResolvedInput } from './inputs.js'
+export { resolveInputs, resolveAllInputs, resolveAgainst, resolveEach, type ResolvedInput } from './inputs.js'
 export { patternProblem } from './patterns.js'
 export { parseDuration, MAX_TIMER_MS } from './duration.js'
 export { formatSize, parseSize } from './size.js'

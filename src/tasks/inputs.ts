@@ -52,11 +52,7 @@ export async function resolveInputs(task: TaskSpec, baseDir: string): Promise<Re
  * same inputs. Throws one TaskFileError listing every problem of every task.
  */
 export async function resolveAllInputs(tasks: TaskSpec[], baseDir: string, source: string): Promise<Map<string, ResolvedInput[]>> {
-  const resolver = await Resolver.open(baseDir)
-  const results = new Array<{ files: ResolvedInput[]; problems: string[] }>(tasks.length)
-  await forEachLimit(tasks, CONCURRENCY, async (task, i) => {
-    results[i] = await resolver.task(task)
-  })
+  const results = await resolveEach(tasks, baseDir)
   const byName = new Map<string, ResolvedInput[]>()
   const problems: TaskProblem[] = []
   tasks.forEach((task, i) => {
@@ -67,6 +63,16 @@ export async function resolveAllInputs(tasks: TaskSpec[], baseDir: string, sourc
   })
   if (problems.length > 0) throw new TaskFileError(source, problems, HINT)
   return byName
+}
+
+/** Each task's inputs and problems, in the order of `tasks` (a stream judges its lines one by one). */
+export async function resolveEach(tasks: readonly TaskSpec[], baseDir: string): Promise<EntryResult[]> {
+  const resolver = await Resolver.open(baseDir)
+  const results = new Array<EntryResult>(tasks.length)
+  await forEachLimit(tasks, CONCURRENCY, async (task, i) => {
+    results[i] = await resolver.task(task)
+  })
+  return results
 }
 
 /**

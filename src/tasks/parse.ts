@@ -1,7 +1,7 @@
 // A task file → TaskSpecs in file order. Every problem is found before anything is returned: the result
 // is all the tasks, or a TaskFileError listing every bad line.
 import { analyseGraph } from './graph.js'
-import { parseJsonLine } from './json-line.js'
+import { parseJsonLine, type JsonLineResult } from './json-line.js'
 import { defaultTaskName } from './names.js'
 import { NO_ENV, NO_REQUIREMENTS, NO_STRINGS, type TaskDefaults, type TaskSpec } from './spec.js'
 import { TaskFileError, type TaskProblem } from './task-file-error.js'
@@ -47,32 +47,17 @@ export function parseTasks(text: string, source: string, defaults: TaskDefaults 
     let end = text.indexOf('\n', start)
     if (end === -1) end = text.length
     line++
-    const raw = text.slice(start, end)
-    const content = raw.trim() // trim also drops the \r of CRLF
+    const parsed = parseTaskLine(text.slice(start, end), line, defaults, mayHaveNul)
     start = end + 1
-    if (content === '') continue
-    const first = content.charCodeAt(0)
-    if (first === HASH) continue
-    if (first === BRACE) {
-      const result = parseJsonLine(content, line, raw.length - raw.trimStart().length, defaults)
-      if (result.ok) {
-        tasks.push(result.task)
-        claim(result.task.name, line)
-      } else {
-        for (const message of result.problems) problems.push({ line, message })
-        brokenNames.add(result.name)
-        claim(result.name, line)
-      }
-      continue
+    if (parsed === undefined) continue
+    if (parsed.ok) {
+      tasks.push(parsed.task)
+      claim(parsed.task.name, line)
+    } else {
+      for (const message of parsed.problems) problems.push({ line, message })
+      brokenNames.add(parsed.name)
+      claim(parsed.name, line)
     }
-    if (mayHaveNul && content.includes('\0')) {
-      problems.push({ line, message: 'the command contains a NUL character' })
-      brokenNames.add(defaultTaskName(line))
-      defaultNamedLines.push(line)
-      continue
-    }
-    tasks.push(shellTask(content, line, defaults))
-    defaultNamedLines.push(line)
   }
   for (const p of repeatedNames(explicit, repeats)) problems.push(p)
   for (const p of defaultNameClashes(explicit, defaultNamedLines)) problems.push(p)
@@ -81,6 +66,21 @@ export function parseTasks(text: string, source: string, defaults: TaskDefaults 
   for (const p of graph.problems) problems.push(p) // not push(...): 100k arguments would overflow the stack
   if (problems.length > 0) throw new TaskFileError(source, problems, undefined, tasks)
   return tasks
+}
+
+/**
+ * One task line on its own (a stream reads them one by one): undefined for a blank line or a `#`
+ * comment, else the task or what is wrong with the line. Names are not checked against other lines.
+ */
+export function parseTaskLine(raw: string, line: number, defaults: TaskDefaults = {}, mayHaveNul = true): JsonLineResult | undefined {
+  const content = raw.trim() // trim also drops the \r of CRLF
+  if (content === '') return undefined
+  const first = content.charCodeAt(0)
+  if (first === HASH) return undefined
+  if (first === BRACE) return parseJsonLine(content, line, raw.length - raw.trimStart().length, defaults)
+  if (mayHaveNul && content.includes('\0'))
+    return { ok: false, problems: ['the command contains a NUL character'], name: defaultTaskName(line) }
+  return { ok: true, task: shellTask(content, line, defaults) }
 }
 
 interface Explicit {

@@ -1,6 +1,6 @@
 // The one place `distw submit` decides how it reports: NDJSON events with --json, a spinner line on an
 // interactive terminal, plain lines in a pipe or under CI.
-import type { TaskResult } from '../submit/result.js'
+import type { BatchResult } from '../submit/result.js'
 import { writableAgain } from '../transfer/writable-again.js'
 import { jsonReporter } from './json-reporter.js'
 import { keepOrder } from './keep-order.js'
@@ -16,7 +16,7 @@ export interface ReporterChoice {
 }
 
 /** A reporter as submit drives it: callbacks while the batch runs, then finish() once. */
-export type BatchReporter = Omit<Reporter, 'summary'> & { finish(results: TaskResult[], durationMs: number, exitCode: number): void }
+export type BatchReporter = Omit<Reporter, 'summary'> & { finish(batch: BatchResult, exitCode: number): void }
 
 export interface ReporterOptions {
   json?: boolean
@@ -36,7 +36,11 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
       (t) => stdout.write(t),
       () => writableAgain(stdout),
     )
-    return { ...ordered(json), close: () => {}, finish: (results, durationMs, exitCode) => json.finished(results, durationMs, exitCode) }
+    return {
+      ...ordered(json),
+      close: () => {},
+      finish: (batch, exitCode) => json.finished(batch.results, batch.durationMs, exitCode, batch),
+    }
   }
   const err = (t: string | Uint8Array) => quiet() || stderr.write(t)
   const streams = { out: (t: string | Uint8Array) => void stdout.write(t), err: (t: string | Uint8Array) => void err(t) }
@@ -59,9 +63,9 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
         }
   return {
     ...ordered(reporter),
-    finish: (results, durationMs) => {
+    finish: (batch) => {
       reporter.close()
-      if (!quiet()) stderr.write(reporter.summary(results, durationMs))
+      if (!quiet()) stderr.write(reporter.summary(batch.results, batch.durationMs, batch))
     },
   }
 }

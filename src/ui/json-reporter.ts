@@ -2,7 +2,7 @@
 // scripts (`jq`-friendly). Output bytes are given as UTF-8 text (invalid sequences replaced); a
 // character that a chunk boundary cut in two is held back and sent whole with the next event.
 import { StringDecoder } from 'node:string_decoder'
-import type { SubmitObserver, TaskResult } from '../submit/result.js'
+import { totalsOf, type BatchTotals, type SubmitObserver, type TaskResult } from '../submit/result.js'
 import { TaskStreams } from './task-streams.js'
 
 /**
@@ -12,7 +12,7 @@ import { TaskStreams } from './task-streams.js'
 export function jsonReporter(
   write: (line: string) => boolean | void,
   drained?: () => Promise<void>,
-): SubmitObserver & { finished(results: TaskResult[], durationMs: number, exitCode: number): void } {
+): SubmitObserver & { finished(results: TaskResult[], durationMs: number, exitCode: number, totals?: BatchTotals): void } {
   const emit = (event: string, fields: Record<string, unknown>): boolean | void =>
     write(`${JSON.stringify({ event, time: new Date().toISOString(), ...fields })}\n`)
   const decoders = new TaskStreams(() => new StringDecoder('utf8'))
@@ -24,6 +24,7 @@ export function jsonReporter(
     })
   return {
     warning: (message) => emit('warning', { message }),
+    lineRejected: ({ source, line, message }) => emit('line-rejected', { source, line, message }),
     // `for`: what the batch waits for while it runs nothing; null once the wait is over.
     waiting: (reason) => emit('waiting', { for: reason ?? null }),
     nodeAdded: (node, url) => emit('node-added', { node: node.name, id: node.id, url, slots: node.slots }),
@@ -41,16 +42,8 @@ export function jsonReporter(
       endOutput(result.name)
       emit('task-finished', { task: result.name, ...result })
     },
-    finished: (results, durationMs, exitCode) => {
-      const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length
-      emit('batch-finished', {
-        exitCode,
-        durationMs,
-        succeeded: count('succeeded'),
-        failed: count('failed'),
-        skipped: count('skipped'),
-        cancelled: count('cancelled'),
-      })
+    finished: (results, durationMs, exitCode, totals = totalsOf(results)) => {
+      emit('batch-finished', { exitCode, durationMs, ...totals.counts, rejected: totals.rejected })
     },
   }
 }

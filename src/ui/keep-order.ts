@@ -1,5 +1,7 @@
 // `-k/--keep-order`: output in the order of the task lines (GNU Parallel's -k). A task's output and
-// end are held until every task before it has ended; the rest of the events pass at once.
+// end are held until every task before it has ended; the rest of the events pass at once. The order is
+// the planned batch's, or a stream's (its tasks are queued as their lines are read, in line order);
+// the names of tasks already written are dropped, so a long stream holds only what is not out yet.
 import type { SubmitObserver, TaskResult } from '../submit/result.js'
 import type { TaskSpec } from '../tasks/index.js'
 
@@ -8,6 +10,7 @@ type Held = { output: [TaskSpec, 'stdout' | 'stderr', Buffer][]; result?: TaskRe
 export function keepOrder<T extends SubmitObserver>(inner: T): T {
   let order: string[] = []
   let next = 0
+  let planned = false
   const held = new Map<string, Held>()
   const hold = (name: string): Held => {
     let h = held.get(name)
@@ -24,6 +27,10 @@ export function keepOrder<T extends SubmitObserver>(inner: T): T {
       if (h.result === undefined) return
       held.delete(name)
       next++
+      if (next >= 1024) {
+        order = order.slice(next)
+        next = 0
+      }
       inner.taskFinished?.(h.result)
     }
   }
@@ -32,8 +39,13 @@ export function keepOrder<T extends SubmitObserver>(inner: T): T {
   return {
     ...inner,
     batchPlanned: (total, tasks) => {
+      planned = true
       order = [...tasks].sort((a, b) => a.line - b.line).map((t) => t.name)
       inner.batchPlanned?.(total, tasks)
+    },
+    taskQueued: (task) => {
+      if (!planned) order.push(task.name)
+      inner.taskQueued?.(task)
     },
     taskOutput: (task, stream, data) => {
       hold(task.name).output.push([task, stream, data])

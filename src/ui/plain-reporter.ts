@@ -1,6 +1,6 @@
 // What `distw submit` prints when it is not drawing a TUI: task output line by line, prefixed with
 // the task's name, then one line per finished task and a summary.
-import type { SubmitObserver, TaskResult } from '../submit/result.js'
+import { totalsOf, type BatchTotals, type SubmitObserver, type TaskResult } from '../submit/result.js'
 import { LinePrefixer } from './line-prefixer.js'
 import { TaskStreams } from './task-streams.js'
 
@@ -16,7 +16,7 @@ export interface PlainReporterStreams {
 export function plainReporter(
   streams: PlainReporterStreams,
   options: { tag?: boolean } = {},
-): SubmitObserver & { summary(results: TaskResult[], durationMs: number): string } {
+): SubmitObserver & { summary(results: TaskResult[], durationMs: number, totals?: BatchTotals): string } {
   const tag = options.tag ?? true
   const prefixers = new TaskStreams((task, stream) => new LinePrefixer(`[${task}] `, stream === 'stdout' ? streams.out : streams.err))
   const endOutput = (task: string) => prefixers.end(task, (prefixer) => prefixer.flush())
@@ -27,6 +27,7 @@ export function plainReporter(
   const waits = new WaitNotice((text) => void streams.err(text))
   return {
     warning: (message) => streams.err(`distw: warning: ${message}\n`),
+    lineRejected: ({ source, line, message }) => streams.err(`distw: ${source}:${line}: ${message}\n`),
     waiting: (reason) => waits.update(reason),
     nodeAdded: (node) => {
       if (lost.delete(node.name)) streams.err(`distw: node ${node.name} is back\n`)
@@ -47,9 +48,9 @@ export function plainReporter(
       // Links, FIFOs and devices the task made are not brought back: said, so a missing output is not a mystery.
       if (result.skipped.length > 0) streams.err(`distw: ${result.name}: not returned: ${notReturned(result.skipped)}\n`)
     },
-    summary: (results, durationMs) => {
+    summary: (results, durationMs, totals) => {
       waits.update(undefined)
-      return summarize(results, durationMs)
+      return summarize(results, durationMs, totals)
     },
   }
 }
@@ -97,19 +98,25 @@ function notReturned(skipped: TaskResult['skipped']): string {
     .join('; ')
 }
 
-export function summarize(results: TaskResult[], durationMs: number): string {
-  const count = (status: TaskResult['status']) => results.filter((r) => r.status === status).length
-  const files = results.reduce((n, r) => n + r.files.length, 0)
-  const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`]
-  if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`)
-  if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`)
+/** `totals`: when `results` holds only some of the tasks (a stream keeps those that did not succeed). */
+export function summarize(results: TaskResult[], durationMs: number, totals: BatchTotals = totalsOf(results)): string {
+  const { counts, filesReturned: files, rejected } = totals
+  const tasks = counts.succeeded + counts.failed + counts.skipped + counts.cancelled
+  const parts = [`${counts.succeeded} succeeded`, `${counts.failed} failed`]
+  if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`)
+  if (counts.cancelled > 0) parts.push(`${counts.cancelled} cancelled`)
+  const bad = rejected > 0 ? `; ${plural(rejected, 'line')} rejected` : ''
   const lines = [
-    `distw: ${plural(results.length, 'task')}: ${parts.join(', ')}; ${plural(files, 'file')} returned; ${(durationMs / 1000).toFixed(1)}s`,
+    `distw: ${plural(tasks, 'task')}: ${parts.join(', ')}${bad}; ${plural(files, 'file')} returned; ${(durationMs / 1000).toFixed(1)}s`,
   ]
+  let listed = 0
   for (const r of results) {
     if (r.status === 'succeeded') continue
+    listed++
     lines.push(`  ${r.status}: ${r.name} (line ${r.line})${r.node ? ` on ${r.node}` : ''}: ${why(r)}`)
   }
+  const unlisted = tasks - counts.succeeded - listed
+  if (unlisted > 0) lines.push(`  …and ${unlisted} more that did not succeed (the job log and --json list every task)`)
   return `${lines.join('\n')}\n`
 }
 

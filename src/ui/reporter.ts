@@ -1,8 +1,8 @@
 // What `distw submit` reports through: the observer callbacks, then the final summary, then close.
-import type { SubmitObserver, TaskResult } from '../submit/result.js'
+import type { BatchTotals, SubmitObserver, TaskResult } from '../submit/result.js'
 
 export interface Reporter extends SubmitObserver {
-  summary(results: TaskResult[], durationMs: number): string
+  summary(results: TaskResult[], durationMs: number, totals?: BatchTotals): string
   /** Stops anything still drawing (a spinner) before the summary is printed. */
   close(): void
 }

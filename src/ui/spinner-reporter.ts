@@ -23,6 +23,8 @@ export function spinnerReporter(
   }).start()
   const started = performance.now()
   const counts = { total: 0, done: 0, running: 0, failed: 0, nodes: 0 }
+  // A stream is never planned: its total grows as its lines are read.
+  let planned = false
   let waiting: string | undefined
   /** When the last task ended (ms since start): the ETA counts from there. */
   let lastDoneAt = 0
@@ -48,7 +50,13 @@ export function spinnerReporter(
   return {
     ...plain,
     batchPlanned: (total) => {
+      planned = true
       counts.total = total
+      update()
+    },
+    taskQueued: () => {
+      if (planned) return
+      counts.total++
       update()
     },
     waiting: (reason) => {

@@ -41,8 +41,14 @@ function commandLine(args: string[], bin?: string): [string, string[]] {
   return bin === undefined ? [process.execPath, [CLI, ...args]] : [bin, args]
 }
 
-/** Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). `bin`: a distw executable. */
-export function distw(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string>; bin?: string } = {}) {
+/**
+ * Runs `distw ARGS` to completion; never rejects (the test asserts on exitCode). `bin`: a distw executable.
+ * `pipe`: stdin is a pipe the test writes to (child.stdin), a line at a time, as a slow producer does.
+ */
+export function distw(
+  args: string[],
+  options: { cwd?: string; input?: string; pipe?: boolean; env?: Record<string, string>; bin?: string } = {},
+) {
   const child = execa(...commandLine(args, options.bin), {
     cwd: options.cwd ?? process.cwd(),
     reject: false,
@@ -50,7 +56,7 @@ export function distw(args: string[], options: { cwd?: string; input?: string; e
     // XDG_CACHE_HOME: submit's digest cache goes to a folder of this test file's, not the user's ~/.cache.
     // XDG_CONFIG_HOME: no pool secret or config file but the test's own.
     env: { DISTW_WAIT: '0', XDG_CACHE_HOME: cacheHome, XDG_CONFIG_HOME: configHome, ...options.env, CI: 'true', NO_COLOR: '1' },
-    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    ...(options.input === undefined ? { stdin: options.pipe ? ('pipe' as const) : ('ignore' as const) } : { input: options.input }),
   })
   children.add(child)
   void child.finally(() => children.delete(child))
