@@ -6,6 +6,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { readmeExample } from '../helpers/readme.js'
 import { within } from '../helpers/wait.js'
 
 type Event = Record<string, unknown> & { event: string }
@@ -62,11 +63,12 @@ describe('task lines from a pipe run as they arrive', { timeout: 120_000 }, () =
 
   it('the README’s slow producer, verbatim', async () => {
     const node = await spawnDaemon(['--slots', '2'])
-    const command = `(echo 'echo first'; sleep 6; echo 'echo second') | distw submit`
-    expect(await fs.readFile(path.join(import.meta.dirname, '../../README.md'), 'utf8')).toContain(command)
+    const command = readmeExample(`(echo 'echo first'; sleep 6; echo 'echo second') | distw submit`)
     const run = await shell(command, { cwd: await tempDir(), env: { DISTW_PEERS: node.peer } })
     expect(run.exitCode, run.stderr).toBe(0)
-    expect(run.stdout).toBe('[task-1] first\n[task-2] second')
+    // In which order they end is up to a loaded machine (with 2 slots, task 1 may still run when task 2
+    // comes): the ordering itself is asserted on events in the test above.
+    expect(run.stdout.split('\n').sort()).toEqual(['[task-1] first', '[task-2] second'])
   })
 
   it('reports a bad line with its number at once, runs the others, and exits 2', async () => {
