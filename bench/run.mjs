@@ -12,6 +12,8 @@
 //   DISTW_BENCH_ROUNDS=2 npm run bench -- discovery    rounds (default 5 here, needs root and iproute2;
 //                                      2 for spawn-overhead, sleep-tasks, transfer; 3 for task-file)
 //   DISTW_BENCH_CHAOS=100 npm run bench -- chaos      a smaller chaos run (the record uses 500)
+//   DISTW_BENCH_STREAM=20000 npm run bench -- stream  a shorter stream (the record pipes 200,000 lines;
+//                                      DISTW_BENCH_STREAM_LINES: lines timed one at a time, default 200)
 //   DISTW_BENCH_SIZE=20M DISTW_BENCH_CHAINS=2 npm run bench -- chain   smaller chains (the record uses 200M, 6)
 //   DISTW_BENCH_CPU=2000 npm run bench -- cpu          fewer tasks for CPU per task (the record uses 10,000)
 import fs from 'node:fs/promises'
@@ -47,6 +49,8 @@ const env = [
   'DISTW_BENCH_FILES',
   'DISTW_BENCH_CHAINS',
   'DISTW_BENCH_CPU',
+  'DISTW_BENCH_STREAM',
+  'DISTW_BENCH_STREAM_LINES',
 ]
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)

@@ -1,6 +1,7 @@
 // Shared by the benchmarks: the built CLI and library run in child processes (so RSS is per process),
 // timers, machine facts, and the BENCHMARKS.md section writer. Not a test helper: nothing here asserts.
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -25,7 +26,15 @@ export async function cleanup() {
 
 /** Peak (VmHWM) and current (VmRSS) resident set of a process, in bytes. */
 export async function memoryOf(pid) {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8')
+  return statusMemory(await fs.readFile(`/proc/${pid}/status`, 'utf8'))
+}
+
+/** memoryOf, read at once (for a process that may exit before an await returns). */
+export function memoryOfSync(pid) {
+  return statusMemory(readFileSync(`/proc/${pid}/status`, 'utf8'))
+}
+
+function statusMemory(status) {
   const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
   return { rss: kib('VmRSS'), peak: kib('VmHWM') }
 }
