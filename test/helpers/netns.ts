@@ -124,7 +124,6 @@ export async function makeLan(hostCount: number, options: LanOptions = {}) {
             CI: 'true',
             NO_COLOR: '1',
             DISTW_INTERFACES: '',
-            DISTW_WAIT: '0',
             ...options.env,
             PATH: `${distwOnPath()}:${process.env.PATH ?? ''}`,
           },
