@@ -3,8 +3,8 @@
 // nothing outside these namespaces is touched). Needs root and iproute2, else skipped with a note.
 // Baseline, same run: a bare `node -e ''` spawned the same way in the same namespace, to exit.
 // Goal (issue): daemon start → listed under 1 s.
-import { execFileSync, spawn } from 'node:child_process'
 import { CLI, secs, table, tempDir, verdict, which } from './lib/harness.mjs'
+import { buildLan, inNamespace, stop, teardown } from './lib/netns.mjs'
 
 export const section = 'discovery'
 export const title = 'Discovery: daemon start → listed by a running `distw peers --watch`'
@@ -22,7 +22,7 @@ export async function run() {
   const children = []
   try {
     try {
-      buildLan(lan)
+      buildLan(lan, '10.98.0')
     } catch (error) {
       return skipped(`the namespaced LAN could not be built (${String(error.message).split('\n')[0]})`)
     }
@@ -35,51 +35,6 @@ export async function run() {
 
 function skipped(why) {
   return `Skipped: ${why}. Run it as root on a machine with iproute2: \`npm run bench -- discovery\`.`
-}
-
-const ip = (...args) => execFileSync('ip', args, { stdio: 'pipe' })
-
-// Two hosts on one bridge (its own namespace, multicast snooping off), with the route mDNS needs.
-function buildLan({ bridge, hosts }) {
-  ip('netns', 'add', bridge)
-  ip('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0')
-  ip('-n', bridge, 'link', 'set', 'br0', 'up')
-  for (const [i, ns] of hosts.entries()) {
-    ip('netns', 'add', ns)
-    ip('-n', bridge, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
-    ip('-n', bridge, 'link', 'set', `v${i}`, 'master', 'br0', 'up')
-    ip('-n', ns, 'addr', 'add', `10.98.0.${i + 1}/24`, 'dev', 'eth0')
-    ip('-n', ns, 'link', 'set', 'eth0', 'up')
-    ip('-n', ns, 'link', 'set', 'lo', 'up')
-    ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0')
-  }
-}
-
-// Deleting a namespace removes its veth end, and with it the pair; the bridge goes with its namespace.
-function teardown({ bridge, hosts }) {
-  for (const ns of [...hosts, bridge]) {
-    try {
-      ip('netns', 'del', ns)
-    } catch {}
-  }
-}
-
-/** `ip netns exec NS node ARGS…` (ip execs the command, so the child's pid is node's). */
-function inNamespace(ns, args, stdio) {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio, env: { ...process.env, DISTW_INTERFACES: '' } })
-}
-
-/** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
-function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 3000)
-    child.once('exit', () => {
-      clearTimeout(kill)
-      resolve()
-    })
-    child.kill('SIGTERM')
-  })
 }
 
 // Calls back with each line of a stream.

@@ -16,6 +16,7 @@
 //                                      DISTW_BENCH_STREAM_LINES: lines timed one at a time, default 200)
 //   DISTW_BENCH_SIZE=20M DISTW_BENCH_CHAINS=2 npm run bench -- chain   smaller chains (the record uses 200M, 6)
 //   DISTW_BENCH_CPU=2000 npm run bench -- cpu          fewer tasks for CPU per task (the record uses 10,000)
+//   DISTW_BENCH_LAN_TASKS=500 DISTW_BENCH_LAN_NODES=4 npm run bench -- lan-locality   a smaller LAN batch (needs root)
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'
@@ -51,6 +52,8 @@ const env = [
   'DISTW_BENCH_CPU',
   'DISTW_BENCH_STREAM',
   'DISTW_BENCH_STREAM_LINES',
+  'DISTW_BENCH_LAN_TASKS',
+  'DISTW_BENCH_LAN_NODES',
 ]
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)

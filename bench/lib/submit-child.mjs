@@ -17,6 +17,7 @@ const batch = await submit({
   ...(config.digestStore ? { digestStore: config.digestStore } : {}),
   ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
   ...(config.locality === undefined ? {} : { locality: config.locality }),
+  ...(config.nodeBlobs ? { nodeBlobs: config.nodeBlobs } : {}),
 })
 const durationMs = performance.now() - started
 const failed = batch.results.filter((r) => r.status !== 'succeeded')

@@ -43,6 +43,22 @@ export class LocalityWaits {
     this.lookahead = LOCALITY_LOOKAHEAD + LOOKAHEAD_PER_SLOT * freeSlots
   }
 
+  /** The input groups (Locality.group) of the tasks held or deferred in this pass. */
+  private readonly heldGroups = new Set<string>()
+
+  /** `record` has the same inputs as a task held or deferred in this pass. */
+  likeHeld(record: TaskRecord): boolean {
+    if (this.heldGroups.size === 0) return false
+    const group = this.locality.group(record)
+    return group !== undefined && this.heldGroups.has(group)
+  }
+
+  /** `record` was held or deferred: tasks with the same inputs are passed over in this pass. */
+  private heldAlike(record: TaskRecord): void {
+    const group = this.locality.group(record)
+    if (group !== undefined) this.heldGroups.add(group)
+  }
+
   /** Tasks are held, and enough more were looked at since the first. */
   lookedFarEnough(): boolean {
     return (this.held > 0 || this.deferred.length > 0) && ++this.looked > this.lookahead
@@ -55,8 +71,45 @@ export class LocalityWaits {
    */
   hold(record: TaskRecord, node: NodeSlots, fitting: NodeSlots[], heldOn: (n: NodeSlots) => number): boolean {
     const here = heldOn(node)
+    const { home, most } = this.home(record, node, fitting, heldOn)
+    if (!home) return false
+    const waitMs = this.locality.waitMs(most - here)
+    const since = node.passedOver ?? this.now
+    if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) {
+      this.deferred.push({ record })
+      this.heldAlike(record)
+      return true
+    }
+    this.passed.add(node)
+    this.heldAlike(record)
+    this.held++
+    this.dueAt = Math.min(this.dueAt, since + waitMs)
+    this.first ??= { record, home, node, bytes: most - here, waitMs: since + waitMs - this.now }
+    return true
+  }
+
+  /**
+   * Whether `record` should not be queued behind a running task on `node` (pipelining: no slot is free)
+   * when a busy node holds more of its inputs: it waits, counted from the first time it was held so,
+   * for as long as sending them would take.
+   */
+  holdBehind(record: TaskRecord, node: NodeSlots, fitting: NodeSlots[], heldOn: (n: NodeSlots) => number): boolean {
+    const { home, most } = this.home(record, node, fitting, heldOn)
+    if (!home) return false
+    const waitMs = this.locality.waitMs(most - heldOn(node))
+    const since = (record.heldSince ??= this.now)
+    if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) return false
+    this.heldAlike(record)
+    this.held++
+    this.dueAt = Math.min(this.dueAt, since + waitMs)
+    this.first ??= { record, home, node, bytes: most - heldOn(node), waitMs: since + waitMs - this.now }
+    return true
+  }
+
+  // The node of `fitting` other than `node`, busy with our tasks, holding the most of the task's inputs (more than `node`).
+  private home(record: TaskRecord, node: NodeSlots, fitting: NodeSlots[], heldOn: (n: NodeSlots) => number) {
     let home: NodeSlots | undefined
-    let most = here
+    let most = heldOn(node)
     for (const n of fitting) {
       if (n === node || n.suspect || n.refused || n.inflight === 0 || record.tried.has(n.client)) continue
       const bytes = heldOn(n)
@@ -65,18 +118,7 @@ export class LocalityWaits {
         most = bytes
       }
     }
-    if (!home) return false
-    const waitMs = this.locality.waitMs(most - here)
-    const since = node.passedOver ?? this.now
-    if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) {
-      this.deferred.push({ record })
-      return true
-    }
-    this.passed.add(node)
-    this.held++
-    this.dueAt = Math.min(this.dueAt, since + waitMs)
-    this.first ??= { record, home, node, bytes: most - here, waitMs: since + waitMs - this.now }
-    return true
+    return { home, most }
   }
 
   /** A task goes to `node`: its inputs are on their way there. */

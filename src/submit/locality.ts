@@ -29,6 +29,8 @@ export class Locality {
   /** Waiting tasks, by the keys of their inputs: a free node holding one of those finds them at once. */
   private readonly wanting = new Map<string, Set<TaskRecord>>()
   private readonly wanted = new Map<TaskRecord, string[]>()
+  /** Each wanted task's inputs as one string: tasks with the same inputs are placed alike. */
+  private readonly groups = new Map<TaskRecord, string>()
   /** The link rate: given (and then kept), or assumed until measured, then a running average of this batch's uploads of at least MEASURED_MIN_BYTES. */
   bytesPerMs: number
   private measured = false
@@ -63,6 +65,7 @@ export class Locality {
     if (inputs.length === 0 || this.wanted.has(record)) return
     const keys = inputs.flatMap((i) => [stampKey(i), this.hashes.peek(i) ?? ''].filter((k) => k !== ''))
     this.wanted.set(record, keys)
+    this.groups.set(record, inputs.map((i) => stampKey(i)).join('\n'))
     for (const key of keys) {
       const records = this.wanting.get(key) ?? new Set()
       records.add(record)
@@ -78,6 +81,12 @@ export class Locality {
       if (records?.size === 0) this.wanting.delete(key)
     }
     this.wanted.delete(record)
+    this.groups.delete(record)
+  }
+
+  /** The task's inputs as one string, if it waits with inputs (see want). */
+  group(record: TaskRecord): string | undefined {
+    return this.groups.get(record)
   }
 
   /** The held tasks some of whose inputs node `id` holds. */

@@ -49,8 +49,10 @@ export function place(p: Placer): void {
   for (let i = 0; i < waiting.length; i++) {
     // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
     if (!probing && !ready.some(open)) break
-    if (p.atJobLimit() || waits?.lookedFarEnough()) break
     const record = waiting[i] as TaskRecord
+    // A task with the same inputs as one held in this pass would be held the same way: not weighed again.
+    if (waits?.likeHeld(record)) continue
+    if (p.atJobLimit() || waits?.lookedFarEnough()) break
     const task = record.spec
     const blocked = record.blockedBy((name) => p.state(name))
     if (blocked === 'dependencies') continue
@@ -131,12 +133,19 @@ function placeOne(
     const behind =
       task.lock === undefined
         ? followAt(
-            fitting.filter((n) => followable(n) && !tried.has(n.client)),
+            fitting.filter((n) => followable(n) && !tried.has(n.client)).sort((a, b) => heldOn(b) - heldOn(a)),
             task,
           )
         : undefined
     if (!behind) return false
+    // Queued behind a task elsewhere than on the busy node holding its inputs: worth a wait as well.
+    if (!deferred && waits?.holdBehind(record, behind.node, fitting, heldOn)) {
+      p.locality.want(record, inputs)
+      return false
+    }
+    waits?.launched(behind.node, inputs)
     p.locality.unwant(record)
+    record.heldSince = undefined
     p.launch(record, behind.node, { behind: behind.open })
     return true
   }
@@ -144,6 +153,7 @@ function placeOne(
   const kept = k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined
   waits?.launched(node, inputs)
   p.locality.unwant(record)
+  record.heldSince = undefined
   p.launch(record, node, kept === undefined ? undefined : { kept })
   return true
 }

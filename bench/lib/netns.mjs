@@ -1,0 +1,50 @@
+// A LAN of network namespaces for the benchmarks that need more than one host (discovery, the 16-node
+// locality batch): a bridge in a namespace of its own and hosts on it. Root and iproute2 only; nothing
+// outside the namespaces made here is touched, and teardown removes them.
+import { execFileSync, spawn } from 'node:child_process'
+
+const ip = (...args) => execFileSync('ip', args, { stdio: 'pipe' })
+
+// Hosts on one bridge (its own namespace, multicast snooping off), host i at SUBNET.(i + 1), with the
+// route mDNS needs.
+export function buildLan({ bridge, hosts }, subnet) {
+  ip('netns', 'add', bridge)
+  ip('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0')
+  ip('-n', bridge, 'link', 'set', 'br0', 'up')
+  for (const [i, ns] of hosts.entries()) {
+    ip('netns', 'add', ns)
+    ip('-n', bridge, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
+    ip('-n', bridge, 'link', 'set', `v${i}`, 'master', 'br0', 'up')
+    ip('-n', ns, 'addr', 'add', `${subnet}.${i + 1}/24`, 'dev', 'eth0')
+    ip('-n', ns, 'link', 'set', 'eth0', 'up')
+    ip('-n', ns, 'link', 'set', 'lo', 'up')
+    ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0')
+  }
+}
+
+// Deleting a namespace removes its veth end, and with it the pair; the bridge goes with its namespace.
+export function teardown({ bridge, hosts }) {
+  for (const ns of [...hosts, bridge]) {
+    try {
+      ip('netns', 'del', ns)
+    } catch {}
+  }
+}
+
+/** `ip netns exec NS node ARGS…` (ip execs the command, so the child's pid is node's). */
+export function inNamespace(ns, args, stdio) {
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio, env: { ...process.env, DISTW_INTERFACES: '' } })
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
+export function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000)
+    child.once('exit', () => {
+      clearTimeout(kill)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
