@@ -392,6 +392,7 @@ export class Scheduler implements AttemptHost, Placer, IntakeTarget {
     const result = record.finish(partial)
     if (!result) return
     this.books.close(record, result)
+    this.locality.unwant(record)
     this.observer.taskFinished?.(result)
     const ready = this.late.finished(result, record)
     if (node && this.locality.placement)
