@@ -22,9 +22,6 @@ const EXCUSED: Record<string, string> = {
   './dist/distw-linux-x64 daemon --slots 4': NOT_YET,
   'npm install && npm run demo': NOT_YET,
   'npm install && npm test': 'CI itself: it is what runs this test',
-  'distw top': NOT_YET,
-  'distw top --peer 192.168.1.20:7420 --peer 192.168.1.21': NOT_YET,
-  'distw top --secret-file ~/.config/distw/secret': NOT_YET,
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0' }

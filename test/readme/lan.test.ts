@@ -2,6 +2,7 @@
 // addresses: this machine 192.168.1.10, a pool's nodes 192.168.1.20 (`--name render-box --tag gpu
 // --tag ffmpeg`) and 192.168.1.21 (`distw daemon`), and `box` (192.168.1.30 in the /etc/hosts of the
 // namespaced shell only) running a daemon with a secret file of its own. No real address is touched.
+import { execa } from 'execa'
 import { mkdtempSync, rmSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -105,7 +106,31 @@ describe.skipIf(skip !== undefined)('the README’s LAN lines, verbatim, on a na
     expect(batch.stdout.match(/\[task-\d\] t\d on \S+/g)).toHaveLength(4)
   })
 
-  it('a task’s progress line shows in distw status, for every way of naming the nodes', async () => {
+  // Runs a `distw top` line in a terminal (tmux, its server in this machine's namespace), waits for the
+  // task's progress bar and both nodes on its screen, then quits it with q.
+  async function topInTerminal(line: string, name: string) {
+    const socket = path.join(home, name)
+    // CI=false: Ink draws every frame, as on a user's terminal (under CI it draws only the last).
+    const started = await lan.shell(me, `tmux -S ${socket} new-session -d -x 130 -y 30 '${line}'`, {
+      cwd: home,
+      env: { ...env, CI: 'false' },
+    })
+    expect(started.exitCode, started.stderr).toBe(0)
+    const tmux = (...args: string[]) => execa('tmux', ['-S', socket, ...args], { reject: false })
+    const screen = await until(
+      async () => {
+        const text = (await tmux('capture-pane', '-p')).stdout
+        return /45% encoding frame 7/.test(text) && /192\.168\.1\.21/.test(text) && text
+      },
+      `${line} showing the task's progress`,
+      60_000,
+    )
+    expect(screen, line).toMatch(/render-box .*busy/)
+    await tmux('send-keys', 'q')
+    await until(async () => (await tmux('has-session')).exitCode !== 0, `${line} quitting on q`, 20_000)
+  }
+
+  it('a task’s progress line shows in distw status and distw top, for every way of naming the nodes', async () => {
     const task = `${readmeExample('echo "::distw::progress 45 encoding frame 7"')}; sleep 120`
     await fs.writeFile(path.join(home, 'progress.txt'), `${task}\n`)
     const batch = here('distw submit progress.txt --peer 192.168.1.20:7420')
@@ -136,6 +161,12 @@ describe.skipIf(skip !== undefined)('the README’s LAN lines, verbatim, on a na
         expect(status.stdout, line).toMatch(/^vm {2}192\.168\.1\.21(:7420)? /m)
         expect(status.stdout, line).toMatch(/45% encoding frame 7/)
       })
+      const tops = [
+        readmeExample('distw top'),
+        readmeExample('distw top --peer 192.168.1.20:7420 --peer 192.168.1.21'),
+        readmeExample('distw top --secret-file ~/.config/distw/secret'),
+      ]
+      await Promise.all(tops.map((line, i) => topInTerminal(line, `tmux-${i}`)))
     } finally {
       lan.interrupt(batch)
       await batch
