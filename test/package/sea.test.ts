@@ -6,6 +6,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { lanUnavailable, makeLan, waitForOutput, type LanHost } from '../helpers/netns.js'
+import { readmeExample } from '../helpers/readme.js'
 import { buildExecutable } from '../../scripts/package/build.mjs'
 import { bundle } from '../../scripts/package/bundle.mjs'
 
@@ -69,6 +71,27 @@ describe('single executable', () => {
     const unit = await fs.readFile(path.join(home, '.config/systemd/user/distw.service'), 'utf8')
     expect(unit).toContain(`ExecStart=${[exe, 'daemon', '--slots', '2', ...asRoot].join(' ')}\n`)
   })
+
+  // The README's line, verbatim, from the checkout, in a network namespace of its own (port 7420 is free
+  // there); as root with DISTW_ALLOW_ROOT, as the README's config section allows.
+  it.skipIf(`${process.platform}-${process.arch}` !== 'linux-x64' || lanUnavailable() !== undefined)(
+    './dist/distw-linux-x64 daemon --slots 4, as the README runs it',
+    async () => {
+      const lan = await makeLan(1)
+      try {
+        const home = await tempDir('distw-home-')
+        const env = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), DISTW_ALLOW_ROOT: 'true' }
+        const child = lan.shell(lan.hosts[0] as LanHost, readmeExample('./dist/distw-linux-x64 daemon --slots 4'), { cwd: ROOT, env })
+        const banner = await waitForOutput(child, (text) => /listening on/.test(text), 60_000).found
+        expect(banner).toContain('listening on ws://127.0.0.1:7420 with 4 slot(s)')
+        lan.interrupt(child)
+        expect((await child).stderr).toMatch(/ stopping/)
+      } finally {
+        await lan.destroy()
+      }
+    },
+    120_000,
+  )
 
   it('bundles ink (yoga shim, reconciler without top-level await) into CommonJS that renders', async () => {
     const out = path.join(await tempDir(), 'ink-smoke.cjs')

@@ -10,17 +10,16 @@ import { README, shellLines } from '../helpers/readme.js'
 const TESTS = fileURLToPath(new URL('..', import.meta.url))
 const THIS_FILE = fileURLToPath(import.meta.url)
 
-const NOT_YET = 'not run by a test yet'
-
 // README lines no test runs, each with why. Keep it small: a line that can run gets a test instead.
 const EXCUSED: Record<string, string> = {
   'git clone <this repository> distw && cd distw': 'a placeholder for wherever the reader got distw; the tests run in that checkout',
   'npm install && npm run build': 'CI runs it (.ci/run) before the tests; a test must not reinstall the node_modules it runs from',
   'npm link':
     'writes to the global npm prefix of the machine; the tests put a `distw` of their own on PATH instead (helpers/cli.ts shell())',
-  'npm run package': NOT_YET,
-  './dist/distw-linux-x64 daemon --slots 4': NOT_YET,
-  'npm install && npm run demo': NOT_YET,
+  'npm run package':
+    '`npm run build` (CI runs it), then scripts/package/build.mjs, whose buildExecutable() test/package/sea.test.ts calls before it runs ./dist/distw-linux-x64',
+  'npm install && npm run demo':
+    'npm install is CI’s own step; `npm run demo` rebuilds dist/ (under the tests running from it), then runs examples/demo/run.mjs, which test/examples/demo.test.ts runs',
   'npm install && npm test': 'CI itself: it is what runs this test',
 }
 
