@@ -14,6 +14,8 @@ import PoolNew from './commands/pool/new.js'
 import PoolJoin from './commands/pool/join.js'
 import PoolShow from './commands/pool/show.js'
 import PoolLeave from './commands/pool/leave.js'
+import Approve from './commands/approve.js'
+import Deny from './commands/deny.js'
 
 export const COMMANDS = {
   daemon: Daemon,
@@ -31,4 +33,6 @@ export const COMMANDS = {
   'pool:join': PoolJoin,
   'pool:show': PoolShow,
   'pool:leave': PoolLeave,
+  approve: Approve,
+  deny: Deny,
 }

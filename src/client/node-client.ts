@@ -31,6 +31,8 @@ const unchangedSince = async (blob: Blob & FileStamp): Promise<boolean> => (awai
 
 export interface RunHandlers {
   onStarted?: () => void
+  /** The node holds the task for its owner's approval of the program (daemon --approve): why, in words. */
+  onHeld?: (reason: string) => void
   /** A returned promise is awaited before the next message is read (backpressure to the node). */
   onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void | Promise<void>
   /** The task printed a `::distw::progress` line. */
@@ -208,6 +210,9 @@ export class NodeClient {
         return
       case 'started':
         this.runs.get(message.task)?.handlers.onStarted?.()
+        return
+      case 'held':
+        this.runs.get(message.task)?.handlers.onHeld?.(message.reason)
         return
       case 'output':
         return this.runs.get(message.task)?.handlers.onOutput(message.stream, message.data)

@@ -27,6 +27,7 @@ import { openTaskTree, type TaskCaps } from './run/task-tree.js'
 import { TaskFolders } from './run/task-folders.js'
 import type { UploadLimits } from './blobs/upload-limits.js'
 import { TaskPolicy, type TaskPolicyOptions } from './policy/task-policy.js'
+import { openApprovals, type ApprovalOptions } from './policy/approvals.js'
 import { checkUpgrade } from './server/upgrade-gate.js'
 import { listenError } from './server/listen-error.js'
 import { createNodeServer } from './server/node-server.js'
@@ -54,6 +55,8 @@ export interface DaemonOptions {
   authLimits?: AuthLimiterOptions
   /** Environment variables, executables and timeouts a task is allowed. */
   policy?: TaskPolicyOptions
+  /** --approve: programs on no list wait for the owner's answer; `tokenFile` holds the owner token. */
+  approve?: (ApprovalOptions & { tokenFile: string }) | undefined
   /** Stop a task whose working folder grows past this many bytes. */
   maxTaskDiskBytes?: number
   maxOutputBytes?: number
@@ -108,6 +111,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const bindNote = checkBind(host, options.secret !== undefined, options.insecure ?? false)
   const allow = new AddressAllowList(options.allow ?? [])
   const limiter = new AuthLimiter(log, options.authLimits)
+  const approvals = options.approve && (await openApprovals(options.approve))
   const ownsWorkDir = options.workDir === undefined
   const workDir = options.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'distw-node-')))
   // Its blob cache may hold gigabytes: a daemon killed outright must not leave it in /tmp.
@@ -179,6 +183,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     submitterGraceMs: options.submitterGraceMs ?? DEFAULT_SUBMITTER_GRACE_MS,
     stopping: stopping.signal,
     policy: new NodePolicy(options.nodePolicy ?? {}, options.policyEnvironment, log),
+    approvals,
     task: {
       store,
       folders,
@@ -186,7 +191,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       baseEnv: baseEnv(info.name, options.passEnv),
       tree,
-      policy: new TaskPolicy(options.policy),
+      policy: new TaskPolicy({ ...options.policy, ...(approvals ? { approvals: approvals.book } : {}) }),
       maxTaskDiskBytes: options.maxTaskDiskBytes,
     },
   }

@@ -4,6 +4,7 @@
 import { Flags } from '@oclif/core'
 import { PASS_ENV_PATTERN } from '../daemon/policy/env.js'
 import { DEFAULT_CACHE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, defaultSlots } from '../daemon/daemon.js'
+import { DEFAULT_APPROVE_TIMEOUT_MS } from '../daemon/policy/approvals.js'
 import { DEFAULT_PORT } from '../protocol/index.js'
 import { discoveryToggles } from './connection.js'
 import { boundedDurationFlag, checkedTextFlag, coresFlag, durationFlag, hoursFlag, positiveNumberFlag, sizeFlag } from './values.js'
@@ -29,6 +30,19 @@ export const securityFlags = {
     ...repeatable,
   }),
   'allow-exe-file': Flags.string({ description: 'executable tasks may run, hashed now (repeatable; like --allow-exe)', ...repeatable }),
+  approve: Flags.boolean({
+    description:
+      'hold a task whose program is on no list until you approve it (distw approve HASH, or a in distw top) or deny it (distw deny HASH, or d)',
+    default: false,
+  }),
+  'approve-timeout': durationFlag({
+    description: 'with --approve: a held task not answered within this fails, e.g. 30m',
+    default: DEFAULT_APPROVE_TIMEOUT_MS,
+    defaultHelp: async () => '10m',
+  }),
+  'approve-file': Flags.string({
+    description: "with --approve: where approvals are kept, one SHA-256 a line (default: allow-exe beside the pool's secret)",
+  }),
   'allow-env': Flags.string({
     description: 'loader/shell variable a task may set anyway, e.g. LD_LIBRARY_PATH (repeatable)',
     ...repeatable,

@@ -4,6 +4,8 @@
 import { UserError } from '../errors.js'
 import { findSecret } from '../secret.js'
 import { hashFile } from '../transfer/hash.js'
+import { defaultApprovalsPath, ownerTokenPath } from '../pool/owner-token.js'
+import { DEFAULT_APPROVE_TIMEOUT_MS } from '../daemon/policy/approvals.js'
 import type { DaemonOptions } from '../daemon/daemon.js'
 
 /** The daemon's security flags as parsed (see src/flags/daemon.ts). */
@@ -13,6 +15,9 @@ export interface SecurityFlagValues {
   allow?: string[] | undefined
   'allow-exe'?: string[] | undefined
   'allow-exe-file'?: string[] | undefined
+  approve?: boolean | undefined
+  'approve-timeout'?: number | undefined
+  'approve-file'?: string | undefined
   'allow-env'?: string[] | undefined
   'max-timeout': number
   'default-timeout'?: number | undefined
@@ -21,7 +26,10 @@ export interface SecurityFlagValues {
   'allow-root': boolean
 }
 
-export type SecurityOptions = Pick<DaemonOptions, 'secret' | 'insecure' | 'allow' | 'policy' | 'maxOutputBytes' | 'maxTaskDiskBytes'> & {
+export type SecurityOptions = Pick<
+  DaemonOptions,
+  'secret' | 'insecure' | 'allow' | 'policy' | 'maxOutputBytes' | 'maxTaskDiskBytes' | 'approve'
+> & {
   /** Where the secret came from (a file, DISTW_SECRET), for the banner. */
   secretOrigin?: string | undefined
 }
@@ -55,6 +63,15 @@ export async function daemonSecurityOptions(flags: SecurityFlagValues, uid = pro
     insecure: flags.insecure,
     allow: flags.allow ?? [],
     maxOutputBytes: flags['max-output'],
+    ...(flags.approve
+      ? {
+          approve: {
+            file: flags['approve-file'] ?? defaultApprovalsPath(),
+            timeoutMs: flags['approve-timeout'] ?? DEFAULT_APPROVE_TIMEOUT_MS,
+            tokenFile: ownerTokenPath(),
+          },
+        }
+      : {}),
     ...(maxTaskDiskBytes === undefined ? {} : { maxTaskDiskBytes }),
     policy: {
       allowEnv: flags['allow-env'] ?? [],

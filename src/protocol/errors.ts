@@ -27,6 +27,7 @@ export const ERRORS = {
   DISTW_ERR_NO_LEASE: { close: null }, // a run whose lease is unknown, expired or used
   DISTW_ERR_NOT_YOURS: { close: null }, // a watcher's cancel of another client's task
   DISTW_ERR_UNKNOWN_TASK: { close: null }, // a watcher's cancel of an id not running
+  DISTW_ERR_NOT_OWNER: { close: null }, // a decide without the owner token, or not over loopback
 } as const satisfies Record<string, { close: number | null }>
 
 /** The error codes, as a type: `code` of an `error` frame is one of these. */

@@ -122,6 +122,10 @@ export const Run = message('run', {
 export const Cancel = message('cancel', { task: taskId })
 
 export const Started = message('started', { task: taskId })
+// A node started with --approve holds a run whose program its owner has not approved yet (before
+// `started`): `reason` says so and how the owner answers. Then `started` (approved) or `exit` (denied,
+// unanswered in time, cancelled) follows.
+export const Held = message('held', { task: taskId, reason: text })
 export const Output = message('output', { task: taskId, stream: z.enum(['stdout', 'stderr']), data: bytes })
 export const FileChunk = message('file', {
   task: taskId,
@@ -162,6 +166,14 @@ export const Progress = message('progress', { task: taskId, percent: z.number().
 // The watch stream (hello role 'watch'): after `watch`, the node sends `state` snapshots, at most a few
 // a second, and only while the watcher keeps up. A watcher's `cancel` names a task by its state id.
 export const Watch = message('watch', {})
+// The node owner's answer to a held program (`distw approve/deny HASH`, `a`/`d` in `distw top`), from a
+// watcher on the node's own machine: `token` is the owner token (the owner-token file beside the pool
+// secret, readable by the owner only), accepted over loopback only. `decided` says how many held tasks it
+// let go; the answer to a watcher without the token, or not on loopback, is error DISTW_ERR_NOT_OWNER.
+export const Decide = message('decide', { digest, allow: z.boolean(), token: bytes })
+export const Decided = message('decided', { digest, allow: z.boolean(), tasks: count })
+/** A held task's program, while it waits for the owner's approval. */
+export const HeldProgram = z.strictObject({ digest, program: z.string().max(4096), sinceMs: count })
 export const RunningTask = z.strictObject({
   id: taskId,
   name,
@@ -172,6 +184,8 @@ export const RunningTask = z.strictObject({
   command: z.string().max(4096),
   tail: z.string().max(16 * 1024),
   mine: z.boolean(),
+  /** Waiting for the owner's approval of its program (daemon --approve); it has not started. */
+  held: HeldProgram.optional(),
 })
 export type RunningTask = z.infer<typeof RunningTask>
 export const FinishedTask = z.strictObject({
@@ -234,11 +248,14 @@ export const Message = z.discriminatedUnion('type', [
   Run,
   Cancel,
   Started,
+  Held,
   Output,
   FileChunk,
   Exit,
   Progress,
   Watch,
+  Decide,
+  Decided,
   State,
   ErrorMessage,
 ])

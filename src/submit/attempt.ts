@@ -29,6 +29,8 @@ export interface AttemptHost {
   dest(task: TaskSpec): string
   /** A lease was granted: the batch waits for a node no more. */
   leased(): void
+  /** The node holds the task for its owner's approval (what for, in words); undefined: it holds it no more. */
+  heldOnNode(reason: string | undefined): void
   /** `open` on `node` may take a task queued behind it now. */
   opened(node: NodeSlots, open: OpenLease): void
   /** The duration of an exit, for the running average that decides pipelining. */
@@ -166,6 +168,8 @@ export class Attempt {
     const openUp = (): void => {
       if (open) host.opened(node, open)
     }
+    // What the node holds the task for (its owner's approval), while it does.
+    let held: string | undefined
     const running = client.run(
       {
         lease,
@@ -180,7 +184,14 @@ export class Attempt {
         ...(follower ? { queue: true } : {}),
       },
       {
-        onStarted: () => current() && host.observer.taskStarted?.(task, client.info, this.number),
+        onStarted: () => {
+          if (held) host.heldOnNode((held = undefined))
+          if (current()) host.observer.taskStarted?.(task, client.info, this.number)
+        },
+        onHeld: (reason) => {
+          held = `${task.name} on ${client.info.name}: ${reason}`
+          if (current()) host.heldOnNode(held)
+        },
         // Returns the observer's wait, if any: NodeClient then reads nothing more from this node.
         onOutput: (stream, data) => (current() ? this.output.push(stream, data) : undefined),
         onProgress: (percent, text) => {
@@ -214,6 +225,7 @@ export class Attempt {
       exit = await running
     } finally {
       if (open) removeItem(node.open, open)
+      if (held) host.heldOnNode((held = undefined))
     }
     host.exited(exit.durationMs)
     this.kept = exit.kept === true && !this.handedOn

@@ -324,6 +324,11 @@ export class Scheduler implements AttemptHost, Placer, IntakeTarget {
     this.waitFor(undefined)
   }
 
+  // A task held on its node for the owner's approval is said like any wait (the user may have to ask).
+  heldOnNode(reason: string | undefined): void {
+    this.waitFor(reason)
+  }
+
   opened(node: NodeSlots, open: OpenLease): void {
     node.open.push(open)
     this.pump()

@@ -24,6 +24,8 @@ interface Running {
   progress: Progress | undefined
   tail: Buffer
   cancel: () => void
+  /** Waiting for the owner's approval of its program, since when (performance.now()). */
+  held: { digest: string; program: string; since: number } | undefined
 }
 
 interface Finished extends Omit<FinishedTask, 'agoMs'> {
@@ -74,6 +76,7 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       progress: undefined,
       tail: Buffer.alloc(0),
       cancel: task.cancel,
+      held: undefined,
     }
     this.running.set(id, entry)
     this.changed()
@@ -87,6 +90,11 @@ export class NodeState extends EventEmitter<{ change: [] }> {
         output: (_stream, data) => {
           const joined = Buffer.concat([entry.tail, data.subarray(Math.max(0, data.length - TAIL_BYTES))])
           entry.tail = joined.subarray(Math.max(0, joined.length - TAIL_BYTES))
+          this.changed()
+        },
+        held: (program) => {
+          if (program === undefined && entry.held === undefined) return
+          entry.held = program && { ...program, since: performance.now() }
           this.changed()
         },
       },
@@ -130,6 +138,9 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       command: t.command,
       tail: tailText(t.tail),
       mine: t.client === viewer,
+      ...(t.held
+        ? { held: { digest: t.held.digest, program: t.held.program.slice(0, 4096), sinceMs: Math.round(now - t.held.since) } }
+        : {}),
     }))
     const pauseReason = this.pauseReason()
     const recent: FinishedTask[] = this.recent.map(({ endedAt, ...f }) => ({ ...f, agoMs: Math.round(now - endedAt) }))

@@ -7,12 +7,15 @@
 // words; no quotes, no `$`, no globbing, no redirection, no separators) whose first word is allowed. It
 // then runs as that argv without any shell, which is what `sh -c` would have done with such a line,
 // minus shell builtins and functions (a file named `eval` must not mean the builtin).
+//
+// With --approve (approvals.ts) a program on no list is not refused but held for the owner's answer.
 import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from '../../protocol/index.js'
 import { hashFile } from '../../transfer/hash.js'
 import { plainShellWords } from '../run/shell-words.js'
+import type { Approvals, HoldRequest } from './approvals.js'
 
 /** Where the system would find `name`: relative to `cwd` when it has a slash, else the first hit on PATH. */
 export async function resolveExecutable(name: string, cwd: string, pathVar: string): Promise<string | undefined> {
@@ -43,16 +46,22 @@ export class ExeAllowList {
   /** Digests by path and stat, so a compiler used by ten thousand tasks is hashed once. */
   private readonly known = new Map<string, Promise<string>>()
 
-  constructor(digests: readonly string[]) {
+  constructor(
+    digests: readonly string[],
+    private readonly approvals?: Approvals,
+  ) {
     this.digests = new Set(digests.map((d) => d.toLowerCase()))
   }
 
   get restricts(): boolean {
-    return this.digests.size > 0
+    return this.digests.size > 0 || this.approvals !== undefined
   }
 
-  /** The command to run in place of `command`; throws an Error saying why when it may not run. */
-  async check(command: Command, cwd: string, env: Record<string, string>): Promise<Command> {
+  /**
+   * The command to run in place of `command`; throws an Error saying why when it may not run. With
+   * approvals, a program on no list waits here for the owner's answer (`hold` tells the task it waits).
+   */
+  async check(command: Command, cwd: string, env: Record<string, string>, hold?: Pick<HoldRequest, 'signal' | 'held'>): Promise<Command> {
     if (!this.restricts) return command
     let argv: string[]
     if ('argv' in command) argv = command.argv
@@ -70,9 +79,11 @@ export class ExeAllowList {
     const file = await resolveExecutable(name, cwd, env.PATH ?? '')
     if (!file) throw new Error(`executable ${JSON.stringify(name)} not found in the working folder or on PATH`)
     const digest = await this.digestOf(file)
-    if (!this.digests.has(digest)) {
+    if (this.digests.has(digest) || this.approvals?.has(digest)) return { argv: [file, ...args] }
+    if (!this.approvals || !hold) {
       throw new Error(`executable ${JSON.stringify(name)} (${file}, sha256 ${digest}) is not on this node's --allow-exe list`)
     }
+    await this.approvals.hold({ digest, name, file, ...hold })
     return { argv: [file, ...args] }
   }
 

@@ -2,6 +2,7 @@
 // environment variables, executables, and the timeout it gets.
 import type { Command, MessageOf } from '../../protocol/index.js'
 import { MAX_TIMER_MS } from '../../tasks/index.js'
+import type { Approvals, HoldRequest } from './approvals.js'
 import { ExeAllowList } from './policy-exe.js'
 import { refusedVariables } from './policy-env.js'
 
@@ -10,6 +11,8 @@ export interface TaskPolicyOptions {
   allowEnv?: string[]
   /** SHA-256 digests of the only executables that may run (default: any). */
   allowExe?: string[]
+  /** --approve: a program on no list is held for the owner's answer, not refused. */
+  approvals?: Approvals
   /** A task that names no timeout gets this one. */
   defaultTimeoutMs?: number
   /** No task runs longer than this, whatever it asks. */
@@ -27,11 +30,16 @@ export class TaskPolicy {
 
   constructor(private readonly options: TaskPolicyOptions = {}) {
     this.allowEnv = new Set(options.allowEnv ?? [])
-    this.exes = new ExeAllowList(options.allowExe ?? [])
+    this.exes = new ExeAllowList(options.allowExe ?? [], options.approvals)
   }
 
-  /** Throws an Error saying what the node refused; the task then fails without running. */
-  async prepare(run: MessageOf<'run'>, cwd: string, env: Record<string, string>): Promise<Prepared> {
+  /** Throws an Error saying what the node refused; the task then fails without running. `hold`: see ExeAllowList.check. */
+  async prepare(
+    run: MessageOf<'run'>,
+    cwd: string,
+    env: Record<string, string>,
+    hold?: Pick<HoldRequest, 'signal' | 'held'>,
+  ): Promise<Prepared> {
     const refused = refusedVariables(run.env, this.allowEnv)
     if (refused.length > 0) {
       throw new Error(
@@ -39,7 +47,7 @@ export class TaskPolicy {
           'the node owner can allow one with --allow-env NAME',
       )
     }
-    const command = await this.exes.check(run.command, cwd, env)
+    const command = await this.exes.check(run.command, cwd, env, hold)
     const asked = run.timeoutMs ?? this.options.defaultTimeoutMs
     const max = this.options.maxTimeoutMs
     const timeoutMs = asked === undefined ? max : max === undefined ? asked : Math.min(asked, max)

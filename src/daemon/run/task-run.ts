@@ -44,6 +44,8 @@ export class TaskEvicted {
 export interface TaskWatcher {
   progress(progress: Progress): void
   output(stream: 'stdout' | 'stderr', data: Buffer): void
+  /** Held for the owner's approval of this program (daemon --approve); undefined once it is not. */
+  held(program: { digest: string; program: string } | undefined): void
 }
 
 /**
@@ -81,7 +83,17 @@ export async function runTask(
     // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
     const env = { ...ctx.baseEnv, ...run.env }
-    const allowed = ctx.policy ? await ctx.policy.prepare(run, dir, env) : { command: run.command, timeoutMs: run.timeoutMs }
+    // Held (daemon --approve) until the owner answers: the submitter and monitors are told why.
+    const hold = {
+      signal,
+      held: (reason: string, program: { digest: string; program: string }) => {
+        watcher?.held(program)
+        void channel.send({ type: 'held', task: run.task, reason })
+      },
+    }
+    const allowed = ctx.policy
+      ? await ctx.policy.prepare(run, dir, env, hold).finally(() => watcher?.held(undefined))
+      : { command: run.command, timeoutMs: run.timeoutMs }
     timeoutMs = allowed.timeoutMs
     const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher, announce)
     // `::distw::progress N text` lines on stdout become progress messages, not output.

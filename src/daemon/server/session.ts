@@ -21,6 +21,8 @@ import type { NodeState } from '../monitor/node-state.js'
 import type { NodePolicy } from '../policy/policy.js'
 import { runTask, TaskEvicted, type TaskRunContext } from '../run/task-run.js'
 import { WatchStream } from '../monitor/watch.js'
+import type { Approvals } from '../policy/approvals.js'
+import { ownerDecision } from './owner-decision.js'
 
 export interface NodeContext {
   info: NodeInfo
@@ -36,6 +38,8 @@ export interface NodeContext {
   /** Aborted when the node shuts down: lost sessions' tasks are then killed at once, not after the grace. */
   stopping?: AbortSignal
   policy: NodePolicy
+  /** daemon --approve: held programs, and the owner token a `decide` must carry (over loopback). */
+  approvals?: { book: Approvals; ownerToken: Buffer } | undefined
 }
 
 type State = { phase: 'hello' } | { phase: 'auth'; clientNonce: Buffer; nodeNonce: Buffer } | { phase: 'ready' }
@@ -119,6 +123,9 @@ export class Session {
       case 'progress':
       case 'state':
       case 'watch':
+      case 'held':
+      case 'decide':
+      case 'decided':
         throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a node does not accept ${message.type} here`)
     }
   }
@@ -131,6 +138,8 @@ export class Session {
       return
     }
     if (message.type === 'error') return
+    if (message.type === 'decide')
+      return this.channel.send(await ownerDecision(message, this.node.approvals, { address: this.address, peer: this.peer }, this.node.log))
     if (message.type !== 'cancel') throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a watcher may not send ${message.type}`)
     const outcome = this.node.state.cancel(message.task, client)
     this.node.log('watcher cancel', { peer: this.peer, task: message.task, client, outcome })

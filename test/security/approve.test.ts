@@ -1,0 +1,106 @@
+// daemon --approve with real daemons and real submits: a program on no list is held (the submitter is
+// told why) until the owner approves it with `distw approve HASH` (kept across a restart) or denies it,
+// or --approve-timeout passes; only the owner's token, over loopback, is taken as an answer.
+import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { readmeExample } from '../helpers/readme.js'
+import { until } from '../helpers/wait.js'
+
+// A program of its own for each case (its hash is what gets approved), in the submit folder: a task
+// line naming it carries it to the node.
+async function program(dir: string, name: string): Promise<string> {
+  const file = path.join(dir, name)
+  await fs.writeFile(file, `#!/bin/sh\n# ${name} ${Math.random()}\necho "$0 says $1"\n`, { mode: 0o755 })
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex')
+}
+
+// Submits `line` with the JSON reporter and resolves, once the node holds the task, with the wait's text.
+function submitHeld(dir: string, peer: string, line: string, env: Record<string, string>) {
+  const batch = distw(['submit', '-', '--json', '--peer', peer], { cwd: dir, input: `${line}\n`, env })
+  let out = ''
+  batch.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  const waits = (): string[] =>
+    out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { event: string; for?: string | null })
+      .flatMap((e) => (e.event === 'waiting' && e.for ? [e.for] : []))
+  const held = until(() => waits().find((w) => w.includes('waiting for approval')), 'the task to be held', 60_000)
+  return { batch, held }
+}
+
+describe('daemon --approve', () => {
+  it('holds a task until `distw approve HASH`, keeps the approval across a restart, and fails a denied one with the reason', async () => {
+    const config = await tempDir('distw-approve-config-')
+    const env = { XDG_CONFIG_HOME: config }
+    const dir = await tempDir()
+    const digest = await program(dir, 'render.sh')
+    const node = await spawnDaemon(['--approve', '--slots', '2', '--name', 'owner-node'], { env })
+
+    const first = submitHeld(dir, node.peer, './render.sh frame-1', env)
+    const reason = await first.held
+    expect(reason).toContain(`sha256 ${digest}`)
+    expect(reason).toContain(`distw approve ${digest}`)
+    // Held, not failed: the task has not started and nothing ended yet.
+    expect(first.batch.exitCode).toBeNull()
+    // Someone else on this machine (another user: another config folder, no owner token) is refused.
+    const stranger = await distw(['approve', digest, '--peer', node.peer], { env: { XDG_CONFIG_HOME: await tempDir() } })
+    expect(stranger.exitCode).not.toBe(0)
+    expect(stranger.stderr).toMatch(/no owner token/)
+    const approved = await shell(readmeExample('distw approve HASH', { HASH: digest }), {
+      cwd: dir,
+      env: { ...env, DISTW_PEERS: node.peer },
+    })
+    expect(approved.stderr).toBe('')
+    expect(approved.stdout).toMatch(new RegExp(`approved sha256 ${digest} on owner-node: 1 held task\\(s\\) start now`))
+    const done = await first.batch
+    expect(done.exitCode).toBe(0)
+    expect(done.stdout).toContain('says frame-1')
+    expect(await fs.readFile(path.join(config, 'distw', 'allow-exe'), 'utf8')).toContain(digest)
+
+    // Denied: the held task fails with the reason; a task of an approved program still runs.
+    const other = await program(dir, 'other.sh')
+    const second = submitHeld(dir, node.peer, './other.sh x', env)
+    await second.held
+    const denied = await shell(readmeExample('distw deny HASH', { HASH: other }), { cwd: dir, env: { ...env, DISTW_PEERS: node.peer } })
+    expect(denied.stdout).toMatch(/denied sha256 .* 1 held task\(s\) fail/)
+    const failed = await second.batch
+    expect(failed.exitCode).not.toBe(0)
+    expect(failed.stdout).toMatch(/was denied by this node's owner/)
+
+    // A restarted node keeps the approval: the same program runs at once.
+    node.child.kill('SIGTERM')
+    await node.child
+    const again = await spawnDaemon(['--approve', '--name', 'owner-node'], { env })
+    const rerun = await distw(['submit', '-', '--peer', again.peer], { cwd: dir, input: './render.sh frame-2\n', env })
+    expect(rerun.exitCode).toBe(0)
+    expect(rerun.stdout).toContain('says frame-2')
+    expect(rerun.stderr).not.toContain('approval')
+  }, 180_000)
+
+  it('fails a task nobody answered within --approve-timeout, and refuses an answer without the owner token', async () => {
+    const config = await tempDir('distw-approve-config-')
+    const env = { XDG_CONFIG_HOME: config }
+    const dir = await tempDir()
+    const digest = await program(dir, 'slow.sh')
+    const node = await spawnDaemon(['--approve', '--approve-timeout', '3s'], { env })
+    const held = submitHeld(dir, node.peer, './slow.sh', env)
+    await held.held
+    // A token file that is not the node's (a user who copied another's file, or made their own).
+    const forged = await tempDir('distw-approve-forged-')
+    await fs.mkdir(path.join(forged, 'distw'))
+    await fs.writeFile(path.join(forged, 'distw', 'owner-token'), `${'ab'.repeat(32)}\n`, { mode: 0o600 })
+    const refused = await distw(['approve', digest, '--peer', node.peer], { env: { XDG_CONFIG_HOME: forged } })
+    expect(refused.exitCode).not.toBe(0)
+    expect(refused.stderr).toMatch(/only this node's owner may approve/)
+    const ended = await held.batch
+    expect(ended.exitCode).not.toBe(0)
+    expect(ended.stdout).toMatch(/was not approved by this node's owner within 3 s \(--approve-timeout\)/)
+    expect(node.log()).toContain('approval refused')
+  }, 120_000)
+})
