@@ -55,7 +55,7 @@ export async function run() {
   const { on, off } = best
   const intermediates = CHAINS * 2 * SIZE
   return [
-    `${CHAINS} chains (make → grow → sum), each intermediate ${mib(SIZE)} (${mib(intermediates)} of intermediates), over 2 daemons with 2 slots each on loopback; best of ${ROUNDS} alternating rounds per mode, each on fresh daemons.`,
+    `${CHAINS} chains (make → grow → sum), each intermediate ${mib(SIZE)} (${mib(intermediates)} of intermediates), over 2 daemons with 2 slots each on loopback; best of ${ROUNDS} alternating rounds per mode, each on fresh daemons. In both modes the nodes keep the outputs they return in their caches; only placement differs.`,
     '',
     table(
       ['placement', 'wall', 'bytes up (intermediates uploaded again)', 'bytes back'],
