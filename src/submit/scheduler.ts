@@ -3,6 +3,8 @@
 // grant a lease (another submitter may have won the slot, and then the node says when slots come
 // free); then its inputs are uploaded, it runs, its files come back (attempt.ts). Whether an attempt
 // counts is verdict.ts's; a task's state is its TaskRecord. A lost node's tasks go back to the queue.
+// Tasks come in through `intake` (scheduler-intake.ts): all at once, or a stream's as lines are read;
+// a finished task leaves only its name's state and the counters (task-books.ts).
 import path from 'node:path'
 import type { TaskSpec } from '../tasks/index.js'
 import { HashCache } from '../transfer/hash.js'
@@ -16,12 +18,10 @@ import type { TaskNode } from './task-node.js'
 import { attemptRecord, type TaskRecord } from './task-record.js'
 import { judge, type Outcome } from './verdict.js'
 import { LateInputs, type LateVerdict } from './late-inputs.js'
-import type { IntakeTarget, QueuedTask } from './intake.js'
-import type { NameBook, NameState } from './name-book.js'
+import type { NameState } from './name-book.js'
 import { Probes } from './probes.js'
-import { danglingAfter } from './stream-end.js'
+import { SchedulerIntake } from './scheduler-intake.js'
 import { StreamGate } from './stream-gate.js'
-import type { Tally } from './tally.js'
 import { enqueue, TaskBooks } from './task-books.js'
 import type { ScheduleOptions } from './schedule-options.js'
 import { BlobBook } from './blob-book.js'
@@ -36,12 +36,14 @@ export type { HaltPolicy, ScheduleOptions } from './schedule-options.js'
 const REFUSAL_FALLBACK_MS = 5_000
 export { BACKLOG_HIGH } from './stream-gate.js'
 
-export class Scheduler implements AttemptHost, Placer, IntakeTarget {
+export class Scheduler implements AttemptHost, Placer {
   readonly nodes: NodeSlots[] = []
   /** The queue: higher priority first, file order among equals; a requeued task goes back to its head. */
   readonly waiting: TaskRecord[] = []
-  /** Records of the tasks not finished, every name's state, the counters (task-books.ts). */
-  private readonly books: TaskBooks
+  /** Records of the tasks not finished, every name's state, the counters, the kept results (task-books.ts). */
+  readonly books: TaskBooks
+  /** What a stream of lines feeds (intake.ts); a batch read whole is queued through it at once. */
+  readonly intake: SchedulerIntake
   /** The tasks that come after others. */
   private readonly late: LateInputs
   private readonly active = new Set<Attempt>()
@@ -77,85 +79,31 @@ export class Scheduler implements AttemptHost, Placer, IntakeTarget {
     this.input = new StreamGate(plan.stream === true, () => this.waiting.length - this.late.waitingCount)
     this.late = new LateInputs(
       plan,
-      (name) => this.names.get(name),
+      (name) => this.books.names.get(name),
       (record, verdict) => this.lateSettled(record, verdict),
     )
+    const stream = plan.stream ? { source: plan.source ?? 'tasks' } : undefined
+    this.intake = new SchedulerIntake(this.books, this.input, observer, stream, {
+      running: () => !this.stopped && !this.halted,
+      asked: (task) => this.probes.ask(task, this.nodes),
+      queue: (record) => {
+        enqueue(this.waiting, record)
+        // A node with a free slot finds the tasks whose inputs it holds, wherever they are in the queue.
+        if (this.locality.placement) this.locality.want(record, this.inputsOf(record))
+        this.late.add(record)
+      },
+      resumed: (record) => this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' }),
+      fail: (record, message) => {
+        const i = this.waiting.indexOf(record)
+        if (i >= 0) this.waiting.splice(i, 1)
+        this.finish(record, 'failed', message)
+      },
+      failure: () => this.countFailure(),
+      pump: () => this.pump(),
+    })
     const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
-    for (const task of order) this.names.claim(task.name, task.line)
-    this.add(order.map((task) => ({ task, done: plan.done?.has(task.name) ?? false })))
-  }
-
-  /**
-   * Queues tasks (a stream's, as their lines are read; their names claimed in `names` and their inputs
-   * in `plan.inputs` already). `done`: it succeeded in an earlier run (--resume), and is only reported.
-   */
-  add(tasks: readonly QueuedTask[]): void {
-    if (this.stopped || this.halted) return // a stream's lines read before it halted are not run
-    for (const { task, done, inputs } of tasks) {
-      if (inputs) this.plan.inputs.set(task.name, inputs)
-      const record = this.books.open(task)
-      this.probes.ask(task, this.nodes)
-      // A stream says every task it read, so -k knows its place in the order.
-      if (!done || this.plan.stream) this.observer.taskQueued?.(task)
-      if (done) {
-        this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' })
-        continue
-      }
-      enqueue(this.waiting, record)
-      // A node with a free slot finds the tasks whose inputs it holds, wherever they are in the queue.
-      if (this.locality.placement) this.locality.want(record, this.inputsOf(record))
-      this.late.add(record)
-    }
-    this.pump()
-  }
-
-  /** Every task name of the batch, and where its task stands: all that is left of a finished task. */
-  get names(): NameBook {
-    return this.books.names
-  }
-
-  /** Counters, and the results kept for the caller (all of them, or a stream's failures). */
-  get tally(): Tally {
-    return this.books.tally
-  }
-
-  /** How many tasks the scheduler holds a record of: those not finished. */
-  get unfinished(): number {
-    return this.books.unfinished
-  }
-
-  /** False once the batch takes no more tasks: a stream that ended, or a batch cancelled or halted. */
-  get accepting(): boolean {
-    return this.input.open
-  }
-
-  /** A bad line of a stream: said at once, never run, counted (the exit code says so; --halt counts it). */
-  reject(line: number, name: string | undefined, message: string): void {
-    if (name !== undefined && this.names.get(name) === undefined) this.names.set(name, line, 'rejected')
-    this.tally.rejected++
-    this.observer.lineRejected?.({ source: this.plan.source ?? 'tasks', line, message })
-    this.countFailure()
-  }
-
-  /**
-   * A stream ended: every task that waits for a name no line had, or for a cycle of tasks, fails (and
-   * its line is reported); the batch ends once the rest has run.
-   */
-  endInput(): void {
-    if (!this.input.open) return
-    this.input.close()
-    for (const { record, message } of danglingAfter(this.books.dependents(), (name) => this.names.get(name))) {
-      this.reject(record.spec.line, undefined, message)
-      const i = this.waiting.indexOf(record)
-      if (i >= 0) this.waiting.splice(i, 1)
-      this.finish(record, 'failed', message)
-    }
-    this.pump()
-  }
-
-  /** Resolves when a stream may read on: the queue of tasks that could start now is short enough. */
-  roomForMore(): Promise<void> {
-    return this.input.roomForMore()
+    for (const task of order) this.books.names.claim(task.name, task.line)
+    this.intake.add(order.map((task) => ({ task, done: plan.done?.has(task.name) ?? false })))
   }
 
   /** Adds a node, also mid-batch (discovery). Its loss is handled here: its tasks are re-queued. */
@@ -227,7 +175,7 @@ export class Scheduler implements AttemptHost, Placer, IntakeTarget {
     this.over = true
     clearTimeout(this.wake)
     clearTimeout(this.held?.timer)
-    return this.tally.results(this.plan.tasks)
+    return this.books.tally.results(this.plan.tasks)
   }
 
   /** Stops handing out tasks and cancels every running one on its node. */
@@ -278,7 +226,7 @@ export class Scheduler implements AttemptHost, Placer, IntakeTarget {
 
   // Placer: placement hands a task to a node (or finishes it) through these.
   state(name: string): NameState | undefined {
-    return this.names.get(name)
+    return this.books.names.get(name)
   }
 
   finish(record: TaskRecord, status: 'skipped' | 'failed', reason: string): void {

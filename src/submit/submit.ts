@@ -189,7 +189,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     // A stream is read from now on; its tasks queue while the nodes join, and start once one has.
     let streamError: unknown
     if (stream)
-      void feed(stream, scheduler, {
+      void feed(stream, scheduler.intake, {
         cwd,
         source: options.source ?? 'tasks',
         autoInputs: options.autoInputs ?? true,
@@ -229,7 +229,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     }
     const results = await scheduler.run(options.signal)
     if (streamError !== undefined) throw streamError
-    const { counts, files, rejected } = scheduler.tally
+    const { counts, files, rejected } = scheduler.books.tally
     return {
       ok: counts.failed + counts.skipped + counts.cancelled + rejected === 0,
       results,

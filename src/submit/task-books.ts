@@ -25,7 +25,9 @@ export class TaskBooks {
     return this.records.size
   }
 
-  open(task: TaskSpec): TaskRecord {
+  /** A record for `task`; `inputs`: its resolved inputs, when they are not in the batch's map already. */
+  open(task: TaskSpec, inputs?: ResolvedInput[]): TaskRecord {
+    if (inputs) this.inputs.set(task.name, inputs)
     const record = new TaskRecord(task)
     this.records.set(task.name, record)
     return record

@@ -33,12 +33,12 @@ describe('a stream of task lines into the scheduler', () => {
         yield 'true'
       }
     }
-    const feeding = feed(lines(), scheduler, OPTIONS)
+    const feeding = feed(lines(), scheduler.intake, OPTIONS)
     const results = await scheduler.run()
     await feeding
-    expect(scheduler.tally.counts.succeeded).toBe(count)
+    expect(scheduler.books.tally.counts.succeeded).toBe(count)
     // What is left of 10,000 finished tasks: counters, and one byte a line in the name book.
-    expect(scheduler.unfinished).toBe(0)
+    expect(scheduler.books.unfinished).toBe(0)
     expect(results).toEqual([])
     expect(mostWaiting).toBeLessThanOrEqual(BACKLOG_HIGH + 512)
   })
@@ -49,14 +49,14 @@ describe('a stream of task lines into the scheduler', () => {
     async function* lines() {
       yield '{"name":"b","run":"true","after":"a"}'
       yield '{"name":"a","run":"true"}'
-      await until(() => scheduler.names.get('b') === 'succeeded', 'b to succeed')
+      await until(() => scheduler.books.names.get('b') === 'succeeded', 'b to succeed')
       yield '{"name":"c","run":"true","after":["a","b"]}'
     }
-    const feeding = feed(lines(), scheduler, OPTIONS)
+    const feeding = feed(lines(), scheduler.intake, OPTIONS)
     await scheduler.run()
     await feeding
-    expect(scheduler.tally.counts).toEqual({ succeeded: 3, failed: 0, skipped: 0, cancelled: 0 })
-    expect(scheduler.unfinished).toBe(0)
+    expect(scheduler.books.tally.counts).toEqual({ succeeded: 3, failed: 0, skipped: 0, cancelled: 0 })
+    expect(scheduler.books.unfinished).toBe(0)
   })
 
   it('a bad line is reported with its number and not run; names unknown at the end fail their tasks', async () => {
@@ -67,15 +67,15 @@ describe('a stream of task lines into the scheduler', () => {
       yield 'true\n{"run":\n{"name":"x","run":"true","after":"ghost"}\n{"name":"y","run":"true","after":"x"}'
       yield '{"name":"x","run":"true"}\ntrue'
     }
-    const feeding = feed(lines(), scheduler, OPTIONS)
+    const feeding = feed(lines(), scheduler.intake, OPTIONS)
     const results = await scheduler.run()
     await feeding
     expect(problems.map((p) => `${p.source}:${p.line}`)).toEqual(['<stdin>:2', '<stdin>:5', '<stdin>:3'])
     expect(problems[1]?.message).toContain('name x is already used')
     expect(problems[2]?.message).toBe('"after" names "ghost", but no task has that name')
     expect(results.map((r) => `${r.name} ${r.status}`)).toEqual(['x failed', 'y skipped'])
-    expect(scheduler.tally.counts.succeeded).toBe(2)
-    expect(scheduler.tally.rejected).toBe(3)
+    expect(scheduler.books.tally.counts.succeeded).toBe(2)
+    expect(scheduler.books.tally.rejected).toBe(3)
   })
 })
 
