@@ -4,7 +4,7 @@
 // Baseline, same run: a bare `node -e ''` spawned the same way in the same namespace, to exit.
 // Goal (issue): daemon start → listed under 1 s.
 import { CLI, secs, table, tempDir, verdict, which } from './lib/harness.mjs'
-import { buildLan, inNamespace, stop, teardown } from './lib/netns.mjs'
+import { buildLan, inNamespace, onLines, stop, teardown } from './lib/netns.mjs'
 
 export const section = 'discovery'
 export const title = 'Discovery: daemon start → listed by a running `distw peers --watch`'
@@ -35,17 +35,6 @@ export async function run() {
 
 function skipped(why) {
   return `Skipped: ${why}. Run it as root on a machine with iproute2: \`npm run bench -- discovery\`.`
-}
-
-// Calls back with each line of a stream.
-function onLines(stream, f) {
-  let rest = ''
-  stream.on('data', (d) => {
-    rest += d.toString()
-    const lines = rest.split('\n')
-    rest = lines.pop()
-    for (const line of lines) f(line)
-  })
 }
 
 async function measure({ hosts: [h1, h2] }, children) {

@@ -17,6 +17,7 @@
 //   DISTW_BENCH_SIZE=20M DISTW_BENCH_CHAINS=2 npm run bench -- chain   smaller chains (the record uses 200M, 6)
 //   DISTW_BENCH_CPU=2000 npm run bench -- cpu          fewer tasks for CPU per task (the record uses 10,000)
 //   DISTW_BENCH_LAN_TASKS=500 DISTW_BENCH_LAN_NODES=4 npm run bench -- lan-locality   a smaller LAN batch (needs root)
+//   DISTW_BENCH_LAN=1000 npm run bench -- lan          fewer tasks over the LAN of 16 (the record uses 5,000; root)
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cleanup, machine, replaceSection, ROOT } from './lib/harness.mjs'
@@ -54,6 +55,7 @@ const env = [
   'DISTW_BENCH_STREAM_LINES',
   'DISTW_BENCH_LAN_TASKS',
   'DISTW_BENCH_LAN_NODES',
+  'DISTW_BENCH_LAN',
 ]
   .filter((k) => process.env[k])
   .map((k) => `${k}=${process.env[k]} `)

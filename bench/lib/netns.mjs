@@ -31,9 +31,9 @@ export function teardown({ bridge, hosts }) {
   }
 }
 
-/** `ip netns exec NS node ARGS…` (ip execs the command, so the child's pid is node's). */
-export function inNamespace(ns, args, stdio) {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio, env: { ...process.env, DISTW_INTERFACES: '' } })
+/** `ip netns exec NS node ARGS…` (ip execs the command, so the child's pid is node's); `options`: spawn's (cwd). */
+export function inNamespace(ns, args, stdio, options = {}) {
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { ...options, stdio, env: { ...process.env, DISTW_INTERFACES: '' } })
 }
 
 /** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
@@ -46,5 +46,16 @@ export function stop(child) {
       resolve()
     })
     child.kill('SIGTERM')
+  })
+}
+
+/** Calls back with each line of a stream. */
+export function onLines(stream, f) {
+  let rest = ''
+  stream.on('data', (d) => {
+    rest += d.toString()
+    const lines = rest.split('\n')
+    rest = lines.pop()
+    for (const line of lines) f(line)
   })
 }
