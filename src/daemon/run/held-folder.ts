@@ -5,7 +5,7 @@
 // only `name`, inside the folder the handle holds — Node has no openat), so a swapped folder fails to
 // open (ELOOP, ENOTDIR) and is refused. Elsewhere each folder is lstat'ed before use: the old,
 // weaker check, with a window between look and use.
-import { constants, existsSync, opendirSync, type BigIntStats } from 'node:fs'
+import { constants, existsSync, lstatSync, opendirSync, readdirSync, type BigIntStats } from 'node:fs'
 import fs, { type FileHandle } from 'node:fs/promises'
 
 const VIA_PROC = process.platform === 'linux' && existsSync('/proc/self/fd')
@@ -179,11 +179,22 @@ async function emptyIn(folder: HeldFolder): Promise<void> {
 }
 
 /**
- * True when a folder has no entry, read synchronously (one entry, not the list): a synchronous look
- * costs microseconds, while each trip through libuv's thread pool costs a scheduling delay that, on a
- * loaded 2-core machine, was milliseconds a task (bench/spawn-overhead.mjs).
+ * A folder whose own size is at most this holds a few hundred entries at most (ext4, XFS, tmpfs, btrfs
+ * all grow a folder's size with its entries). A size of 0 says nothing on some file systems (FUSE): such
+ * a folder is read one entry at a time.
+ */
+const SMALL_FOLDER_BYTES = 64 * 1024
+
+/**
+ * True when a folder has no entry, read synchronously: a synchronous look costs microseconds, while
+ * each trip through libuv's thread pool costs a scheduling delay that, on a loaded 2-core machine, was
+ * milliseconds a task (bench/spawn-overhead.mjs). A small folder is listed whole (~9 µs here); only a
+ * large one is opened as a Dir and read one entry at a time (~23 µs: a Dir promisifies two methods
+ * when it is made), so memory stays bounded whatever the task left.
  */
 export function isEmptyNow(path: string): boolean {
+  const { size } = lstatSync(path)
+  if (size > 0 && size <= SMALL_FOLDER_BYTES) return readdirSync(path).length === 0
   const dir = opendirSync(path)
   try {
     return dir.readSync() === null
