@@ -9,7 +9,12 @@ export type EventLog = (event: string, fields?: Record<string, unknown>) => void
 /** Frequent events that only `--verbose` shows. */
 export const VERBOSE_EVENTS: ReadonlySet<string> = new Set(['reservation refused'])
 
-export function lineLogger(out: Writable): EventLog {
+/** Where log lines go: a stream, or the per-turn batcher below. */
+export interface LineSink {
+  write(text: string): unknown
+}
+
+export function lineLogger(out: LineSink): EventLog {
   return (event, fields = {}) => {
     const pairs = Object.entries(fields).map(([k, v]) => {
       const text = typeof v === 'string' ? v : JSON.stringify(v)
@@ -20,7 +25,7 @@ export function lineLogger(out: Writable): EventLog {
 }
 
 // One JSON object per line: {"time":…,"event":…, …fields}; fields cannot overwrite time or event.
-export function jsonLogger(out: Writable): EventLog {
+export function jsonLogger(out: LineSink): EventLog {
   return (event, fields = {}) => out.write(JSON.stringify({ ...fields, time: new Date().toISOString(), event }) + '\n')
 }
 
@@ -48,10 +53,39 @@ export async function openDaemonLog(
     })
     out = file
   }
-  const write = options.json ? jsonLogger(out) : lineLogger(out)
+  const lines = batched(out)
+  const write = options.json ? jsonLogger(lines) : lineLogger(lines)
   const log: EventLog = (event, fields) => {
     if (!options.verbose && VERBOSE_EVENTS.has(event)) return
     write(event, fields)
   }
-  return { log, close: () => new Promise<void>((resolve) => (file ? file.end(resolve) : resolve())) }
+  // An exit (a crash included) writes what this turn logged; SIGKILL loses at most that turn's lines.
+  process.on('exit', lines.flush)
+  return {
+    log,
+    close: () => {
+      process.off('exit', lines.flush)
+      lines.flush()
+      return new Promise<void>((resolve) => (file ? file.end(resolve) : resolve()))
+    },
+  }
+}
+
+// Lines logged in one turn of the event loop leave in one write: a busy node logs two lines a task,
+// and each write to a pipe, a file or the journal's socket is a system call (stderr's synchronous).
+function batched(out: Writable): LineSink & { flush(): void } {
+  let pending = ''
+  const flush = (): void => {
+    if (pending === '') return
+    const text = pending
+    pending = ''
+    out.write(text)
+  }
+  return {
+    write(text: string) {
+      if (pending === '') setImmediate(flush)
+      pending += text
+    },
+    flush,
+  }
 }

@@ -15,6 +15,8 @@ async function written(options: { json?: boolean; verbose?: boolean }, events: A
   out.on('data', (d: Buffer) => (text += d.toString()))
   const { log } = await openDaemonLog(options, out)
   for (const [event, fields] of events) log(event, fields)
+  // Lines of one turn leave together at its end.
+  await new Promise((resolve) => setImmediate(resolve))
   return text
 }
 
