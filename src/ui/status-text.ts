@@ -20,7 +20,11 @@ export function statusText(nodes: NodeSnapshot[]): string {
       `${s.node.name}  ${n.peer}  ${s.node.os}/${s.node.arch}  ${state}  slots ${s.slotsUsed}/${s.node.slots}${queued}  load ${s.load.toFixed(2)}  done ${s.succeeded} ok, ${s.failed} failed${cache}${treeText(s.tree)}${tags}`,
     )
     for (const t of s.running) {
-      const progress = t.percent === null ? '' : `  ${Math.round(t.percent)}%${t.text ? ` ${t.text}` : ''}`
+      const progress = t.held
+        ? `  waiting for approval: ${t.held.program} sha256 ${t.held.digest}`
+        : t.percent === null
+          ? ''
+          : `  ${Math.round(t.percent)}%${t.text ? ` ${t.text}` : ''}`
       lines.push(`  ${t.name}  ${t.client}  ${formatDuration(t.elapsedMs)}${progress}`)
     }
   }

@@ -1,11 +1,12 @@
 // daemon --approve with real daemons and real submits: a program on no list is held (the submitter is
 // told why) until the owner approves it with `distw approve HASH` (kept across a restart) or denies it,
 // or --approve-timeout passes; only the owner's token, over loopback, is taken as an answer.
+import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { CLI, distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { readmeExample } from '../helpers/readme.js'
 import { until } from '../helpers/wait.js'
 
@@ -103,4 +104,46 @@ describe('daemon --approve', () => {
     expect(ended.stdout).toMatch(/was not approved by this node's owner within 3 s \(--approve-timeout\)/)
     expect(node.log()).toContain('approval refused')
   }, 120_000)
+
+  it('is answered from distw top in a terminal on that machine: a approves the selected held task, d denies one', async () => {
+    const config = await tempDir('distw-approve-config-')
+    const env = { XDG_CONFIG_HOME: config }
+    const dir = await tempDir()
+    await program(dir, 'encode.sh')
+    await program(dir, 'wipe.sh')
+    const node = await spawnDaemon(['--approve', '--slots', '2', '--name', 'desk-node'], { env })
+    const first = submitHeld(dir, node.peer, './encode.sh clip-1', env)
+    await first.held
+    const tmux = (...args: string[]) => execa('tmux', args, { reject: false })
+    const session = `distw-approve-${process.pid}-${Date.now()}`
+    const pane = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout
+    const paneShows = (what: RegExp) => until(async () => what.test(await pane()) && (await pane()), `top to show ${what}`, 60_000)
+    const key = async (name: string) => {
+      await tmux('send-keys', '-t', session, name)
+      await new Promise((resolve) => setTimeout(resolve, 400))
+    }
+    // CI=true makes Ink draw only the last frame; the owner's config folder, as the daemon's.
+    const script = `env -u CI XDG_CONFIG_HOME=${JSON.stringify(config)} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} top --peer ${node.peer}; sleep 30`
+    try {
+      expect((await tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '30', script)).exitCode).toBe(0)
+      await paneShows(/task-1 .*waiting for approval/)
+      await key('Tab')
+      await key('a')
+      expect(await paneShows(/approved .*encode\.sh on desk-node: 1 held task\(s\) start/)).toBeTruthy()
+      const done = await first.batch
+      expect(done.exitCode).toBe(0)
+      expect(done.stdout).toContain('says clip-1')
+
+      const second = submitHeld(dir, node.peer, './wipe.sh all', env)
+      await second.held
+      await paneShows(/task-1 .*waiting for approval/)
+      await key('d')
+      await paneShows(/denied .*wipe\.sh on desk-node: 1 held task\(s\) fail/)
+      const denied = await second.batch
+      expect(denied.exitCode).not.toBe(0)
+      expect(denied.stdout).toMatch(/was denied by this node's owner/)
+    } finally {
+      await tmux('kill-session', '-t', session)
+    }
+  }, 180_000)
 })

@@ -9,7 +9,12 @@ export function Footer(props: { totals: Totals; perSecond: number; notice: strin
   return (
     <Box flexDirection="column">
       <Text bold>{fit(line, props.width)}</Text>
-      <Text dimColor>{fit(props.notice ?? 'q quit  tab switch pane  ↑↓ select  enter details  c cancel (your task)', props.width)}</Text>
+      <Text dimColor>
+        {fit(
+          props.notice ?? 'q quit  tab switch pane  ↑↓ select  enter details  c cancel (your task)  a/d approve/deny (held)',
+          props.width,
+        )}
+      </Text>
     </Box>
   )
 }

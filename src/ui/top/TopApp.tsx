@@ -48,6 +48,7 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
       if (move !== 0) (pane === 'nodes' ? nodes : tasks).move(move)
       if (key.return && pane === 'tasks') setDetails((d) => !d)
       const task = tasks.current()
+      if ((input === 'a' || input === 'd') && pane === 'tasks' && task) return data.decide(task, input === 'a')
       if (input === 'c' && pane === 'tasks' && task) {
         if (!task.mine) return data.cancel(task) // refused with the reason, nothing to confirm
         confirming.current = task

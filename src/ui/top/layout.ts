@@ -71,7 +71,7 @@ export function taskLine(row: TaskRow, width: number): string {
   const parts = [mark + pad(row.name, c.name)]
   if (c.node) parts.push(pad(row.node, c.node))
   parts.push(formatDuration(row.elapsedMs).padStart(7) + ' ')
-  parts.push(progressText(row.percent, row.text, c.bar))
+  parts.push(row.held ? `waiting for approval: ${row.held.program}` : progressText(row.percent, row.text, c.bar))
   return fit(parts.join(' '), width)
 }
 

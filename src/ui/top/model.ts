@@ -47,6 +47,8 @@ export interface TaskRow {
   mine: boolean
   command: string
   tail: string
+  /** Waiting for its node's owner to approve its program (daemon --approve): `a`/`d` answer. */
+  held: { digest: string; program: string } | undefined
 }
 
 export interface Totals {
@@ -131,6 +133,7 @@ export class TopModel {
             mine: t.mine,
             command: t.command,
             tail: t.tail,
+            held: t.held && { digest: t.held.digest, program: t.held.program },
           })
         }
       }

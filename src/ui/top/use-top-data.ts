@@ -2,6 +2,7 @@
 // states folded into a TopModel, and a view handed to React at most every intervalMs — never per message.
 import { useEffect, useRef, useState } from 'react'
 import { WatchClient } from '../../client/watch-client.js'
+import { ownerTokenPath, readOwnerToken } from '../../pool/owner-token.js'
 import { throughput, TopModel, type TaskRow, type TopView } from './model.js'
 import type { NodeAddress, NodeSource } from './node-source.js'
 
@@ -21,6 +22,8 @@ export interface TopData {
   perSecond: number
   notice: string | undefined
   cancel(task: TaskRow): void
+  /** The owner's answer to a held task's program (daemon --approve on this machine's node). */
+  decide(task: TaskRow, allow: boolean): void
   /** Shows a line in the footer (what a key did). */
   say(notice: string): void
 }
@@ -116,5 +119,23 @@ export function useTopData(source: NodeSource, options: TopDataOptions): TopData
     client.cancel(task.id)
     setNotice(`cancel sent for ${task.name}`)
   }
-  return { view, perSecond, notice, cancel, say: setNotice }
+  const decide = (task: TaskRow, allow: boolean) => {
+    const held = task.held
+    if (!held) return setNotice(`${task.name} is not waiting for approval`)
+    const client = clients.get(task.nodeKey)
+    if (!client) return setNotice(`${task.node} is not connected`)
+    const word = allow ? 'approved' : 'denied'
+    void answerHeld(client, held.digest, allow).then(
+      (tasks) => setNotice(`${word} ${held.program} on ${task.node}: ${tasks} held task(s) ${allow ? 'start' : 'fail'}`),
+      (error: Error) => setNotice(error.message),
+    )
+  }
+  return { view, perSecond, notice, cancel, decide, say: setNotice }
+}
+
+// The owner token is read when a key asks for it: a `top` watching other machines never needs it.
+async function answerHeld(client: WatchClient, digest: string, allow: boolean): Promise<number> {
+  const token = await readOwnerToken(ownerTokenPath())
+  if (!token) throw new Error("no owner token here: answer on the node's machine, as the user who runs its daemon")
+  return client.decide(digest, allow, token)
 }
