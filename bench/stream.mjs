@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { CLI, memoryOfSync, mib, MiB, ratio, run as exec, secs, startDaemon, table, tempDir, verdict } from './lib/harness.mjs'
 
 export const section = 'stream'
-export const title = 'A 200,000-line stream: submitter memory, and a line’s time from stdin to its task starting'
+export const title = 'A stream of piped task lines: submitter memory, and a line’s time from stdin to its task starting'
 
 const COUNT = Number(process.env.DISTW_BENCH_STREAM ?? 200_000)
 const LATENCY_LINES = Number(process.env.DISTW_BENCH_STREAM_LINES ?? 200)
