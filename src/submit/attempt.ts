@@ -102,7 +102,10 @@ export class Attempt {
     try {
       const inputs = this.lease === undefined ? await this.hash() : undefined
       if (!(await this.reserve())) return { how: 'refused' }
+      if (this.host.cancelled) return this.stop()
       const { blobs, bytesUp } = await this.upload(inputs)
+      // Ctrl-C or --halt now while the inputs were sent: the task must not start after all.
+      if (this.host.cancelled) return this.stop()
       return await this.execute(blobs, bytesUp)
     } catch (error) {
       await this.sink.abort()
@@ -113,6 +116,14 @@ export class Attempt {
     } finally {
       this.settle()
     }
+  }
+
+  // Gives the lease back (or leaves the lease a queued task waited for) before anything ran.
+  private stop(): AttemptEnd {
+    const { client } = this.node
+    if (!this.follower?.leave() && client.connected) client.release(this.lease as string)
+    this.leased = false
+    return { how: 'stopped' }
   }
 
   // An input that cannot be read fails this attempt (and counts, so retries end).

@@ -14,6 +14,8 @@ export const MAX_LOST_RUNS = 3
 export type AttemptEnd =
   /** The node refused the reservation. */
   | { how: 'refused' }
+  /** The batch was cancelled or halted between the reservation and the run: nothing ran, the lease was given back. */
+  | { how: 'stopped' }
   /**
    * It threw: the node was `lost`, did not hold the lease when the run came (`not-held`: a queued
    * task refused, a kept lease expired), an input `changed` while it was sent, or `other` (an input
@@ -67,6 +69,8 @@ export function judge(end: AttemptEnd, lostRuns: number, retriesLeft: boolean): 
   switch (end.how) {
     case 'refused':
       return again('')
+    case 'stopped':
+      return again('the batch stopped before it ran')
     case 'threw': {
       if (end.error === 'other') return counted({ status: 'failed', reason: end.message })
       if (!end.ran) return again(end.message)

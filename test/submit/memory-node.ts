@@ -29,6 +29,8 @@ export class MemoryNode implements TaskNode {
   paused = false
   /** The blobs it holds (digests): `ensureBlobs` sends only the others, and counts their bytes. */
   readonly blobs = new Set<string>()
+  /** While set, every `ensureBlobs` waits for it (an upload under way). */
+  uploads: Promise<void> | undefined
   private readonly leases = new Map<string, Lease>()
   private readonly runs = new Map<
     string,
@@ -91,12 +93,13 @@ export class MemoryNode implements TaskNode {
     if (this.leases.delete(lease)) this.freed()
   }
 
-  ensureBlobs(blobs: Blob[]): Promise<number> {
-    if (!this.connected) return Promise.reject(new ExternalError(`node ${this.info.name} lost`))
+  async ensureBlobs(blobs: Blob[]): Promise<number> {
+    await this.uploads
+    if (!this.connected) throw new ExternalError(`node ${this.info.name} lost`)
     let sent = 0
     for (const blob of blobs) if (!this.blobs.has(blob.digest)) sent += blob.size
     for (const blob of blobs) this.blobs.add(blob.digest)
-    return Promise.resolve(sent)
+    return sent
   }
 
   run(request: RunRequest, handlers: RunHandlers): Promise<MessageOf<'exit'>> {

@@ -82,6 +82,26 @@ describe('Scheduler against in-memory nodes', () => {
     expect(byName('rest')).toMatchObject({ status: 'cancelled', reason: 'halted', attempts: 0 })
   })
 
+  it('--halt now while a task’s inputs are being sent: that task never starts, its lease goes back', async () => {
+    const a = new MemoryNode('a', 1)
+    let uploaded = (): void => undefined
+    a.uploads = new Promise((resolve) => (uploaded = resolve))
+    const b = new MemoryNode('b', 1, (name) => {
+      if (name === 'bad') setTimeout(() => uploaded(), 20) // once the failure has halted the batch
+      return name === 'bad' ? { exitCode: 1 } : {}
+    })
+    const tasks = [
+      { name: 'big', run: 'x', requires: { nodes: ['a'] } },
+      { name: 'bad', run: 'x', requires: { nodes: ['b'] } },
+    ]
+    const { byName, rows } = await batch(tasks, [a, b], { halt: { when: 'now', failures: 1 } })
+    expect(byName('bad')).toMatchObject({ status: 'failed' })
+    expect(byName('big')).toMatchObject({ status: 'cancelled', reason: 'halted' })
+    expect(a.ran).toEqual([])
+    expect(a.used).toBe(0)
+    expect(rows).toEqual(['bad#1 b failed'])
+  })
+
   it('`after`: a task waits for its dependency, and is skipped when that fails', async () => {
     const a = new MemoryNode('a', 2, (name) => (name === 'c' ? { exitCode: 1 } : {}))
     const tasks = [
@@ -142,6 +162,7 @@ describe('judge: whether an attempt counts', () => {
   const threw = (error: 'lost' | 'not-held' | 'changed' | 'other', ran = true): AttemptEnd => ({ how: 'threw', error, message: 'm', ran })
   const cases: [string, AttemptEnd, number, boolean, Pick<Verdict, 'next' | 'counts'> & { lostRuns?: number }][] = [
     ['refused', { how: 'refused' }, 0, true, { next: 'again', counts: false }],
+    ['stopped before its run', { how: 'stopped' }, 0, true, { next: 'again', counts: false }],
     ['succeeded', exited({ outcome: { status: 'succeeded' } }), 0, true, { next: 'final', counts: true }],
     ['failed, retries left', exited(), 0, true, { next: 'retry', counts: true }],
     ['failed, no retries left', exited(), 0, false, { next: 'final', counts: true }],
