@@ -1,6 +1,6 @@
 // The submitter's side of one connection to a node: handshake, reservations, uploads, runs.
 // Replies are matched to requests by id (reserve, have) or by task id (a run's events).
-import { ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoing } from '../protocol/index.js'
+import { PROTOCOL_VERSION, ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoing } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
 import type { FileStamp } from '../transfer/digest-store.js'
@@ -277,7 +277,7 @@ export class NodeClient {
     const error = new ExternalError(`node ${this.info.name} lost: ${reason}`)
     for (const run of this.runs.values()) run.reject(error)
     this.runs.clear()
-    for (const resolve of this.replies.values()) resolve({ v: 1, type: 'refused', id: 0, reason })
+    for (const resolve of this.replies.values()) resolve({ v: PROTOCOL_VERSION, type: 'refused', id: 0, reason })
     this.replies.clear()
     for (const listener of this.lostListeners.splice(0)) listener(reason)
   }

@@ -2,7 +2,15 @@
 // and answers UDP probes on its own port number. A failure to announce is logged, never fatal: the
 // node still works for submitters that name it with --peer.
 import dgram from 'node:dgram'
-import { decodeDatagram, encodeDatagram, encodeTxt, isLoopback, MDNS_SERVICE_TYPE, type NodeInfo } from '../protocol/index.js'
+import {
+  decodeDatagram,
+  encodeDatagram,
+  encodeTxt,
+  isLoopback,
+  MDNS_SERVICE_TYPE,
+  PROTOCOL_VERSION,
+  type NodeInfo,
+} from '../protocol/index.js'
 import type { Bonjour } from 'bonjour-service'
 import { newBonjour } from './interfaces.js'
 
@@ -58,7 +66,7 @@ async function answerProbes(options: AnnounceOptions, loopbackOnly: boolean): Pr
     if (decoded.datagram.distw !== 'probe') return
     const answer = encodeDatagram({
       distw: 'here',
-      v: 1,
+      v: PROTOCOL_VERSION,
       node: options.info,
       port: options.port,
       free: options.freeSlots(),

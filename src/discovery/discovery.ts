@@ -14,6 +14,7 @@ import {
   MDNS_SERVICE_TYPE,
   nodeUrl,
   poolId,
+  PROTOCOL_VERSION,
   type DiscoveryAnswer,
   type NodeInfo,
 } from '../protocol/index.js'
@@ -168,7 +169,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       this.browser.on('up', (service) => this.onService(service))
       this.browser.on('down', (service) => this.onGoodbye(service))
     }
-    const probe = encodeDatagram({ distw: 'probe', v: 1 })
+    const probe = encodeDatagram({ distw: 'probe', v: PROTOCOL_VERSION })
     const targets = [
       ...(this.options.broadcast ? broadcastAddresses().map((host) => ({ host, port: this.options.port })) : []),
       ...this.statics,

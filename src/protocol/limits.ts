@@ -1,7 +1,7 @@
 // Numbers both ends of the wire must agree on. Changing one of these is a protocol change:
 // bump PROTOCOL_VERSION and update docs/PROTOCOL.md in the same commit.
 
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** The TCP port a node listens on and a peer address without `:PORT` means; discovery probes go there too. */
 export const DEFAULT_PORT = 7420

@@ -26,7 +26,7 @@ function task(id: number, extra: Partial<RunningTask> = {}): RunningTask {
 
 function state(name: string, running: RunningTask[], slots = 4): NodeStateMessage {
   return {
-    v: 1,
+    v: 2,
     type: 'state',
     node: { id: name, name, version: '0.1.0', os: 'linux', arch: 'x64', slots, tags: ['gpu'] },
     slotsUsed: running.length,
