@@ -132,7 +132,9 @@ export async function runTask(
         before,
         wanted,
         channel,
-        (digest, file, stat) => ctx.store.keepOutput(digest, file, stat),
+        // Only a success's outputs are kept: dependents run only after one, and a failure's files (a
+        // disk filled up, a half-written result) would hold the cache's space for nothing.
+        succeeded(result, failure) ? (digest, file, stat) => ctx.store.keepOutput(digest, file, stat) : undefined,
         announce,
       )
     }
@@ -197,4 +199,8 @@ function outputSender(task: string, channel: Channel, cap: number, watcher: Task
     const delivered = channel.send({ type: 'output', task, stream, data })
     return channel.congested ? delivered : undefined
   }
+}
+
+function succeeded(result: ExecResult, failure: string | undefined): boolean {
+  return result.exitCode === 0 && !result.timedOut && failure === undefined
 }
