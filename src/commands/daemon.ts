@@ -32,12 +32,15 @@ export default class Daemon extends BaseCommand {
     })
     const { secretOrigin, ...options } = await daemonOptions(flags)
     const { log, close: closeLog } = await openDaemonLog({ file: flags['log-file'], json: flags['log-json'], verbose: flags.verbose })
-    const daemon = await startDaemon({ ...options, log })
-    process.stdout.write(daemonBanner(daemon, { secret: options.secret, secretOrigin, mdns: flags.mdns, broadcast: flags.broadcast }))
-    await new Promise<void>((resolve) => {
+    // Listened for before the node starts: a Ctrl-C (or a supervisor's SIGTERM) that comes as the banner
+    // appears must stop the node cleanly, not kill it with its log unwritten and its tasks' folders left.
+    const stopAsked = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
+    const daemon = await startDaemon({ ...options, log })
+    process.stdout.write(daemonBanner(daemon, { secret: options.secret, secretOrigin, mdns: flags.mdns, broadcast: flags.broadcast }))
+    await stopAsked
     log('stopping')
     await daemon.close()
     await closeLog()
