@@ -61,7 +61,10 @@ describe('placement by locality', () => {
     const beta = await spawnDaemon(['--name', 'beta', '--slots', '1'])
     const dir = await tempDir()
     const tasks: string[] = []
-    for (let i = 0; i < 4; i++) {
+    // One task per node, each node free when its task is placed: the holder is always free to take it. (With
+    // more tasks than slots, a task whose holder is busy may go to a free node: the wait for the holder is
+    // bounded by what sending the input takes, a few ms on loopback, so which node ran what varies.)
+    for (let i = 0; i < 2; i++) {
       await fs.writeFile(path.join(dir, `in-${i}.bin`), randomBytes(MiB))
       tasks.push(json({ name: `t${i}`, run: `sleep 0.2; sha256sum in-${i}.bin`, inputs: [`in-${i}.bin`] }))
     }
@@ -74,7 +77,7 @@ describe('placement by locality', () => {
     expect(first.exitCode).toBe(0)
     expect(second.exitCode).toBe(0)
     const sent = (run: Map<string, Finished>) => [...run.values()].reduce((sum, e) => sum + e.bytesUp, 0)
-    expect(sent(finished(first.stdout))).toBe(4 * MiB)
+    expect(sent(finished(first.stdout))).toBe(2 * MiB)
     expect(sent(finished(second.stdout))).toBe(0)
   }, 120_000)
 })
