@@ -101,7 +101,8 @@ async function sendFile(task: string, e: WalkEntry, buffer: Buffer, channel: Cha
   const size = Number(e.stat.size)
   const file = e.folder.entry(e.name)
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW)
-  const hash = keep && size >= CACHED_OUTPUT_MIN_BYTES ? createHash('sha256') : undefined
+  // A file with another link (a task's `ln` of its input) is never kept (blob-store.ts): not hashed for it.
+  const hash = keep && size >= CACHED_OUTPUT_MIN_BYTES && e.stat.nlink === 1n ? createHash('sha256') : undefined
   try {
     let offset = 0
     for (;;) {
