@@ -3,8 +3,8 @@
 // nothing outside these namespaces is touched). Needs root and iproute2, else skipped with a note.
 // Baseline, same run: a bare `node -e ''` spawned the same way in the same namespace, to exit.
 // Goal (issue): daemon start → listed under 1 s.
-import { CLI, secs, table, tempDir, verdict, which } from './lib/harness.mjs'
-import { buildLan, inNamespace, onLines, stop, teardown } from './lib/netns.mjs'
+import { CLI, secs, table, tempDir, verdict } from './lib/harness.mjs'
+import { inNamespace, onLines, onLan, stop } from './lib/netns.mjs'
 
 export const section = 'discovery'
 export const title = 'Discovery: daemon start → listed by a running `distw peers --watch`'
@@ -13,28 +13,8 @@ const ROUNDS = Number(process.env.DISTW_BENCH_ROUNDS ?? 5)
 const GOAL_MS = 1000
 const LISTED_TIMEOUT_MS = 10_000
 
-export async function run() {
-  if (process.getuid?.() !== 0) return skipped('it needs root (to create network namespaces)')
-  if (!(await which('ip'))) return skipped('`ip` (iproute2) is not installed')
-
-  const prefix = `dwb${process.pid}`
-  const lan = { bridge: `${prefix}br`, hosts: [`${prefix}h1`, `${prefix}h2`] }
-  const children = []
-  try {
-    try {
-      buildLan(lan, '10.98.0')
-    } catch (error) {
-      return skipped(`the namespaced LAN could not be built (${String(error.message).split('\n')[0]})`)
-    }
-    return await measure(lan, children)
-  } finally {
-    await Promise.all(children.map(stop))
-    teardown(lan)
-  }
-}
-
-function skipped(why) {
-  return `Skipped: ${why}. Run it as root on a machine with iproute2: \`npm run bench -- discovery\`.`
+export function run() {
+  return onLan(section, { tag: 'dwb', count: 2, subnet: '10.98.0' }, measure)
 }
 
 async function measure({ hosts: [h1, h2] }, children) {

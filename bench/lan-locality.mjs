@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { CLI, mib, MiB, ratio, ROOT, secs, table, tempDir, verdict, which } from './lib/harness.mjs'
-import { buildLan, inNamespace, stop, teardown } from './lib/netns.mjs'
+import { CLI, mib, MiB, ratio, ROOT, secs, table, tempDir, verdict } from './lib/harness.mjs'
+import { inNamespace, onLan, stop } from './lib/netns.mjs'
 
 export const section = 'lan-locality'
 export const title = 'Locality on a namespaced LAN: 16 nodes, 5,000 tasks, 1 MiB of input per 10 tasks'
@@ -19,28 +19,8 @@ const NODES = Number(process.env.DISTW_BENCH_LAN_NODES ?? 16)
 const PER_INPUT = 10
 const SUBNET = '10.97.0'
 
-export async function run() {
-  if (process.getuid?.() !== 0) return skipped('it needs root (to create network namespaces)')
-  if (!(await which('ip'))) return skipped('`ip` (iproute2) is not installed')
-  const prefix = `dwl${process.pid}`
-  const hosts = Array.from({ length: NODES + 1 }, (_, i) => `${prefix}h${i + 1}`)
-  const lan = { bridge: `${prefix}br`, hosts }
-  const daemons = []
-  try {
-    try {
-      buildLan(lan, SUBNET)
-    } catch (error) {
-      return skipped(`the namespaced LAN could not be built (${String(error.message).split('\n')[0]})`)
-    }
-    return await measure(lan, daemons)
-  } finally {
-    await Promise.all(daemons.map(stop))
-    teardown(lan)
-  }
-}
-
-function skipped(why) {
-  return `Skipped: ${why}. Run it as root on a machine with iproute2: \`npm run bench -- lan-locality\`.`
+export function run() {
+  return onLan(section, { tag: 'dwk', count: NODES + 1, subnet: SUBNET }, measure)
 }
 
 // NODES daemons, one a host, on fresh work folders (empty caches, new ids).

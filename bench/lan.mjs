@@ -7,8 +7,8 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { cpuOf } from './lib/cpu-time.mjs'
-import { CLI, secs, table, tempDir, which } from './lib/harness.mjs'
-import { buildLan, inNamespace, onLines, stop, teardown } from './lib/netns.mjs'
+import { CLI, secs, table, tempDir } from './lib/harness.mjs'
+import { inNamespace, onLan, onLines } from './lib/netns.mjs'
 
 export const section = 'lan'
 export const title = 'LAN of 16: one submitter, 16 daemons found with no configuration'
@@ -17,24 +17,8 @@ const NODES = 16
 const COUNT = Number(process.env.DISTW_BENCH_LAN ?? 5000)
 const WARM_UP = NODES
 
-export async function run() {
-  const unavailable =
-    process.getuid?.() !== 0
-      ? 'it needs root (to create network namespaces)'
-      : !(await which('ip'))
-        ? '`ip` (iproute2) is not installed'
-        : undefined
-  if (unavailable) return `Skipped: ${unavailable}. Run it as root on a machine with iproute2: \`npm run bench -- lan\`.`
-  const prefix = `dwl${process.pid}`
-  const lan = { bridge: `${prefix}br`, hosts: Array.from({ length: NODES + 1 }, (_, i) => `${prefix}h${i + 1}`) }
-  const children = []
-  try {
-    buildLan(lan, '10.97.0')
-    return await measure(lan, children)
-  } finally {
-    await Promise.all(children.map(stop))
-    teardown(lan)
-  }
+export function run() {
+  return onLan(section, { tag: 'dwl', count: NODES + 1, subnet: '10.97.0' }, measure)
 }
 
 async function measure({ hosts }, children) {

@@ -2,6 +2,7 @@
 // locality batch): a bridge in a namespace of its own and hosts on it. Root and iproute2 only; nothing
 // outside the namespaces made here is touched, and teardown removes them.
 import { execFileSync, spawn } from 'node:child_process'
+import { which } from './harness.mjs'
 
 const ip = (...args) => execFileSync('ip', args, { stdio: 'pipe' })
 
@@ -58,4 +59,29 @@ export function onLines(stream, f) {
     rest = lines.pop()
     for (const line of lines) f(line)
   })
+}
+
+/**
+ * Runs `measure(lan, children)` on a LAN of `count` hosts (namespaces named after `tag`, at `subnet`),
+ * then stops every child and removes the LAN. Without root or iproute2, or when the LAN cannot be
+ * built, returns why the section `section` was skipped instead.
+ */
+export async function onLan(section, { tag, count, subnet }, measure) {
+  const skipped = (why) => `Skipped: ${why}. Run it as root on a machine with iproute2: \`npm run bench -- ${section}\`.`
+  if (process.getuid?.() !== 0) return skipped('it needs root (to create network namespaces)')
+  if (!(await which('ip'))) return skipped('`ip` (iproute2) is not installed')
+  const prefix = `${tag}${process.pid}`
+  const lan = { bridge: `${prefix}br`, hosts: Array.from({ length: count }, (_, i) => `${prefix}h${i + 1}`) }
+  const children = []
+  try {
+    try {
+      buildLan(lan, subnet)
+    } catch (error) {
+      return skipped(`the namespaced LAN could not be built (${String(error.message).split('\n')[0]})`)
+    }
+    return await measure(lan, children)
+  } finally {
+    await Promise.all(children.map(stop))
+    teardown(lan)
+  }
 }
