@@ -63,6 +63,11 @@ export interface LineProblem {
   source: string
   line: number
   message: string
+  /**
+   * The task the line had become, when it was queued before it turned out bad (an `after` that named
+   * nothing by the end of the stream, or a cycle): that task then finishes failed with this message.
+   */
+  task?: string
 }
 
 /** One attempt of a task on a node: a row of the job log. */

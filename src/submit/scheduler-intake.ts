@@ -67,7 +67,7 @@ export class SchedulerIntake implements IntakeTarget {
   reject(line: number, name: string | undefined, message: string): void {
     if (name !== undefined && this.names.get(name) === undefined) this.names.set(name, line, 'rejected')
     this.books.tally.rejected++
-    this.observer.lineRejected?.({ source: this.stream?.source ?? 'tasks', line, message })
+    this.observer.lineRejected?.({ source: this.source, line, message })
     this.hooks.failure()
   }
 
@@ -78,11 +78,18 @@ export class SchedulerIntake implements IntakeTarget {
   endInput(): void {
     if (!this.input.open) return
     this.input.close()
+    // The line was queued as a task, so that task fails (its dependents are skipped) and is counted as
+    // one failure for --halt; the line is said once, as a bad line, with the task's name.
     for (const { record, message } of danglingAfter(this.books.dependents(), (name) => this.names.get(name))) {
-      this.reject(record.spec.line, undefined, message)
+      this.books.tally.rejected++
+      this.observer.lineRejected?.({ source: this.source, line: record.spec.line, message, task: record.spec.name })
       this.hooks.fail(record, message)
     }
     this.hooks.pump()
+  }
+
+  private get source(): string {
+    return this.stream?.source ?? 'tasks'
   }
 
   /** Resolves when a stream may read on: the queue of tasks that could start now is short enough. */

@@ -24,7 +24,7 @@ export function jsonReporter(
     })
   return {
     warning: (message) => emit('warning', { message }),
-    lineRejected: ({ source, line, message }) => emit('line-rejected', { source, line, message }),
+    lineRejected: (problem) => emit('line-rejected', { ...problem }),
     // `for`: what the batch waits for while it runs nothing; null once the wait is over.
     waiting: (reason) => emit('waiting', { for: reason ?? null }),
     nodeAdded: (node, url) => emit('node-added', { node: node.name, id: node.id, url, slots: node.slots }),

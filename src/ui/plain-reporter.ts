@@ -25,9 +25,14 @@ export function plainReporter(
   // By name, not id: a daemon restarted at the same address is the same machine to the reader.
   const lost = new Set<string>()
   const waits = new WaitNotice((text) => void streams.err(text))
+  // Tasks whose failure was said as their bad line (lineRejected): not said again when they finish.
+  const saidAsLine = new Set<string>()
   return {
     warning: (message) => streams.err(`distw: warning: ${message}\n`),
-    lineRejected: ({ source, line, message }) => streams.err(`distw: ${source}:${line}: ${message}\n`),
+    lineRejected: ({ source, line, message, task }) => {
+      if (task !== undefined) saidAsLine.add(task)
+      streams.err(`distw: ${source}:${line}: ${message}\n`)
+    },
     waiting: (reason) => waits.update(reason),
     nodeAdded: (node) => {
       if (lost.delete(node.name)) streams.err(`distw: node ${node.name} is back\n`)
@@ -44,7 +49,8 @@ export function plainReporter(
     },
     taskFinished: (result) => {
       endOutput(result.name)
-      if (result.status !== 'succeeded') streams.err(`distw: ${result.name} ${result.status}: ${why(result)}\n`)
+      if (result.status !== 'succeeded' && !saidAsLine.delete(result.name))
+        streams.err(`distw: ${result.name} ${result.status}: ${why(result)}\n`)
       // Links, FIFOs and devices the task made are not brought back: said, so a missing output is not a mystery.
       if (result.skipped.length > 0) streams.err(`distw: ${result.name}: not returned: ${notReturned(result.skipped)}\n`)
     },

@@ -106,7 +106,12 @@ describe('task lines from a pipe run as they arrive', { timeout: 120_000 }, () =
     expect(result.exitCode).toBe(2)
     expect(result.stdout).toContain('[b] made-by-a')
     expect(result.stdout).toContain('[task-5] plain')
-    expect(result.stderr).toContain('distw: <stdin>:3: "after" names "nobody", but no task has that name')
+    // Said once as it happens (as the bad line it is, not again as c's failure), then once in the summary.
+    const said = result.stderr.split('\n').filter((l) => l.includes('"after" names "nobody"'))
+    expect(said).toEqual([
+      'distw: <stdin>:3: "after" names "nobody", but no task has that name',
+      expect.stringMatching(/^ +failed: c \(line 3\): /),
+    ])
     expect(result.stderr).toContain('skipped: d (line 4): skipped because c failed')
   })
 

@@ -5,16 +5,16 @@ import os from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { feed, type IntakeOptions } from '../../src/submit/intake.js'
 import { NameBook } from '../../src/submit/name-book.js'
-import type { LineProblem } from '../../src/submit/result.js'
-import { BACKLOG_HIGH, Scheduler } from '../../src/submit/scheduler.js'
+import type { LineProblem, SubmitObserver } from '../../src/submit/result.js'
+import { BACKLOG_HIGH, Scheduler, type HaltPolicy } from '../../src/submit/scheduler.js'
 import { until } from '../helpers/wait.js'
 import { MemoryNode } from './memory-node.js'
 
 const OPTIONS: IntakeOptions = { cwd: os.tmpdir(), source: '<stdin>', autoInputs: false, defaults: {}, warn: () => {} }
 
-function streamed(observer: { lineRejected?: (p: LineProblem) => void } = {}) {
+function streamed(observer: SubmitObserver = {}, halt?: HaltPolicy) {
   const scheduler = new Scheduler(
-    { tasks: [], inputs: new Map(), dest: os.tmpdir(), perTaskFolders: false, stream: true, source: '<stdin>' },
+    { tasks: [], inputs: new Map(), dest: os.tmpdir(), perTaskFolders: false, stream: true, source: '<stdin>', ...(halt && { halt }) },
     observer,
   )
   return scheduler
@@ -76,6 +76,24 @@ describe('a stream of task lines into the scheduler', () => {
     expect(results.map((r) => `${r.name} ${r.status}`)).toEqual(['x failed', 'y skipped'])
     expect(scheduler.books.tally.counts.succeeded).toBe(2)
     expect(scheduler.books.tally.rejected).toBe(3)
+  })
+
+  it('a task whose after names nothing is said once, as its line, and is one failure for --halt', async () => {
+    const problems: LineProblem[] = []
+    const warnings: string[] = []
+    const scheduler = streamed({ lineRejected: (p) => problems.push(p), warning: (w) => warnings.push(w) }, { when: 'soon', failures: 2 })
+    scheduler.addNode(new MemoryNode('a', 1))
+    async function* lines() {
+      yield '{"name":"x","run":"true","after":"ghost"}\n{"name":"y","run":"true","after":"x"}\ntrue'
+    }
+    const feeding = feed(lines(), scheduler.intake, OPTIONS)
+    await scheduler.run()
+    await feeding
+    expect(problems).toEqual([{ source: '<stdin>', line: 1, message: '"after" names "ghost", but no task has that name', task: 'x' }])
+    // Counted twice, it would have halted the batch (fail=2) and cancelled y instead of skipping it.
+    expect(warnings).toEqual([])
+    expect(scheduler.books.tally.counts).toEqual({ succeeded: 1, failed: 1, skipped: 1, cancelled: 0 })
+    expect(scheduler.books.tally.rejected).toBe(1)
   })
 })
 
