@@ -1,4 +1,5 @@
-// `--halt now,fail=N` / `--halt soon,fail=N` (GNU Parallel's spelling): when to give up on a batch.
+// `--halt now,fail=N` / `--halt soon,fail=N` (GNU Parallel's spelling): when to give up on a batch;
+// FailureCount counts its failures against it.
 import { UserError } from '../errors.js'
 import type { HaltPolicy } from './schedule-options.js'
 
@@ -12,4 +13,22 @@ export function parseHalt(text: string): HaltPolicy {
     )
   }
   return { when: match[1] as 'now' | 'soon', failures }
+}
+
+/** Counts a batch's failures against its --halt policy. */
+export class FailureCount {
+  private failures = 0
+  /** The batch reached its --halt count: once true, stays true. */
+  halted = false
+
+  constructor(private readonly policy: HaltPolicy | undefined) {}
+
+  /** One more failure: the policy's `when`, with the warning to give, if this one halts the batch. */
+  add(): { when: HaltPolicy['when']; warning: string } | undefined {
+    this.failures++
+    const halt = this.policy
+    if (!halt || this.halted || this.failures < halt.failures) return undefined
+    this.halted = true
+    return { when: halt.when, warning: `halting after ${this.failures} failure(s) (--halt ${halt.when},fail=${halt.failures})` }
+  }
 }
