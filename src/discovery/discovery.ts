@@ -136,11 +136,28 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     return this.statics.filter((s) => !answered.has(`${s.host}:${s.port}`)).map((s) => s.text)
   }
 
-  /** Resolves after `ms` (or when aborted) with the nodes known then. */
-  async settle(ms: number, signal?: AbortSignal): Promise<DiscoveredNode[]> {
+  /**
+   * Resolves after `ms` (or when aborted) with the nodes known then; with `quietMs`, as soon as a node
+   * is known and no other has answered for that long (a batch need not wait out the whole window once
+   * the LAN has answered: nodes heard later still join it).
+   */
+  async settle(ms: number, signal?: AbortSignal, quietMs?: number): Promise<DiscoveredNode[]> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+      let quiet: NodeJS.Timeout | undefined
+      const done = (): void => {
+        clearTimeout(timer)
+        clearTimeout(quiet)
+        this.off('add', heard)
+        resolve()
+      }
+      const heard = (): void => {
+        clearTimeout(quiet)
+        if (quietMs !== undefined) quiet = setTimeout(done, quietMs)
+      }
+      const timer = setTimeout(done, ms)
+      if (this.found.size > 0) heard()
+      this.on('add', heard)
+      signal?.addEventListener('abort', done, { once: true })
     })
     return this.nodes()
   }

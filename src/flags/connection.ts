@@ -25,7 +25,10 @@ export const connectionFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
-  wait: durationFlag({ description: 'how long to listen for nodes before starting, e.g. 500ms, 2s', env: 'DISTW_WAIT' }),
+  wait: durationFlag({
+    description: 'how long to listen for nodes before starting, at most (submit starts 250 ms after the last answer), e.g. 500ms, 2s',
+    env: 'DISTW_WAIT',
+  }),
   ...discoveryToggles,
   'probe-port': Flags.integer({ description: 'port that broadcast probes go to', default: DEFAULT_PORT, min: 1, max: 65535 }),
 }

@@ -43,7 +43,10 @@ export interface SubmitOptions extends Omit<PlanOptions, 'tasks'> {
   insecure?: boolean | undefined
   /** With no peers, find nodes on the LAN (off unless given: `distw submit` turns it on). */
   discovery?: DiscoveryOptions
-  /** How long discovery listens before the batch starts (default 1000 ms); it keeps listening after. */
+  /**
+   * How long discovery listens at most before the batch starts (default 1000 ms): it starts sooner, 250 ms
+   * after the last answer, once a node has answered; it keeps listening after.
+   */
   discoveryWaitMs?: number
   /** The embedded local node: only when no node is found ('auto', default), 'never', or 'also'. */
   local?: 'auto' | 'never' | 'also'
@@ -87,6 +90,9 @@ export interface SubmitOptions extends Omit<PlanOptions, 'tasks'> {
 }
 
 const DEFAULT_RECONNECT_MS = 60_000
+// Discovery's answers come within a few ms of each other on a LAN (mDNS responders delay theirs by up
+// to 120 ms): once one node has answered and nobody else for this long, the batch starts.
+const ANSWERS_QUIET_MS = 250
 
 export async function submit(options: SubmitOptions): Promise<BatchResult> {
   const started = performance.now()
@@ -131,7 +137,7 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     if (peers.length === 0 && options.discovery) {
       discovery = await Discovery.start(poolDiscovery(options.discovery, options.secret))
       discovery.on('warning', (message) => options.observer?.warning?.(message))
-      const found = await discovery.settle(options.discoveryWaitMs ?? 1000, options.signal)
+      const found = await discovery.settle(options.discoveryWaitMs ?? 1000, options.signal, ANSWERS_QUIET_MS)
       peers.push(...found.map((n) => n.url))
     }
     const mode = options.local ?? 'auto'
