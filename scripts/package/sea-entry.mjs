@@ -21,8 +21,9 @@ async function main() {
     if (this.isRoot) return commands
     return loadTarget.call(this)
   }
-  // oclif loads a hook from its file; plugin-not-found's is bundled, so it is called from here.
-  const { default: notFound } = await import('@oclif/plugin-not-found')
+  // oclif loads a hook from its file; distw's not-found hook (over plugin-not-found) is bundled, so it
+  // is called from here.
+  const { default: notFound } = await import('../../src/not-found.ts')
   const runHook = Config.prototype.runHook
   Config.prototype.runHook = async function runBundledHook(event, opts, ...rest) {
     if (event !== 'command_not_found') return runHook.call(this, event, opts, ...rest)
@@ -45,9 +46,10 @@ async function main() {
   }
   await initYoga()
   const root = path.dirname(process.execPath)
-  // The plugins are inside the binary (above), not on disk beside it for oclif to load.
+  // The plugins and the hook are inside the binary (above), not on disk beside it for oclif to load.
   const bundled = structuredClone(pjson)
   bundled.oclif.plugins = []
+  bundled.oclif.hooks = {}
   await execute({ loadOptions: { root, pjson: bundled, isRoot: true } })
 }
 

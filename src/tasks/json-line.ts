@@ -1,5 +1,6 @@
 // One JSON task line → a TaskSpec, or every problem with it as readable text (never zod's raw issues).
 import type { z } from 'zod'
+import { closest } from '../closest.js'
 import { defaultTaskName } from './names.js'
 import { checkLineValues } from './line-checks.js'
 import { matchesTaskLine } from './line-shape.js'
@@ -151,31 +152,4 @@ function describeValue(v: unknown): string {
   if (typeof v === 'object' && v !== null) return 'an object'
   const s = JSON.stringify(v)
   return s.length > 40 ? `${s.slice(0, 39)}…` : s
-}
-
-// The known field nearest to a misspelt one (edit distance ≤ 2, or the same ignoring case).
-function closest(word: string, known: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = 3
-  for (const k of known) {
-    const d = k.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, k)
-    if (d < bestDistance) {
-      best = k
-      bestDistance = d
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const sub = (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      cur.push(Math.min(sub, (prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1))
-    }
-    prev = cur
-  }
-  return prev[b.length] ?? 0
 }

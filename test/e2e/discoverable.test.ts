@@ -43,10 +43,34 @@ describe('a discoverable CLI', { timeout: 60_000 }, () => {
     expect(typo.stdout).toContain('subimt is not a distw command')
     expect(typo.stdout).toContain('Did you mean submit?')
     expect(typo.stdout).not.toMatch(/\x1b\[3\dm/)
-    // In a pipe nothing is asked: the error says where the list is.
-    const piped = await distw(['subimt'])
+  })
+
+  it('suggests the command a typo meant off a terminal too, asking nothing, and exits 127', async () => {
+    // A script or CI: no terminal at all. The suggestion is in the error; there is no prompt to answer.
+    const piped = await distw(['submt'])
     expect(piped.exitCode).toBe(127)
-    expect(piped.stderr).toContain('distw help')
+    expect(piped.stderr).toContain('submt is not a distw command')
+    expect(piped.stderr).toMatch(/Did you mean submit\? Run distw help for a list of available\s+(› +)?commands/)
+    expect(piped.stdout).toBe('')
+    // A topic's command, said as typed (a space, not oclif's colon).
+    expect((await distw(['daemon', 'instal'])).stderr).toContain('Did you mean daemon install?')
+    // Nothing near: only where the list is.
+    const far = await distw(['zzzzzzzz'])
+    expect(far.exitCode).toBe(127)
+    expect(far.stderr).not.toContain('Did you mean')
+    // A terminal for stdin but output into a pipe: the plugin would put its question into the pipe and
+    // wait; nothing is asked (stdin gets no answer here, so a prompt would show as a question mark).
+    const redirected = await execa(
+      'script',
+      ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} submt | cat`, '/dev/null'],
+      {
+        reject: false,
+        timeout: 30_000,
+        env: { ...withoutForceColor(), NO_COLOR: '1' },
+      },
+    )
+    expect(redirected.stdout).toContain('Did you mean submit? Run distw help')
+    expect(redirected.stdout).not.toContain('(Y/n)')
   })
 })
 

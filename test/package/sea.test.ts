@@ -38,6 +38,7 @@ describe('single executable', () => {
     const typo = await distw(['subimt'], { bin: exe, cwd })
     expect(typo.exitCode).toBe(127)
     expect(typo.stderr).toContain('subimt is not a distw command')
+    expect(typo.stderr).toContain('Did you mean submit?')
   })
 
   it('runs a batch: daemon and submit both from the binary', async () => {
