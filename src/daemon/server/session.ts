@@ -1,52 +1,19 @@
-// One submitter's connection to this node: the handshake, then its reservations, uploads and tasks.
+// One submitter's connection to this node: the handshake (handshake.ts), then its reservations,
+// uploads and tasks; a monitor's connection is handed to watcher-requests.ts once it is open.
 // Everything it sends has already passed decodeFrame; what it asks for is still checked here.
 import { randomUUID } from 'node:crypto'
-import {
-  computeProof,
-  HANDSHAKE_TIMEOUT_MS,
-  newNonce,
-  proofMatches,
-  ProtocolError,
-  type Message,
-  type MessageOf,
-  type NodeInfo,
-} from '../../protocol/index.js'
+import { HANDSHAKE_TIMEOUT_MS, ProtocolError, type Message, type MessageOf } from '../../protocol/index.js'
 import type { Channel } from '../../transfer/channel.js'
 import { checkWirePath } from '../../transfer/paths.js'
-import type { AuthLimiter } from './auth-limiter.js'
-import type { BlobStore } from '../blobs/blob-store.js'
 import { answerProbe } from '../policy/probe.js'
-import type { SlotTable } from '../policy/slots.js'
-import type { NodeState } from '../monitor/node-state.js'
-import type { NodePolicy } from '../policy/policy.js'
-import { runTask, TaskEvicted, type TaskRunContext } from '../run/task-run.js'
-import { WatchStream } from '../monitor/watch.js'
-import type { Approvals } from '../policy/approvals.js'
-import { ownerDecision } from './owner-decision.js'
-
-export interface NodeContext {
-  info: NodeInfo
-  secret: Buffer | undefined
-  limiter: AuthLimiter
-  slots: SlotTable
-  store: BlobStore
-  task: TaskRunContext
-  state: NodeState
-  log: (event: string, fields?: Record<string, unknown>) => void
-  /** How long a lost submitter's tasks keep running before they are killed (it may only be a blip). */
-  submitterGraceMs?: number
-  /** Aborted when the node shuts down: lost sessions' tasks are then killed at once, not after the grace. */
-  stopping?: AbortSignal
-  policy: NodePolicy
-  /** daemon --approve: held programs, and the owner token a `decide` must carry (over loopback). */
-  approvals?: { book: Approvals; ownerToken: Buffer } | undefined
-}
-
-type State = { phase: 'hello' } | { phase: 'auth'; clientNonce: Buffer; nodeNonce: Buffer } | { phase: 'ready' }
+import { runTask, TaskEvicted } from '../run/task-run.js'
+import { Handshake } from './handshake.js'
+import type { NodeContext } from './node-context.js'
+import { WatcherRequests } from './watcher-requests.js'
 
 export class Session {
   readonly id = randomUUID()
-  private state: State = { phase: 'hello' }
+  private readonly handshake: Handshake
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
   /** Runs sent with `queue` behind a lease's running task, by lease: started the moment it is kept. */
   private readonly queued = new Map<string, MessageOf<'run'>>()
@@ -61,14 +28,15 @@ export class Session {
   }
   /** When this session's uploads last restarted its unused leases' expiry (see keepLeasesAlive). */
   private leasesRefreshedAt = 0
-  private hello: MessageOf<'hello'> | undefined
-  private watch: WatchStream | undefined
+  /** A monitor's connection (hello role 'watch'): what it may ask is watcher-requests.ts's. */
+  private watcher: WatcherRequests | undefined
 
   constructor(
     private readonly channel: Channel,
     private readonly node: NodeContext,
     readonly peer: string,
   ) {
+    this.handshake = new Handshake(channel, node, this.address)
     this.handshakeTimer = setTimeout(
       () => channel.fail(new ProtocolError('DISTW_ERR_HANDSHAKE_TIMEOUT', 'no handshake in time')),
       HANDSHAKE_TIMEOUT_MS,
@@ -83,8 +51,8 @@ export class Session {
   }
 
   private handle(message: Message): Promise<void> | void {
-    if (this.state.phase !== 'ready') return this.handshake(message)
-    if (this.hello?.role === 'watch') return this.handleWatcher(message)
+    if (!this.handshake.ready) return this.handshaken(message)
+    if (this.watcher) return this.watcher.handle(message)
     switch (message.type) {
       case 'reserve':
         return this.reserve(message)
@@ -130,71 +98,16 @@ export class Session {
     }
   }
 
-  // A monitor (hello role 'watch') may subscribe to the state and cancel its own client's tasks; nothing else.
-  private async handleWatcher(message: Message): Promise<void> {
-    const client = this.hello?.client ?? ''
-    if (message.type === 'watch') {
-      this.watch ??= new WatchStream(this.channel, this.node.state, client)
-      return
-    }
-    if (message.type === 'error') return
-    if (message.type === 'decide')
-      return this.channel.send(await ownerDecision(message, this.node.approvals, { address: this.address, peer: this.peer }, this.node.log))
-    if (message.type !== 'cancel') throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a watcher may not send ${message.type}`)
-    const outcome = this.node.state.cancel(message.task, client)
-    this.node.log('watcher cancel', { peer: this.peer, task: message.task, client, outcome })
-    if (outcome === 'unknown')
-      await this.channel.send({
-        type: 'error',
-        code: 'DISTW_ERR_UNKNOWN_TASK',
-        message: `no running task ${message.task}`,
-        task: message.task,
-      })
-    if (outcome === 'not-yours')
-      await this.channel.send({
-        type: 'error',
-        code: 'DISTW_ERR_NOT_YOURS',
-        message: `task ${message.task} was submitted by another client; a watcher cancels only its own client's tasks`,
-        task: message.task,
-      })
-  }
-
-  private async handshake(message: Message): Promise<void> {
-    const { state } = this
-    if (state.phase === 'hello' && message.type === 'hello') {
-      const nodeNonce = newNonce()
-      const secret = this.node.secret
-      this.state = { phase: 'auth', clientNonce: message.nonce, nodeNonce }
-      this.hello = message
-      await this.channel.send({
-        type: 'challenge',
-        auth: secret ? 'hmac' : 'none',
-        nonce: nodeNonce,
-        proof: secret ? computeProof(secret, 'distw-v1-node', message.nonce, nodeNonce) : Buffer.alloc(0),
-        node: this.node.info,
-      })
-      return
-    }
-    if (state.phase === 'auth' && message.type === 'auth') {
-      const secret = this.node.secret
-      if (secret && !proofMatches(computeProof(secret, 'distw-v1-client', state.clientNonce, state.nodeNonce), message.proof)) {
-        await this.authFailed()
-        throw new ProtocolError('DISTW_ERR_AUTH_FAILED', 'authentication failed: check that both sides use the same secret')
-      }
-      clearTimeout(this.handshakeTimer)
-      this.state = { phase: 'ready' }
-      this.node.slots.on('freed', this.onFreed)
-      this.node.log('client connected', { peer: this.peer, session: this.id })
-      await this.channel.send({ type: 'welcome', session: this.id })
-      return
-    }
-    throw new ProtocolError('DISTW_ERR_NOT_AUTHENTICATED', `${message.type} before the handshake completed`)
-  }
-
-  // Counted against the address; answered late, so guessing is slow even below the limit.
-  private async authFailed(): Promise<void> {
-    this.node.limiter.failed(this.address, 'wrong proof (secret differs, or a replayed handshake)')
-    await new Promise((resolve) => setTimeout(resolve, this.node.limiter.failureDelayMs))
+  // The handshake (handshake.ts); once it completes, the session is open: welcome.
+  private async handshaken(message: Message): Promise<void> {
+    if (!(await this.handshake.step(message))) return
+    clearTimeout(this.handshakeTimer)
+    const { hello } = this.handshake
+    if (hello?.role === 'watch')
+      this.watcher = new WatcherRequests(this.channel, this.node, hello.client ?? '', { address: this.address, peer: this.peer })
+    this.node.slots.on('freed', this.onFreed)
+    this.node.log('client connected', { peer: this.peer, session: this.id })
+    await this.channel.send({ type: 'welcome', session: this.id })
   }
 
   private get address(): string {
@@ -304,7 +217,7 @@ export class Session {
     const command = 'shell' in message.command ? message.command.shell : message.command.argv.join(' ')
     const watched = this.node.state.taskStarted({
       name: message.name,
-      client: this.hello?.client ?? '?',
+      client: this.handshake.hello?.client ?? '?',
       command,
       cancel: () => abort.abort(),
     })
@@ -339,7 +252,7 @@ export class Session {
   // own cleanup frees its slot); unused leases and unfinished uploads are dropped at once.
   private closed(): void {
     clearTimeout(this.handshakeTimer)
-    this.watch?.stop()
+    this.watcher?.stop()
     this.node.slots.off('freed', this.onFreed)
     for (const lease of [...this.queued.keys()]) this.setQueued(lease, undefined)
     const tasks = [...this.tasks.values()]
@@ -354,6 +267,6 @@ export class Session {
     this.node.slots.releaseUnused(this.id)
     this.node.store.abortOwner(this.id)
     for (const digest of this.pinned) this.node.store.unpin(digest)
-    if (this.state.phase === 'ready') this.node.log('client disconnected', { peer: this.peer, session: this.id })
+    if (this.handshake.ready) this.node.log('client disconnected', { peer: this.peer, session: this.id })
   }
 }
