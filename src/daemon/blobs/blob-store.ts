@@ -1,6 +1,6 @@
 // The node's content-addressed blob cache. A blob is written under a temp name while it streams in,
-// its digest is verified (a client's digest is a claim, not a fact), then renamed into place: a broken
-// transfer leaves nothing under a final name. Uploads are keyed by (owner, digest), so two sessions
+// its digest is verified (a client's digest is a claim, not a fact; blob-upload.ts), then renamed into
+// place: a broken transfer leaves nothing under a final name. Uploads are keyed by (owner, digest), so two sessions
 // sending the same blob at once each write their own temp file and cannot corrupt each other.
 // The cache is bounded: least recently used blobs are evicted, except those pinned by a live session.
 //
@@ -13,30 +13,17 @@
 // XFS, ...), or a spare could not be renamed into them (another file system), or off Linux, the upload
 // goes straight into the cache: a task's copy then costs no write (a reflink, an APFS clone), or must
 // be a copy anyway.
-import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { constants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { constants, type BigIntStats } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { once } from 'node:events'
 import { ProtocolError } from '../../protocol/index.js'
-import { WRITE_BEHIND_BYTES } from '../../transfer/chunks.js'
 import { BlobIndex } from './blob-index.js'
 import { Lending, removeQuietly } from './blob-lending.js'
+import { beginUpload, discard, verifyUpload, type Incoming } from './blob-upload.js'
 import { lockFolder } from '../folder-lock.js'
 import { defaultUploadLimits, UploadBudget, type UploadLimits } from './upload-limits.js'
-
-interface Incoming {
-  digest: string
-  owner: string
-  file: string
-  stream: WriteStream
-  /** Its session closed while it was being verified: no spare is kept for it. */
-  ownerGone: boolean
-  hash: Hash
-  received: number
-  done: Promise<void>
-  settle: (error?: Error) => void
-}
 
 export interface BlobStoreOptions {
   /** Soft cap on the bytes kept: blobs pinned by live sessions are never evicted, even above it. */
@@ -126,7 +113,9 @@ export class BlobStore {
     if (!upload) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest} starts at offset ${offset}`)
       this.budget.admit(owner)
-      upload = this.begin(key, owner, digest)
+      const started: Incoming = beginUpload(path.join(this.root, 'tmp'), owner, digest, (error) => this.abort(key, started, error))
+      this.incoming.set(key, started)
+      upload = started
     }
     if (offset !== upload.received) {
       this.abort(key, upload)
@@ -199,30 +188,6 @@ export class BlobStore {
     this.index.touch(digest)
   }
 
-  private begin(key: string, owner: string, digest: string): Incoming {
-    const name = `${digest}.${randomBytes(6).toString('hex')}`
-    const file = path.join(this.root, 'tmp', name)
-    let settle: (error?: Error) => void = () => {}
-    const done = new Promise<void>((resolve, reject) => {
-      settle = (error) => (error ? reject(error) : resolve())
-    })
-    done.catch(() => {}) // observed by whoever awaits it; never an unhandled rejection
-    const upload: Incoming = {
-      digest,
-      owner,
-      file,
-      stream: createWriteStream(file, { mode: 0o600, highWaterMark: WRITE_BEHIND_BYTES }),
-      ownerGone: false,
-      hash: createHash('sha256'),
-      received: 0,
-      done,
-      settle,
-    }
-    upload.stream.on('error', (error) => this.abort(key, upload, error))
-    this.incoming.set(key, upload)
-    return upload
-  }
-
   private async finish(key: string, upload: Incoming): Promise<void> {
     this.incoming.delete(key)
     this.budget.release(upload.owner, upload.received)
@@ -235,15 +200,7 @@ export class BlobStore {
   }
 
   private async verifyAndStore(upload: Incoming): Promise<void> {
-    upload.stream.end()
-    await once(upload.stream, 'close')
-    const actual = upload.hash.digest('hex')
-    if (actual !== upload.digest) {
-      await fs.rm(upload.file, { force: true })
-      const error = new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob claimed ${upload.digest} but hashes to ${actual}`)
-      upload.settle(error)
-      throw error
-    }
+    await verifyUpload(upload)
     const { file, digest, received, owner } = upload
     const lent =
       !upload.ownerGone && this.lending.wanted(digest) && (await this.lending.lend(file, digest, received, owner, () => upload.ownerGone))
@@ -294,12 +251,4 @@ async function canReflink(from: string, to: string): Promise<boolean> {
   } finally {
     await Promise.all([removeQuietly(source), removeQuietly(target)])
   }
-}
-
-// Stops a write stream and removes its file. The file may not even be open yet: it is removed once the
-// stream has really closed.
-function discard(stream: WriteStream): void {
-  if (stream.closed) void removeQuietly(stream.path)
-  else stream.once('close', () => void removeQuietly(stream.path))
-  stream.destroy()
 }
