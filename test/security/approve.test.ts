@@ -105,7 +105,7 @@ describe('daemon --approve', () => {
     expect(node.log()).toContain('approval refused')
   }, 120_000)
 
-  it('is answered from distw top in a terminal on that machine: a approves the selected held task, d denies one', async () => {
+  it('is answered from distw top in a terminal on that machine: a approves the selected held task, d then y denies one', async () => {
     const config = await tempDir('distw-approve-config-')
     const env = { XDG_CONFIG_HOME: config }
     const dir = await tempDir()
@@ -117,7 +117,10 @@ describe('daemon --approve', () => {
     const tmux = (...args: string[]) => execa('tmux', args, { reject: false })
     const session = `distw-approve-${process.pid}-${Date.now()}`
     const pane = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout
-    const paneShows = (what: RegExp) => until(async () => what.test(await pane()) && (await pane()), `top to show ${what}`, 60_000)
+    const paneShows = (what: RegExp) =>
+      until(async () => what.test(await pane()) && (await pane()), `top to show ${what}`, 60_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await pane()}`)
+      })
     const key = async (name: string) => {
       await tmux('send-keys', '-t', session, name)
       await new Promise((resolve) => setTimeout(resolve, 400))
@@ -137,7 +140,16 @@ describe('daemon --approve', () => {
       const second = submitHeld(dir, node.peer, './wipe.sh all', env)
       await second.held
       await paneShows(/task-1 .*waiting for approval/)
+      // d asks, like c: any key but y keeps the task waiting; y denies.
       await key('d')
+      await paneShows(/deny \S*wipe\.sh on desk-node\? its held tasks fail; y to deny/)
+      await key('n')
+      await paneShows(/task-1 not denied: it still waits for approval/)
+      expect(await pane()).toMatch(/task-1 .*waiting for approval/)
+      expect(second.batch.exitCode).toBeNull()
+      await key('d')
+      await paneShows(/deny \S*wipe\.sh on desk-node\?/)
+      await key('y')
       await paneShows(/denied .*wipe\.sh on desk-node: 1 held task\(s\) fail/)
       const denied = await second.batch
       expect(denied.exitCode).not.toBe(0)

@@ -23,8 +23,9 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
   const nodes = useSelection(data.view.nodes)
   const tasks = useSelection(data.view.tasks)
   const [details, setDetails] = useState(false)
-  // `c` asks first; the next key answers (y cancels, anything else keeps the task).
-  const confirming = useRef<TaskRow | undefined>(undefined)
+  // `c` and `d` ask first; the next key answers (y does it, anything else keeps the task as it is).
+  // Both end someone's work for good, so neither acts on one key.
+  const confirming = useRef<{ task: TaskRow; act: 'cancel' | 'deny' } | undefined>(undefined)
   const [question, setQuestion] = useState<string | undefined>(undefined)
 
   useInput(
@@ -34,8 +35,12 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
       if (asked) {
         confirming.current = undefined
         setQuestion(undefined)
-        if (input === 'y' || input === 'Y') data.cancel(asked)
-        else data.say(`${asked.name} not cancelled`)
+        const yes = input === 'y' || input === 'Y'
+        if (asked.act === 'cancel') {
+          if (yes) data.cancel(asked.task)
+          else data.say(`${asked.task.name} not cancelled`)
+        } else if (yes) data.decide(asked.task, false)
+        else data.say(`${asked.task.name} not denied: it still waits for approval`)
         return
       }
       if (key.escape) return setDetails(false)
@@ -48,10 +53,16 @@ export function TopApp(props: { source: NodeSource; options: TopDataOptions }) {
       if (move !== 0) (pane === 'nodes' ? nodes : tasks).move(move)
       if (key.return && pane === 'tasks') setDetails((d) => !d)
       const task = tasks.current()
-      if ((input === 'a' || input === 'd') && pane === 'tasks' && task) return data.decide(task, input === 'a')
-      if (input === 'c' && pane === 'tasks' && task) {
+      if (pane !== 'tasks' || !task) return
+      if (input === 'a') return data.decide(task, true)
+      if (input === 'd') {
+        if (!task.held) return data.decide(task, false) // said why not, nothing to confirm
+        confirming.current = { task, act: 'deny' }
+        setQuestion(`deny ${task.held.program} on ${task.node}? its held tasks fail; y to deny, any other key to keep ${task.name} waiting`)
+      }
+      if (input === 'c') {
         if (!task.mine) return data.cancel(task) // refused with the reason, nothing to confirm
-        confirming.current = task
+        confirming.current = { task, act: 'cancel' }
         setQuestion(`cancel ${task.name} on ${task.node}? y to cancel, any other key to keep it`)
       }
     },
