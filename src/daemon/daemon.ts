@@ -1,5 +1,6 @@
 // A node: an HTTP server carrying the WebSocket endpoint, the slot table, the blob cache and the task
-// folders. `distw daemon` runs one; `distw submit` embeds one when no other node is there.
+// folders. `distw daemon` runs one; `distw submit` embeds one when no other node is there. What it is
+// given, and the defaults, are options.ts's.
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
@@ -12,79 +13,28 @@ import { keepAlive } from '../transfer/heartbeat.js'
 import { wsUsesBufferutil } from '../transfer/native.js'
 import { VERSION } from '../version.js'
 import { AddressAllowList } from './server/address-allow.js'
-import { AuthLimiter, type AuthLimiterOptions } from './server/auth-limiter.js'
+import { AuthLimiter } from './server/auth-limiter.js'
 import { checkBind } from './server/bind-policy.js'
 import { startAnnouncer } from '../discovery/announcer.js'
 import { BlobStore } from './blobs/blob-store.js'
 import { lockFolder } from './folder-lock.js'
-import { NodePolicy, type PolicyEnvironment, type PolicyOptions, type PolicyState } from './policy/policy.js'
+import { NodePolicy, type PolicyState } from './policy/policy.js'
 import { baseEnv } from './policy/env.js'
 import { NodeState } from './monitor/node-state.js'
 import type { NodeContext } from './server/node-context.js'
 import { Session } from './server/session.js'
 import { SlotTable } from './policy/slots.js'
 import { cgroupIfKilled, forgetRemoval, removeIfKilled, warmUpSpawnHelper } from './run/spawn-helper-client.js'
-import { openTaskTree, type TaskCaps } from './run/task-tree.js'
+import { openTaskTree } from './run/task-tree.js'
 import { TaskFolders } from './run/task-folders.js'
-import type { UploadLimits } from './blobs/upload-limits.js'
-import { TaskPolicy, type TaskPolicyOptions } from './policy/task-policy.js'
-import { openApprovals, type ApprovalOptions } from './policy/approvals.js'
+import { TaskPolicy } from './policy/task-policy.js'
+import { openApprovals } from './policy/approvals.js'
 import { checkUpgrade } from './server/upgrade-gate.js'
 import { listenError } from './server/listen-error.js'
 import { createNodeServer } from './server/node-server.js'
+import { DEFAULT_CACHE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SUBMITTER_GRACE_MS, defaultSlots, type DaemonOptions } from './options.js'
 
-export interface DaemonOptions {
-  port?: number
-  host?: string
-  slots?: number
-  /** Where task folders and the blob cache live; default: a folder under the OS temp dir. */
-  workDir?: string
-  /** Where the blob cache lives (kept across restarts); default: `workDir/cache`. */
-  cacheDir?: string
-  /** Soft cap on the blob cache: least recently used blobs beyond it are evicted. Default: 10 GiB. */
-  cacheBytes?: number
-  /** Bounds on unfinished uploads (default: from the open-file limit and the cache cap; tests lower them). */
-  uploadLimits?: UploadLimits
-  name?: string
-  tags?: string[]
-  /** The shared secret; without one the node may only listen on loopback (unless `insecure`). */
-  secret?: Buffer | undefined
-  /** Allows a non-loopback address without a secret. */
-  insecure?: boolean
-  /** Client addresses or CIDR blocks allowed to connect (default: any). */
-  allow?: string[]
-  authLimits?: AuthLimiterOptions
-  /** Environment variables, executables and timeouts a task is allowed. */
-  policy?: TaskPolicyOptions
-  /** --approve: programs on no list wait for the owner's answer; `tokenFile` holds the owner token. */
-  approve?: (ApprovalOptions & { tokenFile: string }) | undefined
-  /** Stop a task whose working folder grows past this many bytes. */
-  maxTaskDiskBytes?: number
-  maxOutputBytes?: number
-  killGraceMs?: number
-  /** Interval of WebSocket pings; a submitter silent for two of them is lost. */
-  heartbeatMs?: number
-  /** How long a lost submitter's tasks keep running before they are killed and their folders removed. */
-  submitterGraceMs?: number
-  /** How long a lease no run uses is held (default LEASE_TTL_MS, 30 s; tests shorten it). */
-  leaseTtlMs?: number
-  log?: (event: string, fields?: Record<string, unknown>) => void
-  /** Announce the node on the LAN (mDNS, UDP probe answers). Off unless asked: `distw daemon` asks. */
-  announce?: { mdns: boolean; broadcast: boolean }
-  /** When new tasks are accepted (hours, load, daily budget); running tasks are never stopped by it. */
-  nodePolicy?: PolicyOptions
-  /**
-   * false: find a task's processes by the marker variable only, even where a cgroup could be made
-   * (the fallback, for tests; `DISTW_NO_CGROUP=1` does the same).
-   */
-  cgroups?: boolean
-  /** Variables of the daemon's environment that tasks get too: names or globs (never DISTW_*). */
-  passEnv?: string[]
-  /** Per-task memory and CPU caps (cgroup v2 with those controllers, else the daemon does not start). */
-  taskCaps?: TaskCaps
-  /** Clock and load source for the policy (tests inject them). */
-  policyEnvironment?: PolicyEnvironment
-}
+export type { DaemonOptions } from './options.js'
 
 export interface RunningDaemon {
   info: NodeInfo
@@ -95,15 +45,6 @@ export interface RunningDaemon {
   /** Whether the node accepts new tasks now, and why not (for `peers`/`top`). */
   policyState(): PolicyState
   close(): Promise<void>
-}
-
-export const DEFAULT_SUBMITTER_GRACE_MS = 10_000
-export const DEFAULT_CACHE_BYTES = 10 * 1024 ** 3
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 ** 3
-
-/** cores − 1, at least 1: the machine stays usable for the person sitting at it. */
-export function defaultSlots(): number {
-  return Math.max(1, os.availableParallelism() - 1)
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {

@@ -2,7 +2,7 @@
 // of startDaemon. Every check is done before the root refusal, so a typo is a usage error even as root.
 import type { Interfaces } from '@oclif/core'
 import { defaultBind } from '../daemon/server/bind-policy.js'
-import type { DaemonOptions } from '../daemon/daemon.js'
+import type { DaemonOptions } from '../daemon/options.js'
 import type { daemonFlags } from './daemon.js'
 import { policyFromFlags } from './policy-options.js'
 import { daemonSecurityOptions } from './security-options.js'

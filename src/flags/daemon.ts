@@ -3,7 +3,7 @@
 // says what a value may be wherever it is written. Security flags: see docs/SECURITY.md.
 import { Flags } from '@oclif/core'
 import { PASS_ENV_PATTERN } from '../daemon/policy/env.js'
-import { DEFAULT_CACHE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, defaultSlots } from '../daemon/daemon.js'
+import { DEFAULT_CACHE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, defaultSlots } from '../daemon/options.js'
 import { DEFAULT_APPROVE_TIMEOUT_MS } from '../daemon/policy/approvals.js'
 import { DEFAULT_PORT } from '../protocol/index.js'
 import { discoveryToggles } from './connection.js'

@@ -6,7 +6,7 @@ import { findSecret } from '../secret.js'
 import { hashFile } from '../transfer/hash.js'
 import { defaultApprovalsPath, ownerTokenPath } from '../pool/owner-token.js'
 import { DEFAULT_APPROVE_TIMEOUT_MS } from '../daemon/policy/approvals.js'
-import type { DaemonOptions } from '../daemon/daemon.js'
+import type { DaemonOptions } from '../daemon/options.js'
 
 /** The daemon's security flags as parsed (see src/flags/daemon.ts). */
 export interface SecurityFlagValues {
