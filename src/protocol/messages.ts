@@ -134,8 +134,9 @@ export const FileChunk = message('file', {
   offset: count,
   data: bytes,
   final: z.boolean(),
-  // On a final chunk: the node kept this file in its blob cache (a dependent run there needs no upload of it).
-  cached: z.boolean().optional(),
+  // On a final chunk: the node kept this file in its blob cache under this digest (a dependent run there
+  // needs no upload of it). A hint for placement only: the submitter does not take it as the file's digest.
+  cached: digest.optional(),
 })
 export const Skipped = z.strictObject({ path: wirePath, reason: text })
 export const Exit = message('exit', {

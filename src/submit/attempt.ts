@@ -210,9 +210,10 @@ export class Attempt {
         },
         onFile: async (m) => {
           if (!current()) return
-          const written = await this.sink.write(m.path, m.offset, m.data, m.final, m.mode)
-          // Kept in the node's cache: a task taking this file as an input is best placed there.
-          if (written && m.cached === true) host.locality.returned(client.info.id, written)
+          const written = await this.sink.write(m.path, m.offset, m.data, m.final, m.mode, m.cached !== undefined)
+          // Kept in the node's cache: a task taking this file as an input is best placed there (the
+          // node's digest is a hint for placement, never taken as the file's: see Locality.returned).
+          if (written && m.cached !== undefined) host.locality.returned(client.info.id, written, m.cached)
         },
         // At once, before the next frame is read: the next frame may already be the queued task's.
         // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.

@@ -2,7 +2,8 @@
 // each upload, from the outputs a node said it kept (`file.cached`), from the tasks sent there whose
 // inputs are still on their way (by file stamp, before their digest is known), and, across batches,
 // from a small file beside the digest cache. It is a hint for placement only: a node may have evicted
-// a blob since, and then `have` asks for it and it is sent, as without the hint.
+// a blob since, and then `have` asks for it and it is sent, as without the hint. It also keeps, as
+// hints, the digests nodes gave for the files they returned (`hinted`): never used as a file's digest.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
@@ -13,11 +14,18 @@ export const MAX_BLOBS_PER_NODE = 10_000
 export const MAX_NODES = 32
 /** At most this many digests are written to the file (~5 MiB), the most recently heard-of nodes first. */
 const MAX_SAVED = 50_000
+/** Returned files whose node-given digest is remembered (most recent kept). */
+export const MAX_HINTS = 10_000
 
 const DIGEST = /^[0-9a-f]{64}$/
 const BookFile = z.strictObject({
   v: z.literal(1),
   nodes: z.array(z.tuple([z.string().max(200), z.array(z.string().regex(DIGEST)).max(MAX_BLOBS_PER_NODE)])).max(MAX_NODES),
+  // A returned file's stamp key (path and stamp) and the digest its node said it kept it under.
+  hints: z
+    .array(z.tuple([z.string().max(8192), z.string().regex(DIGEST)]))
+    .max(MAX_HINTS)
+    .optional(),
 })
 
 /** `$XDG_CACHE_HOME/distw/node-blobs.json`, else `~/.cache/distw/node-blobs.json`: beside the digest cache. */
@@ -28,6 +36,8 @@ export function defaultBlobBookPath(env: NodeJS.ProcessEnv = process.env): strin
 export class BlobBook {
   /** node id → the keys (digests, or file stamps of uploads in flight) it holds, oldest first; nodes oldest first. */
   private readonly nodes = new Map<string, Set<string>>()
+  /** A returned file's stamp key → the digest its node gave (a hint), oldest first. */
+  private readonly hints = new Map<string, string>()
   private changed = false
 
   constructor(private readonly file?: string) {}
@@ -37,7 +47,10 @@ export class BlobBook {
     const book = new BlobBook(file)
     const text = await fs.readFile(file, 'utf8').catch(() => undefined)
     const parsed = text === undefined ? undefined : BookFile.safeParse(safeJson(text))
-    if (parsed?.success) for (const [id, digests] of parsed.data.nodes) book.nodes.set(id, new Set(digests))
+    if (parsed?.success) {
+      for (const [id, digests] of parsed.data.nodes) book.nodes.set(id, new Set(digests))
+      for (const [key, digest] of parsed.data.hints ?? []) book.hints.set(key, digest)
+    }
     return book
   }
 
@@ -58,6 +71,22 @@ export class BlobBook {
       this.nodes.delete(oldest)
     }
     this.changed = true
+  }
+
+  /** A node said the file at stamp key `key` is blob `digest` (for placement only). */
+  hint(key: string, digest: string): void {
+    this.hints.delete(key)
+    this.hints.set(key, digest)
+    for (const oldest of this.hints.keys()) {
+      if (this.hints.size <= MAX_HINTS) break
+      this.hints.delete(oldest)
+    }
+    this.changed = true
+  }
+
+  /** The digest a node gave for the file at stamp key `key`, if any: a hint, not the file's digest. */
+  hinted(key: string): string | undefined {
+    return this.hints.get(key)
   }
 
   holds(id: string, key: string): boolean {
@@ -88,7 +117,7 @@ export class BlobBook {
     }
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
     const temp = `${this.file}.${process.pid}.tmp`
-    await fs.writeFile(temp, JSON.stringify({ v: 1, nodes }), { mode: 0o600 })
+    await fs.writeFile(temp, JSON.stringify({ v: 1, nodes, hints: [...this.hints] }), { mode: 0o600 })
     await fs.rename(temp, this.file)
     this.changed = false
   }

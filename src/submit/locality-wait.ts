@@ -90,19 +90,16 @@ export class LocalityWaits {
 
   /**
    * Whether `record` should not be queued behind a running task on `node` (pipelining: no slot is free)
-   * when a busy node holds more of its inputs: it waits, counted from the first time it was held so,
-   * for as long as sending them would take.
+   * when a busy node holds more of its inputs. Not bounded in time: queued behind a task elsewhere, it
+   * would gain no parallelism (that slot is busy too), only a transfer; it waits for the holder's next
+   * lease, or for a slot to come free anywhere (then `hold` bounds the wait by the transfer time).
+   * A difference not worth LOCALITY_WAIT_MIN_MS of sending is not waited for.
    */
   holdBehind(record: TaskRecord, node: NodeSlots, fitting: NodeSlots[], heldOn: (n: NodeSlots) => number): boolean {
     const { home, most } = this.home(record, node, fitting, heldOn)
-    if (!home) return false
-    const waitMs = this.locality.waitMs(most - heldOn(node))
-    const since = (record.heldSince ??= this.now)
-    if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) return false
+    if (!home || this.locality.waitMs(most - heldOn(node)) < LOCALITY_WAIT_MIN_MS) return false
     this.heldAlike(record)
     this.held++
-    this.dueAt = Math.min(this.dueAt, since + waitMs)
-    this.first ??= { record, home, node, bytes: most - heldOn(node), waitMs: since + waitMs - this.now }
     return true
   }
 

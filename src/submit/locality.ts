@@ -3,8 +3,7 @@
 // free one (delay scheduling, as Spark's locality wait): never longer than sending the difference
 // would take at the link rate measured from this batch's uploads, and never over LOCALITY_WAIT_MAX_MS.
 import type { ResolvedInput } from '../tasks/index.js'
-import type { WrittenFile } from '../transfer/file-sink.js'
-import { stampKey, type HashCache } from '../transfer/hash.js'
+import { stampKey, type FileToHash, type HashCache } from '../transfer/hash.js'
 import type { BlobBook } from './blob-book.js'
 import type { Digested } from './input-digests.js'
 import type { TaskRecord } from './task-record.js'
@@ -51,7 +50,7 @@ export class Locality {
   /** A function giving the bytes of `inputs` that a node (by id) holds. */
   weigh(inputs: readonly ResolvedInput[]): (id: string) => number {
     if (inputs.length === 0) return () => 0
-    const weighed: Weighed[] = inputs.map((i) => ({ key: stampKey(i), digest: this.hashes.peek(i), size: i.size }))
+    const weighed: Weighed[] = inputs.map((i) => ({ key: stampKey(i), digest: this.digestOf(i), size: i.size }))
     return (id) => {
       if (!this.book.knows(id)) return 0
       let bytes = 0
@@ -63,7 +62,7 @@ export class Locality {
   /** `record` waits in the queue with these inputs: a free node that holds any of them will find it (wantedOn). */
   want(record: TaskRecord, inputs: readonly ResolvedInput[]): void {
     if (inputs.length === 0 || this.wanted.has(record)) return
-    const keys = inputs.flatMap((i) => [stampKey(i), this.hashes.peek(i) ?? ''].filter((k) => k !== ''))
+    const keys = inputs.flatMap((i) => [stampKey(i), this.digestOf(i) ?? ''].filter((k) => k !== ''))
     this.wanted.set(record, keys)
     this.groups.set(record, inputs.map((i) => stampKey(i)).join('\n'))
     for (const key of keys) {
@@ -120,9 +119,21 @@ export class Locality {
     this.measured = true
   }
 
-  /** Node `id` returned `written` and kept it in its cache: its digest is known without reading it, and where it is. */
-  returned(id: string, written: WrittenFile): void {
-    this.hashes.remember(written.file, written.digest)
-    this.book.add(id, written.digest)
+  /**
+   * Node `id` returned `file` (as written here) and kept it in its cache under `digest`, as it says. A
+   * hint for placement only: the digest is not taken as the file's (a task that takes the file as an
+   * input hashes it, and `have` asks by that), so a node that lies can mislead placement, never data.
+   */
+  returned(id: string, file: FileToHash, digest: string): void {
+    const key = stampKey(file)
+    this.book.hint(key, digest)
+    this.book.add(id, key)
+    this.book.add(id, digest)
+  }
+
+  // An input's digest as far as known without reading it: taken here (this batch, or the digest cache),
+  // else as the node that returned it said (a hint).
+  private digestOf(input: ResolvedInput): string | undefined {
+    return this.hashes.peek(input) ?? this.book.hinted(stampKey(input))
   }
 }

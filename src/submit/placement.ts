@@ -138,14 +138,14 @@ function placeOne(
           )
         : undefined
     if (!behind) return false
-    // Queued behind a task elsewhere than on the busy node holding its inputs: worth a wait as well.
-    if (!deferred && waits?.holdBehind(record, behind.node, fitting, heldOn)) {
+    // Queued behind a task elsewhere than on the busy node holding its inputs gains no slot, only a
+    // transfer: it waits (a deferred task too: it was deferred for a free node, not for this lease).
+    if (waits?.holdBehind(record, behind.node, fitting, heldOn)) {
       p.locality.want(record, inputs)
       return false
     }
     waits?.launched(behind.node, inputs)
     p.locality.unwant(record)
-    record.heldSince = undefined
     p.launch(record, behind.node, { behind: behind.open })
     return true
   }
@@ -153,7 +153,6 @@ function placeOne(
   const kept = k >= 0 ? node.kept.splice(k, 1)[0]?.lease : undefined
   waits?.launched(node, inputs)
   p.locality.unwant(record)
-  record.heldSince = undefined
   p.launch(record, node, kept === undefined ? undefined : { kept })
   return true
 }

@@ -24,8 +24,6 @@ export class TaskRecord {
    * 'pending' until then, 'resolving' while they are looked for, undefined once known.
    */
   lateInputs: 'pending' | 'resolving' | undefined
-  /** Since when it waits for a busy node holding its inputs rather than be queued behind a task elsewhere. */
-  heldSince: number | undefined
   /** While its inputs are resolved, a slot its dependency freed on this node is kept for it (placement by locality). */
   claim: NodeSlots | undefined
 

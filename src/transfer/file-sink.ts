@@ -1,13 +1,13 @@
 // Writes files arriving in chunks: each to a temp name beside its destination, renamed into place on
-// its last chunk, so a broken transfer never leaves a half file under the real name. A file big enough
-// for a node to keep in its cache is hashed as it arrives: a task that takes it as an input then needs
-// no reading of it to know its digest (and placement knows which node holds it).
-import { createHash, randomBytes, type Hash } from 'node:crypto'
+// its last chunk, so a broken transfer never leaves a half file under the real name. Nothing is hashed
+// here: a file the node kept in its cache comes with the node's digest (`file.cached`), a placement hint
+// recorded with the file's stamp (locality.ts); whoever takes it as an input hashes it then.
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { CACHED_OUTPUT_MIN_BYTES, ProtocolError } from '../protocol/index.js'
+import { ProtocolError } from '../protocol/index.js'
 import type { FileToHash } from './hash.js'
 import { WRITE_BEHIND_BYTES } from './chunks.js'
 import { clearForNewFile, mkdirsNoFollow } from './no-follow.js'
@@ -18,13 +18,6 @@ interface Open {
   temp: string
   stream: WriteStream
   written: number
-  hash: Hash | undefined
-}
-
-/** A returned file as written, with its digest (taken of the bytes as they arrived) and its stamp now. */
-export interface WrittenFile {
-  file: FileToHash
-  digest: string
 }
 
 export class FileSink {
@@ -35,8 +28,15 @@ export class FileSink {
 
   constructor(private readonly root: string) {}
 
-  /** Writes one chunk; the last chunk of a file that was hashed resolves to that file with its digest. */
-  async write(wirePath: string, offset: number, data: Buffer, final: boolean, mode: number): Promise<WrittenFile | undefined> {
+  /** Writes one chunk; with `stamp`, the last one resolves to the file's stamp as written (undefined if it changed meanwhile). */
+  async write(
+    wirePath: string,
+    offset: number,
+    data: Buffer,
+    final: boolean,
+    mode: number,
+    stamp = false,
+  ): Promise<FileToHash | undefined> {
     let file = this.open.get(wirePath)
     if (!file) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath} starts at offset ${offset}`)
@@ -47,12 +47,11 @@ export class FileSink {
       await mkdirsNoFollow(this.root, path.dirname(dest))
       const temp = `${dest}.distw-${randomBytes(4).toString('hex')}`
       const stream = createWriteStream(temp, { mode: 0o600, flags: 'wx', highWaterMark: WRITE_BEHIND_BYTES })
-      file = { dest, temp, stream, written: 0, hash: final && data.length < CACHED_OUTPUT_MIN_BYTES ? undefined : createHash('sha256') }
+      file = { dest, temp, stream, written: 0 }
       this.open.set(wirePath, file)
     }
     if (offset !== file.written)
       throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file ${wirePath}: chunk at ${offset}, expected ${file.written}`)
-    file.hash?.update(data)
     if (data.length > 0 && !file.stream.write(data)) await once(file.stream, 'drain')
     file.written += data.length
     this.bytes += data.length
@@ -64,11 +63,9 @@ export class FileSink {
     await clearForNewFile(file.dest) // a link or folder in the way is refused, not written through
     await fs.rename(file.temp, file.dest)
     this.written.push(wirePath)
-    if (!file.hash) return undefined
+    if (!stamp) return undefined
     const { size, mtimeMs, ctimeMs, ino } = await fs.stat(file.dest)
-    return size === file.written
-      ? { file: { absPath: file.dest, size, mtimeMs, ctimeMs, ino }, digest: file.hash.digest('hex') }
-      : undefined
+    return size === file.written ? { absPath: file.dest, size, mtimeMs, ctimeMs, ino } : undefined
   }
 
   /** Removes the temp files of transfers that never finished. */

@@ -51,14 +51,6 @@ export class HashCache {
     return this.settled.get(stampKey(file)) ?? this.store?.get(file.absPath, file)
   }
 
-  /** `file`, as stamped, holds `digest`: learnt while it was written (a returned file), so it is never read to know it. */
-  remember(file: FileToHash, digest: string): void {
-    const key = stampKey(file)
-    this.known.set(key, Promise.resolve(digest))
-    this.settled.set(key, digest)
-    this.store?.set(file.absPath, file, digest, Date.now())
-  }
-
   private async hash(file: FileToHash): Promise<string> {
     const startedAt = Date.now()
     this.hashed++

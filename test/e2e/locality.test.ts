@@ -80,4 +80,30 @@ describe('placement by locality', () => {
     expect(sent(finished(first.stdout))).toBe(2 * MiB)
     expect(sent(finished(second.stdout))).toBe(0)
   }, 120_000)
+
+  it('with more tasks than slots, a resubmission still sends nothing: a task waits for its holder rather than queue behind a task elsewhere', async () => {
+    const alpha = await spawnDaemon(['--name', 'alpha', '--slots', '1'])
+    const beta = await spawnDaemon(['--name', 'beta', '--slots', '1'])
+    const dir = await tempDir()
+    // The tasks (0.1 s) are short enough to be queued behind a running one (pipelining), and each input
+    // takes ~20 ms to send (at the 100 MiB/s assumed): before, a task that had waited that long for its
+    // holder's lease was queued behind the other node's task, and its input sent there.
+    for (const i of [0, 1]) await fs.writeFile(path.join(dir, `in-${i}.bin`), randomBytes(2 * MiB))
+    const seed = [json({ name: 's0', run: 'true', inputs: ['in-0.bin'], requires: { nodes: ['alpha'] } })]
+    seed.push(json({ name: 's1', run: 'true', inputs: ['in-1.bin'], requires: { nodes: ['beta'] } }))
+    const tasks = Array.from({ length: 20 }, (_, i) => json({ name: `t${i}`, run: 'sleep 0.1', inputs: [`in-${i % 2}.bin`] }))
+    await fs.writeFile(path.join(dir, 'seed.txt'), seed.join('\n'))
+    await fs.writeFile(path.join(dir, 'tasks.txt'), tasks.join('\n'))
+    const args = ['--peer', alpha.peer, '--peer', beta.peer, '--json']
+
+    const first = await distw(['submit', 'seed.txt', ...args], { cwd: dir })
+    const second = await distw(['submit', 'tasks.txt', ...args], { cwd: dir })
+
+    expect(first.exitCode).toBe(0)
+    expect(second.exitCode).toBe(0)
+    const ends = [...finished(second.stdout).values()]
+    expect(ends).toHaveLength(20)
+    expect(ends.reduce((sum, e) => sum + e.bytesUp, 0)).toBe(0)
+    expect(ends.filter((e) => e.node !== (Number(e.task.slice(1)) % 2 === 0 ? 'alpha' : 'beta'))).toEqual([])
+  }, 120_000)
 })

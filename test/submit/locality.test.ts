@@ -11,7 +11,7 @@ import { Locality } from '../../src/submit/locality.js'
 import { Scheduler } from '../../src/submit/scheduler.js'
 import type { TaskResult } from '../../src/submit/result.js'
 import { parseTasks, type ResolvedInput } from '../../src/tasks/index.js'
-import { HashCache } from '../../src/transfer/hash.js'
+import { HashCache, hashFile, stampKey } from '../../src/transfer/hash.js'
 import { MemoryNode } from './memory-node.js'
 
 const MiB = 1024 * 1024
@@ -39,6 +39,8 @@ interface Plan {
   placement?: boolean
   /** The link rate the batch assumes (default 100 MiB/s; in-memory uploads take no time, so none is measured). */
   bytesPerMs?: number
+  /** Node name → files it returned and the digest it said it kept each under (`file.cached`). */
+  returned?: Record<string, [ResolvedInput, string][]>
 }
 
 async function batch(plan: Plan, nodes: MemoryNode[]) {
@@ -52,6 +54,11 @@ async function batch(plan: Plan, nodes: MemoryNode[]) {
       const digest = await hashes.digest(held)
       node.blobs.add(digest)
       locality.book.add(node.info.id, digest)
+    }
+  for (const node of nodes)
+    for (const [file, digest] of plan.returned?.[node.info.name] ?? []) {
+      node.blobs.add(digest)
+      locality.returned(node.info.id, file, digest)
     }
   const events: string[] = []
   const scheduler = new Scheduler(
@@ -188,5 +195,32 @@ describe('placement by locality', () => {
     const nodes = tasks.map((t) => byName(t.name).node)
     expect(nodes).toEqual(['a', 'a', 'a', 'a'])
     expect(tasks.reduce((sum, t) => sum + byName(t.name).bytesUp, 0)).toBe(4 * MiB)
+  })
+
+  it("a node's digest of a file it returned steers placement only: the input is hashed here, and sent if the node lied", async () => {
+    const made = await input('returned.bin', 4 * MiB)
+    const real = await hashFile(made.absPath)
+    const tasks = [{ name: 'use', run: 'x', inputs: ['returned.bin'] }]
+    const nodes = () => [new MemoryNode('a', 1), new MemoryNode('b', 1)]
+
+    // b kept it under the digest it gave: the task goes there, and nothing is sent.
+    const truthful = await batch({ tasks, inputs: { use: [made] }, returned: { b: [[made, real]] } }, nodes())
+    expect(truthful.byName('use')).toMatchObject({ status: 'succeeded', node: 'b', bytesUp: 0 })
+
+    // b lied: placement follows the lie, but `have` asks by the file's own digest, so its bytes are sent.
+    const lying = await batch({ tasks, inputs: { use: [made] }, returned: { b: [[made, 'f'.repeat(64)]] } }, nodes())
+    expect(lying.byName('use')).toMatchObject({ status: 'succeeded', node: 'b', bytesUp: 4 * MiB })
+  })
+
+  it("the record keeps the digests nodes gave for their returned files, for the next batch's placement", async () => {
+    const made = await input('kept.bin', MiB)
+    const file = path.join(dir, 'node-blobs.json')
+    const book = await BlobBook.open(file)
+    new Locality(book, new HashCache()).returned('b', made, 'e'.repeat(64))
+    await book.save()
+
+    const again = await BlobBook.open(file)
+    expect(again.hinted(stampKey(made))).toBe('e'.repeat(64))
+    expect(new Locality(again, new HashCache()).weigh([made])('b')).toBe(MiB)
   })
 })

@@ -111,7 +111,8 @@ async function sendFile(task: string, e: WalkEntry, buffer: Buffer, channel: Cha
       const data = buffer.subarray(0, bytesRead)
       hash?.update(data)
       // The hash covers exactly the bytes sent; the file is kept only if it still is what was read.
-      const cached = final && hash && keep && offset + bytesRead === size ? await keep(hash.digest('hex'), file, e.stat) : false
+      const digest = final && hash && keep && offset + bytesRead === size ? hash.digest('hex') : undefined
+      const cached = digest !== undefined && (await (keep as KeepOutput)(digest, file, e.stat)) ? digest : undefined
       await channel.send({ type: 'file', task, path: e.path, mode, offset, data, final, ...(cached ? { cached } : {}) })
       offset += bytesRead
       if (final) return
