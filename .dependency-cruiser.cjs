@@ -1,9 +1,10 @@
 // The import direction of src/, checked by `npm run lint` (docs/ARCHITECTURE.md draws it):
 //   commands (+ flags, config) → submit / daemon / ui / watch / client → transfer / discovery / tasks / pool → protocol
-// with the shared leaves (errors, version, secret, single-executable) importable from anywhere but protocol.
+// with the shared leaves (errors, version, secret, single-executable, closest) importable from anywhere but protocol.
 // A rule here is a design decision: change it in the same commit as the docs' graph.
 const lower = '^src/(transfer|discovery|tasks|pool)/'
 const middle = '^src/(client|submit|daemon|ui|watch)/'
+const leaves = '^src/(errors|version|secret|single-executable|closest)\\.ts$'
 const top = '^src/(commands|config|flags)/|^src/(base-command|batch-run|command-words|index|lib|not-found)\\.ts$'
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -71,6 +72,13 @@ module.exports = {
       comment: 'ui/ draws what submit and watch report; it never reaches into a node',
       from: { path: '^src/ui/' },
       to: { path: '^src/daemon/' },
+    },
+    {
+      name: 'leaves-stay-leaves',
+      severity: 'error',
+      comment: 'errors, version, secret, single-executable and closest are imported from every layer: they import only the lower ones',
+      from: { path: leaves },
+      to: { path: [middle, top] },
     },
     {
       name: 'commands-only-from-index',
