@@ -32,8 +32,11 @@ export class LocalityWaits {
   private looked = 0
   private dueAt = Number.POSITIVE_INFINITY
   private readonly lookahead: number
-  /** Tasks passed over in this pass though a wait is not worth it: placed at its end, on what is still free. */
-  readonly deferred: { record: TaskRecord }[] = []
+  /**
+   * Tasks passed over in this pass though a wait is not (or no longer) worth it: placed at its end on
+   * the free node they were weighed for (`node`), whose wait is over, if it is still free.
+   */
+  readonly deferred: { record: TaskRecord; node: NodeSlots }[] = []
 
   constructor(
     private readonly locality: Locality,
@@ -76,7 +79,9 @@ export class LocalityWaits {
     const waitMs = this.locality.waitMs(most - here)
     const since = node.passedOver ?? this.now
     if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) {
-      this.deferred.push({ record })
+      this.deferred.push({ record, node })
+      // Its count goes on if a later task takes the slot instead (end).
+      this.passed.add(node)
       this.heldAlike(record)
       return true
     }

@@ -80,23 +80,36 @@ export function place(p: Placer): void {
         placeLater(p, record, ready, followable, waits)
       }
     }
-    // Tasks passed over for later ones that their inputs' node runs, though waiting for it is not worth
-    // it: they take what is still free now.
-    for (const { record } of waits.deferred.splice(0)) {
-      if (!ready.some(open) || p.atJobLimit()) break
-      placeLater(p, record, ready, followable, waits)
-    }
+    // Tasks passed over for later ones that their inputs' node runs, though waiting for it is not (or
+    // no longer) worth it: each takes the free node whose wait is over. Only that one: another free
+    // node has not waited yet (the end of a batch would otherwise send the same inputs to every idle
+    // node at once). If that node was taken meanwhile, the task is weighed again against the nodes
+    // still free: it waits for (or is deferred to) the best of them, once more.
+    for (let round = 0; round < 2 && waits.deferred.length > 0; round++)
+      for (const { record, node } of waits.deferred.splice(0)) {
+        if (!ready.some(open) || p.atJobLimit()) break
+        const free = freeSlots(node) >= record.spec.slots && !node.suspect && !node.refused
+        placeLater(p, record, free ? [node] : ready, followable, waits, free)
+      }
   }
   p.holding(waits?.end(ready))
 }
 
-// A task looked at again after the pass (it was held or deferred): placed if it still waits and can go now.
-function placeLater(p: Placer, record: TaskRecord, ready: NodeSlots[], followable: (n: NodeSlots) => boolean, waits: LocalityWaits): void {
+// A task looked at again after the pass (it was held or deferred): placed if it still waits and can go
+// now (`settled`: as it was weighed, without a new wait).
+function placeLater(
+  p: Placer,
+  record: TaskRecord,
+  ready: NodeSlots[],
+  followable: (n: NodeSlots) => boolean,
+  waits: LocalityWaits,
+  settled = true,
+): void {
   if (record.result !== undefined || record.running !== undefined || record.blockedBy((name) => p.state(name)) !== undefined) return
   const i = p.waiting.indexOf(record)
   if (i < 0) return
   const fitting = ready.filter((n) => unmetRequirement(record.spec, n.client.info, n.probed) === undefined)
-  if (placeOne(p, record, fitting, followable, waits, [], true)) p.waiting.splice(i, 1)
+  if (placeOne(p, record, fitting, followable, waits, [], settled)) p.waiting.splice(i, 1)
 }
 
 // Launches `record` on the best node of `fitting` with room for it (or queued behind a running task),

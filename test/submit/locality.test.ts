@@ -223,4 +223,23 @@ describe('placement by locality', () => {
     expect(again.hinted(stampKey(made))).toBe('e'.repeat(64))
     expect(new Locality(again, new HashCache()).weigh([made])('b')).toBe(MiB)
   })
+
+  it('a free node takes a task whose inputs a busy node holds only once it has waited itself, one node at a time', async () => {
+    // 30 MiB each: 0.3 s to send at the 100 MiB/s assumed; a is busy for 0.45 s.
+    const [x, y] = [await input('x.bin', 30 * MiB), await input('y.bin', 30 * MiB)]
+    const a = new MemoryNode('a', 1, (name) => (name === 'busy' ? { ms: 450 } : {}))
+    const [b, c] = [new MemoryNode('b', 1, () => ({ ms: 1_000 })), new MemoryNode('c', 1)]
+    const tasks = [
+      { name: 'busy', run: 'x', requires: { nodes: ['a'] } },
+      { name: 'u1', run: 'x', inputs: ['x.bin'] },
+      { name: 'u2', run: 'x', inputs: ['y.bin'] },
+    ]
+    const { byName } = await batch({ tasks, inputs: { u1: [x], u2: [y] }, holding: { a: [x, y] } }, [a, b, c])
+
+    // b waited 0.3 s and took u1; c had not waited when b's wait was over (it starts then), and a came
+    // free before c's wait was: u2 ran on a, nothing sent. (Before, c took u2 along with b, sending it.)
+    expect(byName('u1')).toMatchObject({ node: 'b', bytesUp: 30 * MiB })
+    expect(byName('u2')).toMatchObject({ node: 'a', bytesUp: 0 })
+    expect(c.ran).toEqual([])
+  })
 })
