@@ -15,6 +15,8 @@ export interface BatchRun {
   dryRun: boolean
   keepOrder: boolean
   tag: boolean
+  /** `--bar`/`--no-bar`; unset: the progress line on a terminal only. */
+  bar?: boolean
 }
 
 /** Runs (or with dryRun, only plans) the batch; sets process.exitCode. */
@@ -40,7 +42,13 @@ export async function runBatch(run: BatchRun): Promise<void> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   process.stdout.on('error', onStdoutError)
-  const reporter = chooseReporter(process, { json: run.json, keepOrder: run.keepOrder, tag: run.tag, quiet: () => readerGone })
+  const reporter = chooseReporter(process, {
+    json: run.json,
+    keepOrder: run.keepOrder,
+    tag: run.tag,
+    ...(run.bar === undefined ? {} : { bar: run.bar }),
+    quiet: () => readerGone,
+  })
   try {
     const batch = await submit({ ...run.options, observer: reporter, signal: abort.signal })
     // A bad line of a stream is a usage error, even when every task that ran succeeded.

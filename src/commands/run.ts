@@ -37,6 +37,7 @@ export default class Run extends BaseCommand {
       dryRun: flags['dry-run'],
       keepOrder: flags['keep-order'],
       tag: flags.tag,
+      ...(flags.bar === undefined ? {} : { bar: flags.bar }),
     })
   }
 }

@@ -41,6 +41,7 @@ export default class Submit extends BaseCommand {
       dryRun: flags['dry-run'],
       keepOrder: flags['keep-order'],
       tag: flags.tag,
+      ...(flags.bar === undefined ? {} : { bar: flags.bar }),
     })
   }
 }

@@ -16,7 +16,9 @@ export const batchFlags = {
   slots: Flags.integer({ description: 'slots of the embedded local node (default: cores − 1)', min: 1 }),
   joblog: Flags.string({ description: 'append one tab-separated row per attempt to FILE', helpValue: 'FILE' }),
   resume: Flags.boolean({
-    description: 'skip tasks the --joblog FILE records as succeeded (same command, inputs and env)',
+    description:
+      "skip tasks the --joblog FILE records as succeeded (same command, inputs and env); failed ones run again, so GNU Parallel's --resume-failed is the same flag",
+    aliases: ['resume-failed'],
     dependsOn: ['joblog'],
   }),
   halt: Flags.string({ description: 'give up after N failures: now,fail=N cancels running tasks, soon,fail=N lets them finish' }),
@@ -50,6 +52,12 @@ export const batchFlags = {
     description: 'send the files a plain line names as its inputs; --no-auto-inputs: only what "inputs" lists',
     allowNo: true,
     default: true,
+  }),
+  bar: Flags.boolean({
+    description:
+      'show the progress line (done, running, failed, ETA) on stderr: drawn in place on a terminal, where it is the default; elsewhere (a pipe, a CI log) printed once a second as it changes; --no-bar: never (--progress and --eta are the same flag)',
+    aliases: ['progress', 'eta'],
+    allowNo: true,
   }),
   'dry-run': Flags.boolean({ description: 'print each task with the inputs it would send; connect to nothing, run nothing' }),
   'keep-order': Flags.boolean({ char: 'k', description: 'print output in the order of the task lines, not as tasks end' }),

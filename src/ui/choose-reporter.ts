@@ -6,6 +6,7 @@ import { jsonReporter } from './json-reporter.js'
 import { keepOrder } from './keep-order.js'
 import { noColor } from './no-color.js'
 import { plainReporter } from './plain-reporter.js'
+import { withProgressLines } from './progress-lines.js'
 import type { Reporter } from './reporter.js'
 import { spinnerReporter } from './spinner-reporter.js'
 
@@ -24,6 +25,11 @@ export interface ReporterOptions {
   keepOrder?: boolean
   /** `--no-tag` (false): output bytes with no `[task]` prefix. */
   tag?: boolean
+  /**
+   * `--bar`: the progress line, drawn in place on a terminal (its default there) or printed once a
+   * second elsewhere; `--no-bar` (false): never. Undefined: on a terminal only.
+   */
+  bar?: boolean
   /** True once nothing more is to be said (the reader of stdout went away): stderr stays silent. */
   quiet?: () => boolean
 }
@@ -46,21 +52,25 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
   const streams = { out: (t: string | Uint8Array) => void stdout.write(t), err: (t: string | Uint8Array) => void err(t) }
   const tag = { tag: options.tag ?? true }
   // A terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place.
+  const animated = stderr.isTTY && (stderr.columns ?? 0) > 0 && !isCI(env)
+  const plain: Reporter = {
+    // A slow terminal or pipe slows the task itself: output waits for the stream to drain.
+    ...plainReporter(
+      {
+        out: (t) => stdout.write(t),
+        err,
+        drained: (s) => writableAgain(s === 'out' ? stdout : stderr),
+      },
+      tag,
+    ),
+    close: () => {},
+  }
   const reporter: Reporter =
-    stderr.isTTY && (stderr.columns ?? 0) > 0 && !isCI(env)
+    animated && options.bar !== false
       ? spinnerReporter(streams, stderr, { ...tag, color: !noColor(env) })
-      : {
-          // A slow terminal or pipe slows the task itself: output waits for the stream to drain.
-          ...plainReporter(
-            {
-              out: (t) => stdout.write(t),
-              err,
-              drained: (s) => writableAgain(s === 'out' ? stdout : stderr),
-            },
-            tag,
-          ),
-          close: () => {},
-        }
+      : options.bar === true
+        ? withProgressLines(plain, (t) => void err(t))
+        : plain
   return {
     ...ordered(reporter),
     finish: (batch) => {

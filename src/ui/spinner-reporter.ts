@@ -1,11 +1,12 @@
 // `distw submit` on a terminal: the plain reporter's output, with one ora spinner line below it
-// (done/total, running, failed, nodes, ETA, and the progress text of a task running alone). The
-// spinner is cleared before each output write and drawn again after, so streamed lines never mix
-// with it. Its text is redrawn every second, so the ETA counts down between task ends.
+// (batch-progress.ts: done/total, running, failed, nodes, ETA, the progress text of a task running
+// alone). The spinner is cleared before each output write and drawn again after, so streamed lines
+// never mix with it. Its text is redrawn every second, so the ETA counts down between task ends.
 import ora from 'ora'
-import { formatDuration } from './format.js'
+import { batchProgress } from './batch-progress.js'
 import { plainReporter } from './plain-reporter.js'
 import type { Reporter, ReporterStreams } from './reporter.js'
+import { tellBoth } from './tell-both.js'
 
 export function spinnerReporter(
   streams: ReporterStreams,
@@ -21,74 +22,21 @@ export function spinnerReporter(
     text: 'starting',
     ...(options.color === false ? { color: false } : {}),
   }).start()
-  const started = performance.now()
-  const counts = { total: 0, done: 0, running: 0, failed: 0, nodes: 0 }
-  // A stream is never planned: its total grows as its lines are read.
-  let planned = false
-  let waiting: string | undefined
-  /** When the last task ended (ms since start): the ETA counts from there. */
-  let lastDoneAt = 0
-  /** The last `::distw::progress` of each running task, shown when it is the only one running. */
-  const progress = new Map<string, string>()
+  const progress = batchProgress(() => (spinner.text = progress.text()))
+  const tick = setInterval(() => (spinner.text = progress.text()), 1000)
+  tick.unref()
   const around = (write: (text: string | Uint8Array) => void) => (text: string | Uint8Array) => {
     spinner.clear()
     write(text)
     spinner.render()
   }
   const plain = plainReporter({ out: around(streams.out), err: around(streams.err) }, options)
-  const update = () => {
-    const elapsed = performance.now() - started
-    const left = counts.total - counts.done
-    // The average so far, projected from the last end: it moves down every second, not only at an end.
-    const eta = counts.done > 0 && left > 0 ? ` · ETA ${formatDuration((lastDoneAt / counts.done) * left - (elapsed - lastDoneAt))}` : ''
-    const [alone] = counts.running === 1 && progress.size === 1 ? progress.values() : []
-    const waits = waiting === undefined ? '' : ` · waiting for a node: ${waiting}`
-    spinner.text = `${counts.done}/${counts.total || '?'} done · ${counts.running} running · ${counts.failed} failed · ${counts.nodes} node${counts.nodes === 1 ? '' : 's'}${eta}${alone === undefined ? '' : ` · ${alone}`}${waits}`
-  }
-  const tick = setInterval(update, 1000)
-  tick.unref()
+  // What the batch waits for is on the spinner line, redrawn as it changes: not also as a line.
+  const said = { ...plain }
+  delete said.waiting
   return {
-    ...plain,
-    batchPlanned: (total) => {
-      planned = true
-      counts.total = total
-      update()
-    },
-    taskQueued: () => {
-      if (planned) return
-      counts.total++
-      update()
-    },
-    waiting: (reason) => {
-      waiting = reason
-      update()
-    },
-    nodeAdded: () => {
-      counts.nodes++
-      update()
-    },
-    nodeLost: () => {
-      counts.nodes = Math.max(0, counts.nodes - 1)
-      update()
-    },
-    taskStarted: () => {
-      counts.running++
-      update()
-    },
-    taskProgress: (task, percent, text) => {
-      progress.set(task.name, `${task.name} ${Math.round(percent)}%${text ? ` ${text}` : ''}`)
-      update()
-    },
-    taskFinished: (result) => {
-      plain.taskFinished?.(result)
-      progress.delete(result.name)
-      lastDoneAt = performance.now() - started
-      // Skipped and cancelled-before-start tasks never ran.
-      if (result.attempts > 0 && result.status !== 'skipped') counts.running = Math.max(0, counts.running - 1)
-      counts.done++
-      if (result.status === 'failed') counts.failed++
-      update()
-    },
+    ...tellBoth(said, progress.observer),
+    summary: plain.summary,
     close: () => {
       clearInterval(tick)
       spinner.stop()

@@ -124,6 +124,27 @@ describe('the GNU Parallel staples', { timeout: 120_000 }, () => {
     expect(await fs.readFile(path.join(dir, 'all'))).toEqual(Buffer.from([0, 1, 2, 0xe2, 0x82, 0xac, 10, 255]))
   })
 
+  it('--bar off a terminal prints the progress line once a second while it changes; without it, none', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    const env = { DISTW_PEERS: node.peer }
+    const bar = await shell(readmeExample('distw run --bar -j 1 sleep ::: 1 1 1 2> progress.log'), { cwd: dir, env })
+    expect(bar.exitCode, bar.stderr).toBe(0)
+    const lines = (await fs.readFile(path.join(dir, 'progress.log'), 'utf8')).split('\n').filter((l) => l.includes(' done · '))
+    // Three 1 s tasks one at a time: a line at least at 1 s and 2 s, each differing from the one before.
+    expect(lines.length, lines.join('\n')).toBeGreaterThanOrEqual(2)
+    for (const line of lines) expect(line).toMatch(/^distw: [0-3]\/3 done · [01] running · 0 failed · 1 node( · ETA \d+s)?$/)
+    expect(new Set(lines).size).toBe(lines.length)
+    const done = lines.map((l) => Number(/: (\d)\//.exec(l)?.[1]))
+    expect(done).toEqual([...done].sort())
+
+    // GNU Parallel's names for it are taken too; without it, a pipe gets no progress line.
+    const plain = await distw(['run', '--eta', '--progress', 'true', ':::', '1'], { cwd: dir, env })
+    expect(plain.exitCode, plain.stderr).toBe(0)
+    const none = await distw(['run', '-j', '1', 'sleep', ':::', '1.5'], { cwd: dir, env })
+    expect(none.stderr).not.toContain(' done · ')
+  })
+
   it('-j N runs at most N of the batch at once, whatever the free slots', async () => {
     const node = await spawnDaemon(['--slots', '4'])
     const dir = await tempDir()
