@@ -105,6 +105,52 @@ describe('daemon --approve', () => {
     expect(node.log()).toContain('approval refused')
   }, 120_000)
 
+  it('lends a held task’s slot to approved programs meanwhile; approved, the task takes the next free slot', async () => {
+    const config = await tempDir('distw-approve-config-')
+    const env = { XDG_CONFIG_HOME: config }
+    const dir = await tempDir()
+    const mark = path.join(dir, 'busy-ended')
+    const go = path.join(dir, 'busy-go')
+    // new.sh says whether busy.sh had ended its work when it ran; busy.sh works until told to go on.
+    await fs.writeFile(
+      path.join(dir, 'new.sh'),
+      '#!/bin/sh\nif [ -e "$1" ]; then echo "new ran after busy"; else echo "new ran beside busy"; fi\n',
+      { mode: 0o755 },
+    )
+    await fs.writeFile(path.join(dir, 'busy.sh'), '#!/bin/sh\nwhile [ ! -e "$2" ]; do sleep 0.1; done\ntouch "$1"\n', { mode: 0o755 })
+    const known = await program(dir, 'known.sh')
+    const digestOf = async (name: string) =>
+      createHash('sha256')
+        .update(await fs.readFile(path.join(dir, name)))
+        .digest('hex')
+    const node = await spawnDaemon(['--approve', '--slots', '1', '--name', 'one-slot'], { env })
+    for (const digest of [known, await digestOf('busy.sh')])
+      expect((await distw(['approve', digest, '--peer', node.peer], { env })).exitCode).toBe(0)
+
+    const held = submitHeld(dir, node.peer, `./new.sh ${mark}`, env)
+    await held.held
+    // The node's one slot serves another batch's approved program while new.sh waits for its owner.
+    const other = await distw(['submit', '-', '--peer', node.peer], { cwd: dir, input: './known.sh b\n', env })
+    expect(other.exitCode, other.stderr).toBe(0)
+    expect(other.stdout).toContain('says b')
+    expect(held.batch.exitCode).toBeNull()
+
+    // Approved while the slot is busy: the task waits for it (and says so), and runs as soon as it is free.
+    const busy = distw(['submit', '-', '--json', '--peer', node.peer], { cwd: dir, input: `./busy.sh ${mark} ${go}\n`, env })
+    let busyOut = ''
+    busy.stdout?.on('data', (d: Buffer) => (busyOut += d.toString()))
+    await until(() => busyOut.includes('"event":"task-started"'), 'busy.sh to start', 60_000)
+    let heldOut = ''
+    held.batch.stdout?.on('data', (d: Buffer) => (heldOut += d.toString()))
+    expect((await distw(['approve', await digestOf('new.sh'), '--peer', node.peer], { env })).exitCode).toBe(0)
+    await until(() => heldOut.includes('approved; waiting for a free slot on this node'), 'the approved task to wait for the slot', 60_000)
+    await fs.writeFile(go, '')
+    expect((await busy).exitCode).toBe(0)
+    const done = await held.batch
+    expect(done.exitCode, done.stderr).toBe(0)
+    expect(done.stdout).toContain('new ran after busy')
+  }, 180_000)
+
   it('is answered from distw top in a terminal on that machine: a approves the selected held task, d then y denies one', async () => {
     const config = await tempDir('distw-approve-config-')
     const env = { XDG_CONFIG_HOME: config }

@@ -180,4 +180,63 @@ describe('SlotTable leases', () => {
     slots.release(lease)
     expect(slots.free).toBe(1)
   })
+
+  // A lease of `owner`'s, running a task that is then held for approval (undefined: refused).
+  const heldLease = (slots: SlotTable, owner: string): string | undefined => {
+    const lease = slots.reserve(owner, 1)
+    if (lease === undefined) return undefined
+    slots.use(owner, lease)
+    slots.lend(lease)
+    return lease
+  }
+
+  it('lends a held task’s slots to others; approved, it takes them back before any new reservation', async () => {
+    const slots = new SlotTable(1, 60_000)
+    const held = heldLease(slots, 'a')!
+    expect(slots.free).toBe(1)
+    const other = slots.reserve('b', 1)!
+    expect(other).toBeDefined()
+    slots.use('b', other)
+    // Approved while b runs: it waits (and says so), and no one else may reserve meanwhile.
+    const events: string[] = []
+    const back = slots.takeBack(held, new AbortController().signal, () => events.push('waiting')).then(() => events.push('back'))
+    expect(events).toEqual(['waiting'])
+    slots.release(other)
+    expect(slots.reserve('c', 1)).toBeUndefined()
+    await back
+    expect(events).toEqual(['waiting', 'back'])
+    expect(slots.free).toBe(0)
+    // Approved with its slot free: at once. Denied while lent: released without freeing twice.
+    slots.release(held)
+    const again = heldLease(slots, 'a')!
+    await slots.takeBack(again, new AbortController().signal, () => events.push('waited'))
+    expect(slots.free).toBe(0)
+    slots.lend(again)
+    expect(slots.finish(again, true)).toBe(false) // a lent lease is not kept
+    expect(slots.free).toBe(1)
+    expect(events).not.toContain('waited')
+  })
+
+  it('lends at most the node’s slots at once: more held tasks keep theirs', () => {
+    const slots = new SlotTable(1, 60_000)
+    const leases = ['a', 'b', 'c'].map((owner) => heldLease(slots, owner))
+    // a lends its slot, b takes it and is held too, but the node's one slot is lent already: c is refused.
+    expect(leases.map((l) => l !== undefined)).toEqual([true, true, false])
+    expect(slots.free).toBe(0)
+  })
+
+  it('a held task cancelled while it waits for its slot back gives up its place', async () => {
+    const slots = new SlotTable(1, 60_000)
+    const held = heldLease(slots, 'a')!
+    const other = slots.reserve('b', 1)!
+    slots.use('b', other)
+    const abort = new AbortController()
+    const back = slots.takeBack(held, abort.signal, () => {})
+    expect(slots.free).toBe(0) // b runs, and a waits to come next
+    abort.abort()
+    await expect(back).rejects.toThrow(/cancelled while waiting for a slot/)
+    slots.release(held)
+    slots.release(other)
+    expect(slots.free).toBe(1)
+  })
 })

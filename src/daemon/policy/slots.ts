@@ -1,5 +1,6 @@
 // The node's slot table. A reservation is a lease: granted whole or refused (another submitter won
-// the race), and taken back if it is not used before it expires. Timers run on the monotonic clock.
+// the race), and taken back if it is not used before it expires. A task held for its owner's approval
+// lends its slots to other tasks until it is approved. Timers run on the monotonic clock.
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 
@@ -8,6 +9,8 @@ interface Lease {
   owner: string
   slots: number
   inUse: boolean
+  /** Its task is held for approval: its slots are not counted as used (see lend). */
+  lent: boolean
   lock: string | undefined
   expiry: NodeJS.Timeout | undefined
 }
@@ -23,6 +26,8 @@ export class SlotTable extends EventEmitter<SlotEvents> {
   private readonly locks = new Set<string>()
   /** Owners refused since slots last came free: told when they do; no lease is kept while one waits. */
   private readonly waiters = new Set<string>()
+  /** Lent leases whose task was approved, waiting for their slots back: first served, before any reservation. */
+  private readonly takingBack: { lease: Lease; take: () => void }[] = []
 
   constructor(
     readonly total: number,
@@ -39,13 +44,14 @@ export class SlotTable extends EventEmitter<SlotEvents> {
   }
 
   get free(): number {
-    return this.total - this.used
+    // Never below 0: an approved task waiting for its slots back while others run is next, not extra.
+    return Math.max(0, this.total - this.used - this.takingBack.reduce((sum, t) => sum + t.lease.slots, 0))
   }
 
   /** Grants a lease for `slots` slots, or undefined when they are not free or `lock` is held. */
   reserve(owner: string, slots: number, lock?: string): string | undefined {
     if (slots > this.free || (lock !== undefined && this.locks.has(lock))) return undefined
-    const lease: Lease = { id: randomUUID(), owner, slots, inUse: false, lock, expiry: undefined }
+    const lease: Lease = { id: randomUUID(), owner, slots, inUse: false, lent: false, lock, expiry: undefined }
     if (lock !== undefined) this.locks.add(lock)
     this.arm(lease)
     this.leases.set(lease.id, lease)
@@ -71,13 +77,58 @@ export class SlotTable extends EventEmitter<SlotEvents> {
     const lease = this.leases.get(leaseId)
     if (!lease) return false
     const othersWait = [...this.waiters].some((owner) => owner !== lease.owner)
-    if (!keep || othersWait) {
+    // A lent lease (its task was denied or cancelled while held) has no slots of its own to keep.
+    if (!keep || othersWait || lease.lent) {
       this.release(leaseId)
       return false
     }
     lease.inUse = false
     this.arm(lease)
     return true
+  }
+
+  /**
+   * A running task is held for its owner's approval (daemon --approve), which may take minutes: its
+   * slots serve other tasks meanwhile, so an owner away from the desk leaves the node useful to
+   * programs already approved. The lease (and its lock) stay the task's; takeBack returns its slots.
+   * At most the node's slots are lent at once: a client that ignores this (reserving again and again
+   * for programs that are then held) finds the node full, not an unbounded pile of held tasks.
+   */
+  lend(leaseId: string): void {
+    const lease = this.leases.get(leaseId)
+    if (!lease || !lease.inUse || lease.lent) return
+    let lent = 0
+    for (const l of this.leases.values()) if (l.lent) lent += l.slots
+    if (lent + lease.slots > this.total) return
+    lease.lent = true
+    this.used -= lease.slots
+    this.emit('freed', this.free)
+  }
+
+  /**
+   * The held task was approved: its slots back, at once when they are free, else before any other
+   * reservation as soon as they come free (`waiting` is called then, to say so). Rejects on `signal`.
+   */
+  takeBack(leaseId: string, signal: AbortSignal, waiting: () => void): Promise<void> {
+    const lease = this.leases.get(leaseId)
+    if (!lease?.lent) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const entry = {
+        lease,
+        take: () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        },
+      }
+      const onAbort = (): void => {
+        this.dropTakeBack(lease)
+        reject(new Error('cancelled while waiting for a slot'))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.takingBack.push(entry)
+      this.giveBack()
+      if (this.takingBack.includes(entry)) waiting()
+    })
   }
 
   /** `owner` was refused: it is told when slots come free (see `takeWaiter`), and leases are not kept meanwhile. */
@@ -106,8 +157,25 @@ export class SlotTable extends EventEmitter<SlotEvents> {
     clearTimeout(lease.expiry)
     this.leases.delete(leaseId)
     if (lease.lock !== undefined) this.locks.delete(lease.lock)
-    this.used -= lease.slots
+    if (lease.lent) this.dropTakeBack(lease)
+    else this.used -= lease.slots
+    this.giveBack()
     this.emit('freed', this.free)
+  }
+
+  // Approved held tasks take their slots back first, in the order they were approved.
+  private giveBack(): void {
+    for (let next = this.takingBack[0]; next && next.lease.slots <= this.total - this.used; next = this.takingBack[0]) {
+      this.takingBack.shift()
+      next.lease.lent = false
+      this.used += next.lease.slots
+      next.take()
+    }
+  }
+
+  private dropTakeBack(lease: Lease): void {
+    const i = this.takingBack.findIndex((t) => t.lease === lease)
+    if (i >= 0) this.takingBack.splice(i, 1)
   }
 
   /** Restarts the expiry of an owner's leases that run no task: it is busy uploading for them. */

@@ -48,17 +48,26 @@ export interface TaskWatcher {
   held(program: { digest: string; program: string } | undefined): void
 }
 
-/**
- * Runs one task and reports its exit. `finish` frees (or keeps, for the submitter's next task) its slot
- * just before the exit is sent, after the folder is gone: a submitter that reserves again on seeing the
- * exit finds the slot free. It returns true when the lease was kept.
- */
+/** The task's lease on the node's slot table (slots.ts), as its run uses it. */
+export interface TaskLease {
+  /**
+   * Frees (or keeps, for the submitter's next task) its slots just before the exit is sent, after the
+   * folder is gone: a submitter that reserves again on seeing the exit finds the slot free. True when kept.
+   */
+  finish(): boolean
+  /** Held for the owner's approval: its slots serve other tasks meanwhile. */
+  lend(): void
+  /** Approved: resolves once its slots are its own again; `waiting` is called if they are not free now. */
+  takeBack(signal: AbortSignal, waiting: () => void): Promise<void>
+}
+
+/** Runs one task and reports its exit. */
 export async function runTask(
   run: MessageOf<'run'>,
   ctx: TaskRunContext,
   channel: Channel,
   signal: AbortSignal,
-  finish: () => boolean,
+  lease: TaskLease,
   watcher?: TaskWatcher,
 ): Promise<TaskOutcome> {
   let dir: string | undefined
@@ -83,17 +92,26 @@ export async function runTask(
     // A folder that received no inputs is known to be empty: no need to walk it (per-task hot path).
     const before: Snapshot = run.files.length === 0 ? new Map() : await snapshot(dir)
     const env = { ...ctx.baseEnv, ...run.env }
-    // Held (daemon --approve) until the owner answers: the submitter and monitors are told why.
+    // Held (daemon --approve) until the owner answers: the submitter and monitors are told why, and
+    // its slots serve other tasks meanwhile; approved, it takes them back before anyone else.
+    let lent = false
     const hold = {
       signal,
       held: (reason: string, program: { digest: string; program: string }) => {
         watcher?.held(program)
+        lease.lend()
+        lent = true
         void channel.send({ type: 'held', task: run.task, reason })
       },
     }
     const allowed = ctx.policy
       ? await ctx.policy.prepare(run, dir, env, hold).finally(() => watcher?.held(undefined))
       : { command: run.command, timeoutMs: run.timeoutMs }
+    if (lent)
+      await lease.takeBack(signal, () => {
+        const reason = 'approved; waiting for a free slot on this node (other tasks ran there while it was held)'
+        void channel.send({ type: 'held', task: run.task, reason })
+      })
     timeoutMs = allowed.timeoutMs
     const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher, announce)
     // `::distw::progress N text` lines on stdout become progress messages, not output.
@@ -146,7 +164,7 @@ export async function runTask(
       missing = [...new Set(run.files.map((f) => f.digest).filter((d) => !ctx.store.has(d)))]
   }
   if (dir !== undefined) await ctx.folders.give(dir, changes.empty === true)
-  const kept = finish()
+  const kept = lease.finish()
   const evicted = signal.reason instanceof TaskEvicted ? signal.reason : undefined
   if (evicted) result = { ...result, startError: `stopped by the node's policy (${evicted.reason})` }
   await channel.send({

@@ -233,7 +233,12 @@ export class Session {
       return kept
     }
     let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
-    void runTask(message, this.node.task, this.channel, abort.signal, finish, watched.watcher)
+    const lease = {
+      finish,
+      lend: () => this.node.slots.lend(message.lease),
+      takeBack: (signal: AbortSignal, waiting: () => void) => this.node.slots.takeBack(message.lease, signal, waiting),
+    }
+    void runTask(message, this.node.task, this.channel, abort.signal, lease, watched.watcher)
       .then((o) => (outcome = o))
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
