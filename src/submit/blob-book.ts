@@ -26,6 +26,8 @@ const BookFile = z.strictObject({
     .array(z.tuple([z.string().max(8192), z.string().regex(DIGEST)]))
     .max(MAX_HINTS)
     .optional(),
+  // The link rate measured from the last batch's uploads, in bytes a millisecond (Locality.bytesPerMs).
+  bytesPerMs: z.number().positive().max(1e9).optional(),
 })
 
 /** `$XDG_CACHE_HOME/distw/node-blobs.json`, else `~/.cache/distw/node-blobs.json`: beside the digest cache. */
@@ -38,6 +40,8 @@ export class BlobBook {
   private readonly nodes = new Map<string, Set<string>>()
   /** A returned file's stamp key → the digest its node gave (a hint), oldest first. */
   private readonly hints = new Map<string, string>()
+  /** The link rate last measured (bytes a millisecond), kept for the next batch's first waits. */
+  private rate: number | undefined
   private changed = false
 
   constructor(private readonly file?: string) {}
@@ -50,6 +54,7 @@ export class BlobBook {
     if (parsed?.success) {
       for (const [id, digests] of parsed.data.nodes) book.nodes.set(id, new Set(digests))
       for (const [key, digest] of parsed.data.hints ?? []) book.hints.set(key, digest)
+      book.rate = parsed.data.bytesPerMs
     }
     return book
   }
@@ -70,6 +75,16 @@ export class BlobBook {
       if (this.nodes.size <= MAX_NODES) break
       this.nodes.delete(oldest)
     }
+    this.changed = true
+  }
+
+  /** The link rate last measured, in this batch or an earlier one (undefined: never). */
+  get bytesPerMs(): number | undefined {
+    return this.rate
+  }
+
+  set bytesPerMs(rate: number | undefined) {
+    this.rate = rate
     this.changed = true
   }
 
@@ -117,7 +132,11 @@ export class BlobBook {
     }
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
     const temp = `${this.file}.${process.pid}.tmp`
-    await fs.writeFile(temp, JSON.stringify({ v: 1, nodes, hints: [...this.hints] }), { mode: 0o600 })
+    await fs.writeFile(
+      temp,
+      JSON.stringify({ v: 1, nodes, hints: [...this.hints], ...(this.rate === undefined ? {} : { bytesPerMs: this.rate }) }),
+      { mode: 0o600 },
+    )
     await fs.rename(temp, this.file)
     this.changed = false
   }

@@ -1,7 +1,8 @@
 // Placement by locality: how many of a task's input bytes each node holds, as far as the BlobBook
 // knows, and how long a task may wait for the node holding most of them rather than ship them to a
 // free one (delay scheduling, as Spark's locality wait): never longer than sending the difference
-// would take at the link rate measured from this batch's uploads, and never over LOCALITY_WAIT_MAX_MS.
+// would take at the link rate measured from uploads (this batch's, else the last batch's), and never
+// over LOCALITY_WAIT_MAX_MS.
 import type { ResolvedInput } from '../tasks/index.js'
 import { stampKey, type FileToHash, type HashCache } from '../transfer/hash.js'
 import type { BlobBook } from './blob-book.js'
@@ -30,7 +31,11 @@ export class Locality {
   private readonly wanted = new Map<TaskRecord, string[]>()
   /** Each wanted task's inputs as one string: tasks with the same inputs are placed alike. */
   private readonly groups = new Map<TaskRecord, string>()
-  /** The link rate: given (and then kept), or assumed until measured, then a running average of this batch's uploads of at least MEASURED_MIN_BYTES. */
+  /**
+   * The link rate: given (and then kept), or the one measured last time (the book's), or assumed until
+   * measured; then a running average of the uploads of at least MEASURED_MIN_BYTES. Remembered in the
+   * book: a resubmission uploads little, and its first waits would otherwise assume 100 MiB/s.
+   */
   bytesPerMs: number
   private measured = false
   private readonly given: boolean
@@ -42,8 +47,9 @@ export class Locality {
     private readonly hashes: HashCache,
     options: { bytesPerMs?: number; placement?: boolean } = {},
   ) {
-    this.bytesPerMs = options.bytesPerMs ?? DEFAULT_BYTES_PER_MS
+    this.bytesPerMs = options.bytesPerMs ?? book.bytesPerMs ?? DEFAULT_BYTES_PER_MS
     this.given = options.bytesPerMs !== undefined
+    this.measured = !this.given && book.bytesPerMs !== undefined
     this.placement = options.placement ?? true
   }
 
@@ -117,6 +123,7 @@ export class Locality {
     if (this.given || bytes < MEASURED_MIN_BYTES || ms <= 0) return
     this.bytesPerMs = this.measured ? 0.7 * this.bytesPerMs + 0.3 * (bytes / ms) : bytes / ms
     this.measured = true
+    this.book.bytesPerMs = this.bytesPerMs
   }
 
   /**

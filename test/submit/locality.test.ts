@@ -212,16 +212,20 @@ describe('placement by locality', () => {
     expect(lying.byName('use')).toMatchObject({ status: 'succeeded', node: 'b', bytesUp: 4 * MiB })
   })
 
-  it("the record keeps the digests nodes gave for their returned files, for the next batch's placement", async () => {
+  it("the record keeps the digests nodes gave for their returned files and the link rate, for the next batch's placement", async () => {
     const made = await input('kept.bin', MiB)
     const file = path.join(dir, 'node-blobs.json')
     const book = await BlobBook.open(file)
-    new Locality(book, new HashCache()).returned('b', made, 'e'.repeat(64))
+    const locality = new Locality(book, new HashCache())
+    locality.returned('b', made, 'e'.repeat(64))
+    locality.sent('b', [], 2 * MiB, 100) // 20 MiB/s
     await book.save()
 
-    const again = await BlobBook.open(file)
-    expect(again.hinted(stampKey(made))).toBe('e'.repeat(64))
-    expect(new Locality(again, new HashCache()).weigh([made])('b')).toBe(MiB)
+    const again = new Locality(await BlobBook.open(file), new HashCache())
+    expect(again.book.hinted(stampKey(made))).toBe('e'.repeat(64))
+    expect(again.weigh([made])('b')).toBe(MiB)
+    // A resubmission that uploads nothing waits as long as sending takes on this link, not at 100 MiB/s.
+    expect(again.waitMs(MiB)).toBeCloseTo(50)
   })
 
   it('a free node takes a task whose inputs a busy node holds only once it has waited itself, one node at a time', async () => {
