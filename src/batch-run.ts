@@ -96,7 +96,7 @@ export function stdinLines(): AsyncIterable<string> {
 // down as a loaded machine speeds and slows the tasks: that alone moved the submitter's RSS between
 // 85 and 121 MiB over 100,000 piped tasks while its live heap stayed at 21 MiB. Here it stops
 // growing past the size loading the CLI gave it (8 MiB a semi-space): 86/91/89 MiB at 25k/50k/100k
-// tasks, for no more CPU a task (even held at 1 MiB: 3.7-3.9 s for 6,000 tasks, against 3.7-4.2 s).
+// tasks, for no more CPU a task (even held at 1 MiB: 3.4-3.9 s for 6,000 tasks, against 3.7-4.2 s).
 // Only a startup flag caps it (--max-semi-space-size, which an npm bin cannot pass); set now, a
 // growth factor of 1 does (V8 raises a factor below 2 only when it reads its flags at start). Should
 // a V8 ignore it, the young generation sizes itself as before.
