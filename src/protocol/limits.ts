@@ -1,7 +1,7 @@
 // Numbers both ends of the wire must agree on. Changing one of these is a protocol change:
 // bump PROTOCOL_VERSION and update docs/PROTOCOL.md in the same commit.
 
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** The TCP port a node listens on and a peer address without `:PORT` means; discovery probes go there too. */
 export const DEFAULT_PORT = 7420
@@ -26,6 +26,9 @@ export const MAX_ENV_VARS = 1_000
 export const MAX_STRING_CHARS = 256 * 1024
 /** Globs in one task's `outputs` (each also bounded by glob.ts). */
 export const MAX_OUTPUT_GLOBS = 1024
+
+/** Runs a node keeps queued behind one lease's running task (`run.queue`); one more is refused NO_LEASE. */
+export const MAX_QUEUED_PER_LEASE = 8
 
 /** How long a granted but unused reservation lives before the node takes it back. */
 export const LEASE_TTL_MS = 30_000

@@ -175,7 +175,8 @@ export class Attempt {
     // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
     const keep = host.moreWaiting()
     // While it runs, another task may be queued behind it on its lease (pipelining, see the scheduler).
-    const open = keep && task.lock === undefined ? openLease(lease, task.slots) : undefined
+    // Queued tasks open their lease at once (the node keeps them in order: PROTOCOL.md §5, pipelining).
+    const open = keep && task.lock === undefined ? openLease(lease, task.slots, follower) : undefined
     const openUp = (): void => {
       if (open) host.opened(node, open)
     }
@@ -230,8 +231,7 @@ export class Attempt {
         },
       },
     )
-    if (follower) follower.taken(openUp)
-    else openUp()
+    openUp()
     let exit: MessageOf<'exit'>
     try {
       exit = await running

@@ -1,6 +1,7 @@
 // The submitter's side of pipelining (`run.queue`, PROTOCOL.md §5): the leases running a task of ours
 // that another task may be queued behind, and the task queued there, which holds no slot until the
 // running task's exit hands the lease on.
+import { MAX_QUEUED_PER_LEASE } from '../protocol/index.js'
 
 /**
  * While the batch's tasks run shorter than this (a running average), the next task is sent behind a
@@ -11,18 +12,35 @@ export const PIPELINE_BELOW_MS = 250
 /** A queued task still waiting after this long (its predecessor ran long after all) is taken back. */
 export const PIPELINE_PATIENCE_MS = 2_000
 
-/** A lease running a task of ours that asked to keep it. */
+/** The tasks queued on one lease, each behind the one before it. */
+export interface Chain {
+  /** Queued and not handed the lease yet: at most MAX_QUEUED_PER_LEASE (the node refuses more). */
+  waiting: number
+}
+
+/** A task of ours on a lease (running, or queued there) that asked to keep it: another may queue behind it. */
 export interface OpenLease {
   lease: string
   slots: number
   follower: Follower | undefined
   /** A task queued here was refused or taken back: none is queued here again. */
   closed: boolean
+  chain: Chain
+  /** The task on this lease is itself queued (not handed the lease yet): how it waits. */
+  queued: Follower | undefined
 }
 
-export const openLease = (lease: string, slots: number): OpenLease => ({ lease, slots, follower: undefined, closed: false })
+/** `chain`: that of the task this one is queued behind (a new one for a task that runs on the lease now). */
+export const openLease = (lease: string, slots: number, queued?: Follower): OpenLease => ({
+  lease,
+  slots,
+  follower: undefined,
+  closed: false,
+  chain: queued?.chain ?? { waiting: 0 },
+  queued,
+})
 
-const followable = (o: OpenLease): boolean => o.follower === undefined && !o.closed
+const followable = (o: OpenLease): boolean => o.follower === undefined && !o.closed && o.chain.waiting < MAX_QUEUED_PER_LEASE
 
 /** A lease among `open` that a task of `slots` slots can be queued behind. */
 export function followableLease(open: readonly OpenLease[], slots: number): OpenLease | undefined {
@@ -33,14 +51,21 @@ export function anyFollowable(open: readonly OpenLease[]): boolean {
   return open.some(followable)
 }
 
-/** A task sent to wait on the node behind the task running on `open`'s lease. */
+/**
+ * A task sent to wait on the node behind the task on `open`'s lease (running, or queued there itself:
+ * up to MAX_QUEUED_PER_LEASE wait on one lease, in order). Its patience runs from when the task ahead
+ * of it runs.
+ */
 export class Follower {
   /** True once the running task's exit handed the lease on: from then on this task holds the slot. */
   holds = false
   /** True once it was taken back for waiting too long (`withdraw` was called). */
   withdrawn = false
-  private readonly patience: NodeJS.Timeout
+  private patience: NodeJS.Timeout | undefined
+  private stopped = false
   private readonly onTake: (() => void)[] = []
+  /** Still counted in its chain's `waiting`. */
+  private counted = true
 
   constructor(
     readonly token: string,
@@ -48,11 +73,26 @@ export class Follower {
     withdraw: () => void,
   ) {
     open.follower = this
-    this.patience = setTimeout(() => {
-      if (this.holds) return
-      this.withdrawn = true
-      withdraw()
-    }, PIPELINE_PATIENCE_MS)
+    this.chain = open.chain
+    open.chain.waiting++
+    const arm = (): void => {
+      if (this.stopped || this.holds) return
+      this.patience = setTimeout(() => {
+        if (this.holds) return
+        this.withdrawn = true
+        withdraw()
+      }, PIPELINE_PATIENCE_MS)
+    }
+    if (open.queued && !open.queued.holds) open.queued.taken(arm)
+    else arm()
+  }
+
+  /** The chain this task waits in (its own lease, once open, joins it). */
+  readonly chain: Chain
+
+  private uncount(): void {
+    if (this.counted) this.chain.waiting--
+    this.counted = false
   }
 
   /** Calls `listener` when the lease is handed on (at once if it already was). */
@@ -64,6 +104,7 @@ export class Follower {
   /** The running task's exit kept the lease: it is this task's now (the node has started it, or will as it arrives). */
   take(): void {
     this.stop()
+    this.uncount()
     this.holds = true
     for (const listener of this.onTake.splice(0)) listener()
   }
@@ -73,12 +114,15 @@ export class Follower {
    * that the lease's exit does not hand it on. False when it had been handed the lease already.
    */
   leave(): boolean {
+    this.uncount()
     if (this.open.follower === this) this.open.follower = undefined
     this.open.closed = true
     return !this.holds
   }
 
   stop(): void {
+    this.stopped = true
     clearTimeout(this.patience)
+    if (!this.holds) this.uncount()
   }
 }

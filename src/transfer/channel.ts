@@ -16,6 +16,10 @@ import {
 } from '../protocol/index.js'
 import { framePool, POOLED_MIN_BYTES } from './frame-pool.js'
 
+/** Frames sendSoon holds at most, and for how long. */
+const HOLD_FRAMES = 16
+const HOLD_MS = 20
+
 // The socket is paused when this many messages, or this many bytes, wait to be handled.
 const PAUSE_AFTER_QUEUED = 16
 const PAUSE_AFTER_BYTES = 2 * 1024 * 1024
@@ -46,6 +50,9 @@ export class Channel extends EventEmitter<ChannelEvents> {
   private paused = false
   private handler: MessageHandler = () => {}
   private corked = false
+  /** Frames given to sendSoon, not sent yet. */
+  private held: Outgoing[] = []
+  private heldTimer: NodeJS.Timeout | undefined
   closed = false
 
   constructor(readonly ws: WebSocket) {
@@ -54,6 +61,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary))
     ws.on('close', (code, reason) => {
       this.closed = true
+      this.dropHeld()
       this.queue.length = 0
       this.queuedBytes = 0
       this.emit('close', code, reason.toString())
@@ -73,6 +81,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
 
   /** Sends a message; resolves when it is fine to send more. Sending on a closed channel is a no-op. */
   send(message: Outgoing): Promise<void> {
+    if (this.held.length > 0) this.sendHeld()
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve()
     const { frame, pooled } = encode(message)
     // The socket may hold the frame until its write completes (the callback): only then is it reused.
@@ -88,6 +97,30 @@ export class Channel extends EventEmitter<ChannelEvents> {
         resolve()
       }),
     )
+  }
+
+  /**
+   * Sends `message` later: just before the next frame sent with send(), when HOLD_FRAMES wait, or after
+   * HOLD_MS. For frames the peer needs no time soon (the exit of a task whose lease runs the next queued
+   * task with more queued behind): they then travel together, the peer handles them on one wakeup, and
+   * the runs it sends back for them come together too. Order is kept: a frame sent later goes after them.
+   */
+  sendSoon(message: Outgoing): void {
+    this.held.push(message)
+    if (this.held.length >= HOLD_FRAMES) this.sendHeld()
+    else this.heldTimer ??= setTimeout(() => this.sendHeld(), HOLD_MS)
+  }
+
+  private sendHeld(): void {
+    const held = this.held
+    this.dropHeld()
+    for (const message of held) void this.send(message)
+  }
+
+  private dropHeld(): void {
+    this.held = []
+    clearTimeout(this.heldTimer)
+    this.heldTimer = undefined
   }
 
   // Frames sent in the same turn (a task's exit and the next one's start, several runs) leave in one
@@ -117,6 +150,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
 
   close(code = 1000, reason = ''): void {
     if (this.closed) return
+    this.sendHeld()
     this.closed = true
     this.queue.length = 0
     this.queuedBytes = 0
@@ -128,6 +162,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   /** Drops the connection at once, without the close handshake. */
   terminate(): void {
     this.closed = true
+    this.dropHeld()
     this.queue.length = 0
     this.queuedBytes = 0
     this.ws.terminate()

@@ -1,10 +1,12 @@
 // Pipelining on a real in-process daemon: a `run` sent with `queue` behind a lease's running task starts
-// on that lease the moment the task ends and the lease is kept, and is answered NO_LEASE whenever it cannot
-// have the lease: someone else waits, it was cancelled, the lease runs nothing of ours, or a run already waits.
+// on that lease the moment the task ends and the lease is kept (several wait in order), and is answered
+// NO_LEASE whenever it cannot have the lease: someone else waits, it (or a run ahead of it) was cancelled,
+// the lease runs nothing of ours, or MAX_QUEUED_PER_LEASE runs already wait.
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDaemon, type RunningDaemon } from '../../src/daemon/daemon.js'
 import { LeaseNotHeld, NodeClient } from '../../src/client/node-client.js'
 import { snapshotNodes } from '../../src/watch/snapshot.js'
+import { MAX_QUEUED_PER_LEASE } from '../../src/protocol/index.js'
 
 let daemon: RunningDaemon | undefined
 const events: { event: string; fields: Record<string, unknown> | undefined }[] = []
@@ -51,16 +53,19 @@ describe('a run queued behind its lease', () => {
     await start()
     const a = await connect()
     const lease = (await a.reserve(1))!
-    const first = runOn(a, lease, 'sleep 0.3', { keep: true })
-    const second = runOn(a, lease, 'echo second > out.txt', { keep: true, queue: true })
-    // Only one run waits per lease: a third is refused at once, and the first two are untouched.
-    const third = runOn(a, lease, 'true', { queue: true })
-    await expect(third.exit).rejects.toBeInstanceOf(LeaseNotHeld)
-    expect(await queuedShown()).toBe(1)
+    const first = runOn(a, lease, 'sleep 0.5', { keep: true })
+    const queued = Array.from({ length: MAX_QUEUED_PER_LEASE }, (_, i) =>
+      runOn(a, lease, `echo ${i} > out.txt`, { keep: true, queue: true }),
+    )
+    // MAX_QUEUED_PER_LEASE runs wait per lease: one more is refused at once, and the others are untouched.
+    const extra = runOn(a, lease, 'true', { queue: true })
+    await expect(extra.exit).rejects.toBeInstanceOf(LeaseNotHeld)
+    expect(await queuedShown()).toBe(MAX_QUEUED_PER_LEASE)
 
     expect(await first.exit).toMatchObject({ exitCode: 0, kept: true })
-    expect(await second.exit).toMatchObject({ exitCode: 0, kept: true })
-    expect(startedFromQueue().map((e) => e.fields?.['task'])).toEqual([second.task])
+    for (const run of queued) expect(await run.exit).toMatchObject({ exitCode: 0, kept: true })
+    // In the order they were sent, each on the lease the one before it kept.
+    expect(startedFromQueue().map((e) => e.fields?.['task'])).toEqual(queued.map((r) => r.task))
     expect(await queuedShown()).toBeUndefined()
     // The lease is the submitter's again, unused: a plain run on it works.
     expect((await runOn(a, lease, 'true').exit).exitCode).toBe(0)
@@ -84,15 +89,17 @@ describe('a run queued behind its lease', () => {
     expect(startedFromQueue()).toHaveLength(0)
   })
 
-  it('is withdrawn by a cancel before it starts; the running task keeps its lease', async () => {
+  it('is withdrawn by a cancel before it starts, with the runs queued behind it; the running task keeps its lease', async () => {
     await start()
     const a = await connect()
     const lease = (await a.reserve(1))!
     const first = runOn(a, lease, 'sleep 0.3', { keep: true })
-    const second = runOn(a, lease, 'touch never-run', { queue: true })
-    await a.probe([], []) // the queued run has arrived
+    const second = runOn(a, lease, 'touch never-run', { keep: true, queue: true })
+    const third = runOn(a, lease, 'touch never-run-either', { queue: true })
+    await a.probe([], []) // the queued runs have arrived
     a.cancel(second.task)
     await expect(second.exit).rejects.toThrow(/cancelled while it waited/)
+    await expect(third.exit).rejects.toThrow(/queued before it .* was cancelled/)
     expect(await queuedShown()).toBeUndefined()
     expect(await first.exit).toMatchObject({ exitCode: 0, kept: true })
     expect(events.some((e) => e.event === 'queued task withdrawn')).toBe(true)

@@ -17,7 +17,7 @@ describe('hardening', { timeout: 60_000 }, () => {
     const lease = await reserveRaw(ws)
     const env: Record<string, string> = {}
     Object.defineProperty(env, '__proto__', { value: 'x', enumerable: true })
-    const run = { v: 2, type: 'run', lease, task: 't', name: 'p', command: { argv: ['true'] }, env, files: [], outputs: [] }
+    const run = { v: 3, type: 'run', lease, task: 't', name: 'p', command: { argv: ['true'] }, env, files: [], outputs: [] }
     const seen = framesUntilClose(ws)
     ws.send(new Packr({ useRecords: false }).pack(run))
     const { frames } = await seen

@@ -1,23 +1,13 @@
 // The heartbeat over a real WebSocket: a peer that stops reading (as a vanished machine would) is cut;
 // a side that paused reading itself (backpressure) keeps the connection on both ends.
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket, WebSocketServer } from 'ws'
+import { wsPair } from '../helpers/ws-pair.js'
 import { keepAlive } from '../../src/transfer/heartbeat.js'
 
 const open: { close(): void }[] = []
 afterEach(() => open.splice(0).forEach((o) => o.close()))
 
-async function pair(): Promise<{ server: WebSocket; client: WebSocket }> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
-  open.push(wss)
-  await new Promise((resolve) => wss.once('listening', resolve))
-  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`)
-  open.push({ close: () => client.terminate() })
-  const server = await new Promise<WebSocket>((resolve) => wss.once('connection', resolve))
-  await new Promise((resolve) => client.once('open', resolve))
-  return { server, client }
-}
+const pair = (): ReturnType<typeof wsPair> => wsPair(open)
 
 describe('keepAlive', () => {
   it('keeps a live peer connected across many intervals', async () => {

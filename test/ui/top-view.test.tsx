@@ -2,7 +2,7 @@
 // TopModel fed synthetic node states (the same messages a daemon sends).
 import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
-import type { RunningTask } from '../../src/protocol/index.js'
+import { PROTOCOL_VERSION, type RunningTask } from '../../src/protocol/index.js'
 import { TopModel } from '../../src/ui/top/model.js'
 import { TopView, type TopViewProps } from '../../src/ui/top/TopView.js'
 import type { NodeStateMessage } from '../../src/client/watch-client.js'
@@ -26,7 +26,7 @@ function task(id: number, extra: Partial<RunningTask> = {}): RunningTask {
 
 function state(name: string, running: RunningTask[], slots = 4): NodeStateMessage {
   return {
-    v: 2,
+    v: PROTOCOL_VERSION,
     type: 'state',
     node: { id: name, name, version: '0.1.0', os: 'linux', arch: 'x64', slots, tags: ['gpu'] },
     slotsUsed: running.length,

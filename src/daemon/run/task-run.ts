@@ -1,7 +1,7 @@
 // One task on this node, from its inputs to its exit: materialise the folder, snapshot it, run the
 // command, stream output, send back what it created or changed, report the exit, remove the folder.
 import path from 'node:path'
-import { globMatcher, ProtocolError, type MessageOf } from '../../protocol/index.js'
+import { globMatcher, ProtocolError, type MessageOf, type Outgoing } from '../../protocol/index.js'
 import type { Channel } from '../../transfer/channel.js'
 import { clearForNewFile, mkdirsNoFollow } from '../../transfer/no-follow.js'
 import { resolveInside } from '../../transfer/paths.js'
@@ -48,13 +48,19 @@ export interface TaskWatcher {
   held(program: { digest: string; program: string } | undefined): void
 }
 
+/** What became of a task's lease as it ended: kept, and how many runs still wait on it (-1: none took it over). */
+export interface LeaseEnd {
+  kept: boolean
+  queuedBehind: number
+}
+
 /** The task's lease on the node's slot table (slots.ts), as its run uses it. */
 export interface TaskLease {
   /**
    * Frees (or keeps, for the submitter's next task) its slots just before the exit is sent, after the
-   * folder is gone: a submitter that reserves again on seeing the exit finds the slot free. True when kept.
+   * folder is gone: a submitter that reserves again on seeing the exit finds the slot free.
    */
-  finish(): boolean
+  finish(): LeaseEnd
   /** Held for the owner's approval: its slots serve other tasks meanwhile. */
   lend(): void
   /** Approved: resolves once its slots are its own again; `waiting` is called if they are not free now. */
@@ -164,10 +170,10 @@ export async function runTask(
       missing = [...new Set(run.files.map((f) => f.digest).filter((d) => !ctx.store.has(d)))]
   }
   if (dir !== undefined) await ctx.folders.give(dir, changes.empty === true)
-  const kept = lease.finish()
+  const { kept, queuedBehind } = lease.finish()
   const evicted = signal.reason instanceof TaskEvicted ? signal.reason : undefined
   if (evicted) result = { ...result, startError: `stopped by the node's policy (${evicted.reason})` }
-  await channel.send({
+  const exit: Outgoing = {
     type: 'exit',
     task: run.task,
     exitCode: result.exitCode,
@@ -182,7 +188,11 @@ export async function runTask(
     ...(launched && !announced ? { started: true } : {}),
     ...(evicted ? { evicted: true } : {}),
     ...(missing ? { missing } : {}),
-  })
+  }
+  // Its lease already runs the next queued task and more wait behind it: the submitter needs nothing
+  // from this exit to go on, so it may wait to travel with others (Channel.sendSoon, PROTOCOL.md §5).
+  if (queuedBehind > 0) channel.sendSoon(exit)
+  else await channel.send(exit)
   const ok = result.exitCode === 0 && !result.timedOut && result.startError === undefined && !signal.aborted
   return { ok, exitCode: result.exitCode, durationMs: result.durationMs }
 }

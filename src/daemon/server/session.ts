@@ -2,11 +2,11 @@
 // uploads and tasks; a monitor's connection is handed to watcher-requests.ts once it is open.
 // Everything it sends has already passed decodeFrame; what it asks for is still checked here.
 import { randomUUID } from 'node:crypto'
-import { HANDSHAKE_TIMEOUT_MS, ProtocolError, type Message, type MessageOf } from '../../protocol/index.js'
+import { HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_PER_LEASE, ProtocolError, type Message, type MessageOf } from '../../protocol/index.js'
 import type { Channel } from '../../transfer/channel.js'
 import { checkWirePath } from '../../transfer/paths.js'
 import { answerProbe } from '../policy/probe.js'
-import { runTask, TaskEvicted } from '../run/task-run.js'
+import { runTask, TaskEvicted, type LeaseEnd } from '../run/task-run.js'
 import { Handshake } from './handshake.js'
 import type { NodeContext } from './node-context.js'
 import { WatcherRequests } from './watcher-requests.js'
@@ -16,7 +16,7 @@ export class Session {
   private readonly handshake: Handshake
   private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
   /** Runs sent with `queue` behind a lease's running task, by lease: started the moment it is kept. */
-  private readonly queued = new Map<string, MessageOf<'run'>>()
+  private readonly queued = new Map<string, MessageOf<'run'>[]>()
   /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
   private readonly pinned = new Set<string>()
   private readonly handshakeTimer: NodeJS.Timeout
@@ -164,7 +164,8 @@ export class Session {
     // Paths are checked before anything is created, so a hostile list fails as a whole.
     for (const file of message.files) checkWirePath(file.path)
     if (this.node.slots.use(this.id, message.lease)) this.start(message)
-    else if (message.queue === true && !this.queued.has(message.lease) && this.runsOn(message.lease)) this.setQueued(message.lease, message)
+    else if (message.queue === true && this.queuedOn(message.lease).length < MAX_QUEUED_PER_LEASE && this.runsOn(message.lease))
+      this.setQueued(message.lease, [...this.queuedOn(message.lease), message])
     else this.noLease(message.task, `lease ${message.lease} is not held`)
   }
 
@@ -178,35 +179,49 @@ export class Session {
   }
 
   private queuedRun(task: string): MessageOf<'run'> | undefined {
-    for (const run of this.queued.values()) if (run.task === task) return run
+    for (const runs of this.queued.values()) for (const run of runs) if (run.task === task) return run
     return undefined
   }
 
-  // A cancelled queued run never started: it is answered like a run whose lease went elsewhere.
+  private queuedOn(lease: string): MessageOf<'run'>[] {
+    return this.queued.get(lease) ?? []
+  }
+
+  // A cancelled queued run never started: it is answered like a run whose lease went elsewhere, and so
+  // are the runs queued behind it (each was sent to follow the one before it: PROTOCOL.md §5).
   private unqueue(task: string): void {
     const run = this.queuedRun(task)
     if (!run) return
-    this.setQueued(run.lease, undefined)
+    const runs = this.queuedOn(run.lease)
+    const at = runs.indexOf(run)
+    this.setQueued(run.lease, runs.slice(0, at))
     this.node.log('queued task withdrawn', { session: this.id, task: run.name })
     this.noLease(task, 'cancelled while it waited for its lease')
+    for (const behind of runs.slice(at + 1)) this.noLease(behind.task, `the run queued before it (${task}) was cancelled`)
   }
 
-  // The lease's task is ending: a run queued behind it starts now on the kept lease, or is told the
-  // lease went elsewhere (after the ending task's exit, which is sent right after this returns).
-  private handOn(lease: string, kept: boolean): void {
-    const next = this.queued.get(lease)
-    if (!next) return
-    this.setQueued(lease, undefined)
-    if (kept && this.node.slots.use(this.id, lease)) this.start(next, true)
-    else queueMicrotask(() => this.noLease(next.task, `lease ${lease} was not kept (another submitter waits, or the node pauses)`))
+  // The lease's task is ending: the first run queued behind it starts now on the kept lease, or every
+  // run queued there is told the lease went elsewhere (after the ending task's exit, which is sent right
+  // after this returns). Returns how many runs still wait on the lease (-1: none was handed it).
+  private handOn(lease: string, kept: boolean): number {
+    const [next, ...rest] = this.queuedOn(lease)
+    if (!next) return -1
+    if (kept && this.node.slots.use(this.id, lease)) {
+      this.setQueued(lease, rest)
+      this.start(next, true)
+      return rest.length
+    }
+    this.setQueued(lease, [])
+    const why = `lease ${lease} was not kept (another submitter waits, or the node pauses)`
+    queueMicrotask(() => [next, ...rest].forEach((run) => this.noLease(run.task, why)))
+    return -1
   }
 
   // Every change to the queued runs goes through here, so the node's count for monitors stays exact.
-  private setQueued(lease: string, run: MessageOf<'run'> | undefined): void {
-    const had = this.queued.has(lease)
-    if (run) this.queued.set(lease, run)
+  private setQueued(lease: string, runs: MessageOf<'run'>[]): void {
+    const delta = runs.length - this.queuedOn(lease).length
+    if (runs.length > 0) this.queued.set(lease, runs)
     else this.queued.delete(lease)
-    const delta = (run ? 1 : 0) - (had ? 1 : 0)
     if (delta !== 0) this.node.state.queuedChanged(delta)
   }
 
@@ -224,13 +239,12 @@ export class Session {
     // An eviction is the node's doing, not the task's: runTask reports it as such (exit.evicted).
     const budgetEnded = this.node.policy.taskStarted((reason) => abort.abort(new TaskEvicted(reason)))
     // Kept (claim reuse) only when asked, for a task that was not stopped, while the node takes new work.
-    const finish = (): boolean => {
-      if (!this.tasks.delete(message.task)) return false
+    const finish = (): LeaseEnd => {
+      if (!this.tasks.delete(message.task)) return { kept: false, queuedBehind: -1 }
       const asked = message.keep === true || this.queued.has(message.lease)
       const keep = asked && !abort.signal.aborted && this.node.policy.pauseReason() === undefined
       const kept = this.node.slots.finish(message.lease, keep)
-      this.handOn(message.lease, kept)
-      return kept
+      return { kept, queuedBehind: this.handOn(message.lease, kept) }
     }
     let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
     const lease = {
@@ -259,7 +273,7 @@ export class Session {
     clearTimeout(this.handshakeTimer)
     this.watcher?.stop()
     this.node.slots.off('freed', this.onFreed)
-    for (const lease of [...this.queued.keys()]) this.setQueued(lease, undefined)
+    for (const lease of [...this.queued.keys()]) this.setQueued(lease, [])
     const tasks = [...this.tasks.values()]
     const kill = (): void => tasks.forEach((task) => task.abort.abort())
     const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)
