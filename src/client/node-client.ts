@@ -3,6 +3,7 @@
 import { PROTOCOL_VERSION, ProtocolError, type Message, type MessageOf, type NodeInfo, type Outgoing } from '../protocol/index.js'
 import type { Channel } from '../transfer/channel.js'
 import { fileChunks } from '../transfer/chunks.js'
+import { frameChunks } from '../transfer/frame-pool.js'
 import type { FileStamp } from '../transfer/digest-store.js'
 import { stampedNow } from '../transfer/hash.js'
 import { ExternalError } from '../errors.js'
@@ -174,7 +175,8 @@ export class NodeClient {
 
   private async uploadNow(blob: Blob): Promise<number> {
     let offset = 0
-    for await (const data of fileChunks(blob.absPath)) {
+    // Each chunk is read where its frame carries it, and sent from there (frame-pool.ts).
+    for await (const data of fileChunks(blob.absPath, 'r', frameChunks)) {
       await this.channel.send({ type: 'blob', digest: blob.digest, offset, data, final: false })
       offset += data.length
     }

@@ -45,24 +45,26 @@ const BIN8 = 0xc4
 const BIN32 = 0xc6
 
 /**
- * Encodes a message that carries a chunk (`blob`, `file`, `output`) into `into`, so bulk senders can
- * reuse their buffers (see transfer/frame-pool.ts). The bytes are the same as encodeFrame's but for
- * the chunk's length prefix, always a bin32. Returns a view of `into`, or undefined if it does not fit.
+ * Encodes a message that carries a chunk (`blob`, `file`, `output`) into `into`, its chunk at `at`, so
+ * bulk senders can reuse their buffers and read a file's chunk straight into the place its frame holds
+ * it (see transfer/frame-pool.ts): a chunk already there is not copied. The envelope goes just before
+ * `at`; the bytes are the same as encodeFrame's but for the chunk's length prefix, always a bin32.
+ * Returns a view of `into`, or undefined if the envelope does not fit before `at` or the chunk after it.
  */
-export function encodeChunkFrameInto(message: Extract<Outgoing, { data: Uint8Array }>, into: Buffer): Buffer | undefined {
+export function encodeChunkFrameAt(message: Extract<Outgoing, { data: Uint8Array }>, into: Buffer, at: number): Buffer | undefined {
   const { data, ...rest } = message
   // A msgpack map keeps insertion order, so `data` is the last value: encoded empty (bin8, `c4 00`),
-  // then its header is widened to a bin32 of the real length and the chunk copied after it.
+  // then its header is widened to a bin32 of the real length and the chunk placed after it.
   const head = packr.pack({ v: PROTOCOL_VERSION, ...rest, data: EMPTY })
   const headBytes = head.length - 2
   if (head[headBytes] !== BIN8 || head[headBytes + 1] !== 0) return undefined // not the layout above: let encodeFrame do it
-  const frameBytes = headBytes + 5 + data.length
-  if (frameBytes > into.length || frameBytes > MAX_FRAME_BYTES) return undefined
-  head.copy(into, 0, 0, headBytes)
-  into[headBytes] = BIN32
-  into.writeUInt32BE(data.length, headBytes + 1)
-  into.set(data, headBytes + 5)
-  return into.subarray(0, frameBytes)
+  const start = at - headBytes - 5
+  if (start < 0 || at + data.length > into.length || headBytes + 5 + data.length > MAX_FRAME_BYTES) return undefined
+  head.copy(into, start, 0, headBytes)
+  into[at - 5] = BIN32
+  into.writeUInt32BE(data.length, at - 4)
+  if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset + at) into.set(data, at)
+  return into.subarray(start, at + data.length)
 }
 
 /** Decodes and validates one frame; every failure is a ProtocolError, never anything else. */
