@@ -34,11 +34,12 @@ interface ChannelEvents {
 }
 
 /** A bulk chunk goes into a pooled buffer (it may have been read there already); anything else as usual. */
-function encode(message: Outgoing): { frame: Buffer; pooled?: Buffer } {
+function encode(message: Outgoing): { frame: Buffer; pooled?: Buffer; readInPlace?: boolean } {
   if ('data' in message && message.data.length >= POOLED_MIN_BYTES) {
-    const pooled = framePool.holding(message.data) ?? framePool.take()
+    const holding = framePool.holding(message.data)
+    const pooled = holding ?? framePool.take()
     const frame = pooled && encodeChunkFrameAt(message, pooled, FRAME_HEADROOM)
-    if (frame) return { frame, pooled }
+    if (frame) return { frame, pooled, readInPlace: holding !== undefined }
     if (pooled) framePool.give(pooled)
   } else if ('data' in message) {
     // A small last chunk read into a pooled buffer: encoded (copied) as usual, the buffer given back.
@@ -95,16 +96,17 @@ export class Channel extends EventEmitter<ChannelEvents> {
       if (pooled) framePool.give(pooled)
       return Promise.resolve()
     }
-    const { frame, pooled } = encode(message)
+    const { frame, pooled, readInPlace } = encode(message)
     // The socket may hold the frame until its write completes (the callback): only then is it reused.
     const written = pooled ? () => framePool.give(pooled) : undefined
     const write = (done?: () => void): void => (pooled ? this.writeWhole(frame, pooled, done) : this.ws.send(frame, done))
     if (!pooled) this.cork()
-    // Over TLS a bulk frame is written alone: frames queued behind one being written leave in one
-    // multi-buffer write, which Node copies into a new buffer before encrypting it (as said above). So
-    // its sender waits for its write; the next chunk is being read meanwhile, and the kernel's socket
-    // buffer keeps the peer busy.
-    if (this.ws.bufferedAmount < SEND_HIGH_WATER_BYTES && !(pooled && this.encrypted())) {
+    // Over TLS a chunk read in place (frameChunks: an upload) is written alone: frames queued behind
+    // one being written leave in one multi-buffer write, which Node copies into a new buffer before
+    // encrypting it (as said below). So its sender waits for its write; frameChunks reads the next
+    // chunk meanwhile, and the kernel's socket buffer keeps the peer busy. A sender that reads only
+    // after send() (a returned file) is not held up so.
+    if (this.ws.bufferedAmount < SEND_HIGH_WATER_BYTES && !(readInPlace && this.encrypted())) {
       write(written)
       return Promise.resolve()
     }
