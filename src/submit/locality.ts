@@ -31,6 +31,8 @@ export class Locality {
   private readonly wanted = new Map<TaskRecord, string[]>()
   /** Each wanted task's inputs as one string: tasks with the same inputs are placed alike. */
   private readonly groups = new Map<TaskRecord, string>()
+  /** How many waiting tasks have each group of inputs. */
+  private readonly groupSizes = new Map<string, number>()
   /**
    * The link rate: given (and then kept), or the one measured last time (the book's), or assumed until
    * measured; then a running average of the uploads of at least MEASURED_MIN_BYTES. Remembered in the
@@ -70,7 +72,9 @@ export class Locality {
     if (inputs.length === 0 || this.wanted.has(record)) return
     const keys = inputs.flatMap((i) => [stampKey(i), this.digestOf(i) ?? ''].filter((k) => k !== ''))
     this.wanted.set(record, keys)
-    this.groups.set(record, inputs.map((i) => stampKey(i)).join('\n'))
+    const group = inputs.map((i) => stampKey(i)).join('\n')
+    this.groups.set(record, group)
+    this.groupSizes.set(group, (this.groupSizes.get(group) ?? 0) + 1)
     for (const key of keys) {
       const records = this.wanting.get(key) ?? new Set()
       records.add(record)
@@ -86,12 +90,23 @@ export class Locality {
       if (records?.size === 0) this.wanting.delete(key)
     }
     this.wanted.delete(record)
+    const group = this.groups.get(record)
+    if (group === undefined) return
     this.groups.delete(record)
+    const size = (this.groupSizes.get(group) ?? 1) - 1
+    if (size > 0) this.groupSizes.set(group, size)
+    else this.groupSizes.delete(group)
   }
 
   /** The task's inputs as one string, if it waits with inputs (see want). */
   group(record: TaskRecord): string | undefined {
     return this.groups.get(record)
+  }
+
+  /** How many waiting tasks have the same inputs as `record` (itself included; 0 if it waits with none). */
+  groupSize(record: TaskRecord): number {
+    const group = this.groups.get(record)
+    return group === undefined ? 0 : (this.groupSizes.get(group) ?? 0)
   }
 
   /** The held tasks some of whose inputs node `id` holds. */

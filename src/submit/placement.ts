@@ -84,9 +84,15 @@ export function place(p: Placer): void {
     // no longer) worth it: each takes the free node whose wait is over. Only that one: another free
     // node has not waited yet (the end of a batch would otherwise send the same inputs to every idle
     // node at once). If that node was taken meanwhile, the task is weighed again against the nodes
-    // still free: it waits for (or is deferred to) the best of them, once more.
+    // still free: it waits for (or is deferred to) the best of them, once more. Among equal priorities,
+    // the tasks whose inputs the most waiting tasks share go first: one transfer there lets the node share that many tasks
+    // with their holder (the end of a batch otherwise sent one input per task a node took).
     for (let round = 0; round < 2 && waits.deferred.length > 0; round++)
-      for (const { record, node } of waits.deferred.splice(0)) {
+      for (const { record, node } of waits.deferred
+        .splice(0)
+        .sort(
+          (a, b) => b.record.spec.priority - a.record.spec.priority || p.locality.groupSize(b.record) - p.locality.groupSize(a.record),
+        )) {
         if (!ready.some(open) || p.atJobLimit()) break
         const free = freeSlots(node) >= record.spec.slots && !node.suspect && !node.refused
         placeLater(p, record, free ? [node] : ready, followable, waits, free)

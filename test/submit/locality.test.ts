@@ -246,4 +246,23 @@ describe('placement by locality', () => {
     expect(byName('u2')).toMatchObject({ node: 'a', bytesUp: 0 })
     expect(c.ran).toEqual([])
   })
+
+  it('a free node whose wait is over takes the task whose inputs the most waiting tasks share', async () => {
+    // 30 MiB each: 0.3 s to send at the 100 MiB/s assumed; a, which holds both, is busy for 0.45 s.
+    const [x, y] = [await input('one.bin', 30 * MiB), await input('many.bin', 30 * MiB)]
+    const a = new MemoryNode('a', 1, (name) => (name === 'busy' ? { ms: 450 } : {}))
+    const b = new MemoryNode('b', 1)
+    const tasks = [
+      { name: 'busy', run: 'x', requires: { nodes: ['a'] } },
+      { name: 'u', run: 'x', inputs: ['one.bin'] },
+      ...[1, 2, 3].map((i) => ({ name: `v${i}`, run: 'x', inputs: ['many.bin'] })),
+    ]
+    const inputs = { u: [x], v1: [y], v2: [y], v3: [y] }
+    const { byName } = await batch({ tasks, inputs, holding: { a: [x, y] } }, [a, b])
+
+    // b's wait over, many.bin is sent there once for three tasks (u, first in the queue, would have
+    // been one transfer for one task); u then runs on a when it comes free.
+    expect(b.ran[0]).toBe('v1')
+    expect(byName('u')).toMatchObject({ node: 'a', bytesUp: 0 })
+  })
 })
