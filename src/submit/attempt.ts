@@ -23,8 +23,8 @@ export interface AttemptHost {
   readonly cancelled: boolean
   /** More tasks wait: a lease is worth keeping after this task. */
   moreWaiting(): boolean
-  /** The task's inputs with their digests, as the files are now. */
-  digested(task: TaskSpec): Promise<Digested[]>
+  /** The task's inputs with their digests, as the files are now, to be run on node `node` (by id). */
+  digested(task: TaskSpec, node: string): Promise<Digested[]>
   /** Where the task's returned files go. */
   dest(task: TaskSpec): string
   /** A lease was granted: the batch waits for a node no more. */
@@ -129,7 +129,7 @@ export class Attempt {
   // An input that cannot be read fails this attempt (and counts, so retries end).
   private hash(): Promise<Digested[]> {
     this.phase = 'hash'
-    return this.host.digested(this.task)
+    return this.host.digested(this.task, this.node.client.info.id)
   }
 
   private async reserve(): Promise<boolean> {
@@ -155,7 +155,7 @@ export class Attempt {
     this.phase = 'upload'
     const { client } = this.node
     try {
-      const blobs = inputs ?? (await this.host.digested(this.task))
+      const blobs = inputs ?? (await this.host.digested(this.task, client.info.id))
       const began = performance.now()
       const bytesUp = await client.ensureBlobs(blobs)
       this.host.locality.sent(client.info.id, blobs, bytesUp, performance.now() - began)

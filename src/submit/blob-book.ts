@@ -3,7 +3,7 @@
 // inputs are still on their way (by file stamp, before their digest is known), and, across batches,
 // from a small file beside the digest cache. It is a hint for placement only: a node may have evicted
 // a blob since, and then `have` asks for it and it is sent, as without the hint. It also keeps, as
-// hints, the digests nodes gave for the files they returned (`hinted`): never used as a file's digest.
+// hints, the digests nodes gave for the files they returned (`hinted`), with the node that gave each.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
@@ -21,9 +21,9 @@ const DIGEST = /^[0-9a-f]{64}$/
 const BookFile = z.strictObject({
   v: z.literal(1),
   nodes: z.array(z.tuple([z.string().max(200), z.array(z.string().regex(DIGEST)).max(MAX_BLOBS_PER_NODE)])).max(MAX_NODES),
-  // A returned file's stamp key (path and stamp) and the digest its node said it kept it under.
+  // A returned file's stamp key (path and stamp), the digest its node said it kept it under, that node.
   hints: z
-    .array(z.tuple([z.string().max(8192), z.string().regex(DIGEST)]))
+    .array(z.tuple([z.string().max(8192), z.string().regex(DIGEST), z.string().max(200)]))
     .max(MAX_HINTS)
     .optional(),
   // The link rate measured from the last batch's uploads, in bytes a millisecond (Locality.bytesPerMs).
@@ -38,8 +38,8 @@ export function defaultBlobBookPath(env: NodeJS.ProcessEnv = process.env): strin
 export class BlobBook {
   /** node id → the keys (digests, or file stamps of uploads in flight) it holds, oldest first; nodes oldest first. */
   private readonly nodes = new Map<string, Set<string>>()
-  /** A returned file's stamp key → the digest its node gave (a hint), oldest first. */
-  private readonly hints = new Map<string, string>()
+  /** A returned file's stamp key → the digest its node gave (a hint) and that node's id, oldest first. */
+  private readonly hints = new Map<string, { digest: string; node: string }>()
   /** The link rate last measured (bytes a millisecond), kept for the next batch's first waits. */
   private rate: number | undefined
   private changed = false
@@ -53,7 +53,7 @@ export class BlobBook {
     const parsed = text === undefined ? undefined : BookFile.safeParse(safeJson(text))
     if (parsed?.success) {
       for (const [id, digests] of parsed.data.nodes) book.nodes.set(id, new Set(digests))
-      for (const [key, digest] of parsed.data.hints ?? []) book.hints.set(key, digest)
+      for (const [key, digest, node] of parsed.data.hints ?? []) book.hints.set(key, { digest, node })
       book.rate = parsed.data.bytesPerMs
     }
     return book
@@ -88,10 +88,10 @@ export class BlobBook {
     this.changed = true
   }
 
-  /** A node said the file at stamp key `key` is blob `digest` (for placement only). */
-  hint(key: string, digest: string): void {
+  /** Node `node` said the file at stamp key `key` is blob `digest`, kept there. */
+  hint(key: string, digest: string, node: string): void {
     this.hints.delete(key)
-    this.hints.set(key, digest)
+    this.hints.set(key, { digest, node })
     for (const oldest of this.hints.keys()) {
       if (this.hints.size <= MAX_HINTS) break
       this.hints.delete(oldest)
@@ -99,8 +99,8 @@ export class BlobBook {
     this.changed = true
   }
 
-  /** The digest a node gave for the file at stamp key `key`, if any: a hint, not the file's digest. */
-  hinted(key: string): string | undefined {
+  /** The digest a node gave for the file at stamp key `key`, and which node, if any: a hint, not the file's digest. */
+  hinted(key: string): { digest: string; node: string } | undefined {
     return this.hints.get(key)
   }
 
@@ -134,7 +134,12 @@ export class BlobBook {
     const temp = `${this.file}.${process.pid}.tmp`
     await fs.writeFile(
       temp,
-      JSON.stringify({ v: 1, nodes, hints: [...this.hints], ...(this.rate === undefined ? {} : { bytesPerMs: this.rate }) }),
+      JSON.stringify({
+        v: 1,
+        nodes,
+        hints: [...this.hints].map(([key, h]) => [key, h.digest, h.node]),
+        ...(this.rate === undefined ? {} : { bytesPerMs: this.rate }),
+      }),
       { mode: 0o600 },
     )
     await fs.rename(temp, this.file)

@@ -148,7 +148,7 @@ export class Locality {
    */
   returned(id: string, file: FileToHash, digest: string): void {
     const key = stampKey(file)
-    this.book.hint(key, digest)
+    this.book.hint(key, digest, id)
     this.book.add(id, key)
     this.book.add(id, digest)
   }
@@ -156,6 +156,17 @@ export class Locality {
   // An input's digest as far as known without reading it: taken here (this batch, or the digest cache),
   // else as the node that returned it said (a hint).
   private digestOf(input: ResolvedInput): string | undefined {
-    return this.hashes.peek(input) ?? this.book.hinted(stampKey(input))
+    return this.hashes.peek(input) ?? this.book.hinted(stampKey(input))?.digest
+  }
+
+  /**
+   * The digest node `id` itself gave for `file` (a file it returned, unchanged since) while it still
+   * holds it: a task run on that node may name the file by it, unhashed here. Only there: had the node
+   * lied, only a task it runs itself gets the bytes it chose, which it could make up anyway; a task on
+   * any other node gets the file's own digest (hashed here), whatever a node said.
+   */
+  keptOn(id: string, file: FileToHash): string | undefined {
+    const hint = this.book.hinted(stampKey(file))
+    return hint?.node === id && this.book.holds(id, hint.digest) ? hint.digest : undefined
   }
 }

@@ -239,8 +239,9 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     this.recentMs = this.recentMs === undefined ? durationMs : 0.8 * this.recentMs + 0.2 * durationMs
   }
 
-  digested(task: TaskSpec): Promise<Digested[]> {
-    return digestInputs(this.plan.inputs.get(task.name) ?? [], this.hashes)
+  // A file the node returned and kept is named by the node's digest there, unhashed (Locality.keptOn).
+  digested(task: TaskSpec, node: string): Promise<Digested[]> {
+    return digestInputs(this.plan.inputs.get(task.name) ?? [], this.hashes, (file) => this.locality.keptOn(node, file))
   }
 
   // Runs one attempt, then acts on how it ended (attempt-end.ts).

@@ -197,19 +197,30 @@ describe('placement by locality', () => {
     expect(tasks.reduce((sum, t) => sum + byName(t.name).bytesUp, 0)).toBe(4 * MiB)
   })
 
-  it("a node's digest of a file it returned steers placement only: the input is hashed here, and sent if the node lied", async () => {
+  it("a node's digest of a file it returned names the file only for tasks run there: elsewhere the file is hashed here", async () => {
     const made = await input('returned.bin', 4 * MiB)
     const real = await hashFile(made.absPath)
-    const tasks = [{ name: 'use', run: 'x', inputs: ['returned.bin'] }]
-    const nodes = () => [new MemoryNode('a', 1), new MemoryNode('b', 1)]
+    const lie = 'f'.repeat(64)
+    const tasks = [
+      { name: 'use', run: 'x', inputs: ['returned.bin'] },
+      { name: 'other', run: 'x', inputs: ['returned.bin'], requires: { nodes: ['a'] }, after: ['use'] },
+    ]
+    const inputs = { use: [made], other: [made] }
+    const nodes = () => {
+      const a = new MemoryNode('a', 1)
+      a.blobs.add(lie) // had `other` been sent the lie, a would run it on these bytes, sent nothing
+      return [a, new MemoryNode('b', 1)]
+    }
 
     // b kept it under the digest it gave: the task goes there, and nothing is sent.
-    const truthful = await batch({ tasks, inputs: { use: [made] }, returned: { b: [[made, real]] } }, nodes())
+    const truthful = await batch({ tasks, inputs, returned: { b: [[made, real]] } }, nodes())
     expect(truthful.byName('use')).toMatchObject({ status: 'succeeded', node: 'b', bytesUp: 0 })
 
-    // b lied: placement follows the lie, but `have` asks by the file's own digest, so its bytes are sent.
-    const lying = await batch({ tasks, inputs: { use: [made] }, returned: { b: [[made, 'f'.repeat(64)]] } }, nodes())
-    expect(lying.byName('use')).toMatchObject({ status: 'succeeded', node: 'b', bytesUp: 4 * MiB })
+    // b lied: the task it draws runs on the bytes b chose (as any task of b's could); a task on a is
+    // asked for by the file's own digest, so its bytes are sent.
+    const lying = await batch({ tasks, inputs, returned: { b: [[made, lie]] } }, nodes())
+    expect(lying.byName('use')).toMatchObject({ status: 'succeeded', node: 'b', bytesUp: 0 })
+    expect(lying.byName('other')).toMatchObject({ status: 'succeeded', node: 'a', bytesUp: 4 * MiB })
   })
 
   it("the record keeps the digests nodes gave for their returned files and the link rate, for the next batch's placement", async () => {
@@ -222,7 +233,7 @@ describe('placement by locality', () => {
     await book.save()
 
     const again = new Locality(await BlobBook.open(file), new HashCache())
-    expect(again.book.hinted(stampKey(made))).toBe('e'.repeat(64))
+    expect(again.book.hinted(stampKey(made))).toEqual({ digest: 'e'.repeat(64), node: 'b' })
     expect(again.weigh([made])('b')).toBe(MiB)
     // A resubmission that uploads nothing waits as long as sending takes on this link, not at 100 MiB/s.
     expect(again.waitMs(MiB)).toBeCloseTo(50)
