@@ -67,11 +67,19 @@ export class Follower {
   /** Still counted in its chain's `waiting`. */
   private counted = true
 
+  /**
+   * The lease it waits on, until handed it: then let go, or every task pipelined on one slot would keep
+   * the one before it alive (lease → queued follower → its lease → …; 600 bytes a task, 216 MiB of
+   * RSS after 200,000 streamed tasks).
+   */
+  private open: OpenLease | undefined
+
   constructor(
     readonly token: string,
-    private readonly open: OpenLease,
+    open: OpenLease,
     withdraw: () => void,
   ) {
+    this.open = open
     open.follower = this
     this.chain = open.chain
     open.chain.waiting++
@@ -106,6 +114,7 @@ export class Follower {
     this.stop()
     this.uncount()
     this.holds = true
+    this.open = undefined
     for (const listener of this.onTake.splice(0)) listener()
   }
 
@@ -115,8 +124,10 @@ export class Follower {
    */
   leave(): boolean {
     this.uncount()
-    if (this.open.follower === this) this.open.follower = undefined
-    this.open.closed = true
+    if (this.open !== undefined) {
+      if (this.open.follower === this) this.open.follower = undefined
+      this.open.closed = true
+    }
     return !this.holds
   }
 
