@@ -53,7 +53,8 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
   const tag = { tag: options.tag ?? true }
   // A terminal that reports no width (some pseudo-terminals) cannot have a line redrawn in place.
   const animated = stderr.isTTY && (stderr.columns ?? 0) > 0 && !isCI(env)
-  const plain: Reporter = {
+  // Made only where it is the reporter (the spinner wraps a plain reporter of its own).
+  const plain = (): Reporter => ({
     // A slow terminal or pipe slows the task itself: output waits for the stream to drain.
     ...plainReporter(
       {
@@ -64,13 +65,13 @@ export function chooseReporter({ stdout, stderr, env }: ReporterChoice = process
       tag,
     ),
     close: () => {},
-  }
+  })
   const reporter: Reporter =
     animated && options.bar !== false
       ? spinnerReporter(streams, stderr, { ...tag, color: !noColor(env) })
       : options.bar === true
-        ? withProgressLines(plain, (t) => void err(t))
-        : plain
+        ? withProgressLines(plain(), (t) => void err(t))
+        : plain()
   return {
     ...ordered(reporter),
     finish: (batch) => {

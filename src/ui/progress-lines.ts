@@ -5,7 +5,7 @@ import { batchProgress } from './batch-progress.js'
 import type { Reporter } from './reporter.js'
 import { tellBoth } from './tell-both.js'
 
-export const PROGRESS_LINE_MS = 1000
+const PROGRESS_LINE_MS = 1000
 
 export function withProgressLines(reporter: Reporter, err: (text: string) => void): Reporter {
   const progress = batchProgress()
