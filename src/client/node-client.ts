@@ -156,6 +156,11 @@ export class NodeClient {
     void this.channel.send({ type: 'cancel', task })
   }
 
+  /** What the batch holds back (`queue`: tasks waiting for dependencies), for the node's monitors. */
+  queue(summary: Omit<MessageOf<'queue'>, 'v' | 'type'>): void {
+    if (this.lostReason === undefined) void this.channel.send({ type: 'queue', ...summary })
+  }
+
   close(): void {
     this.channel.close(1000, 'submit finished')
   }

@@ -1,7 +1,7 @@
 // Numbers both ends of the wire must agree on. Changing one of these is a protocol change:
 // bump PROTOCOL_VERSION and update docs/PROTOCOL.md in the same commit.
 
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** The TCP port a node listens on and a peer address without `:PORT` means; discovery probes go there too. */
 export const DEFAULT_PORT = 7420
@@ -29,6 +29,17 @@ export const MAX_OUTPUT_GLOBS = 1024
 
 /** Runs a node keeps queued behind one lease's running task (`run.queue`); one more is refused NO_LEASE. */
 export const MAX_QUEUED_PER_LEASE = 8
+
+/** A submitter's `queue` frame names at most this many of its tasks that wait for their dependencies. */
+export const QUEUE_LISTED_TASKS = 50
+/** …and at most this many of the dependencies each of them waits for (the rest are counted). */
+export const QUEUE_LISTED_AFTER = 8
+/** Characters of a task name in a `queue` frame: a longer name is cut by its sender. */
+export const QUEUE_NAME_CHARS = 128
+/** A `state` lists the queues of at most this many submitter sessions (the first to report). */
+export const QUEUES_PER_STATE = 16
+/** A submitter sends its `queue` frames at most this often, and only when they changed. */
+export const QUEUE_REPORT_MS = 250
 
 /** How long a granted but unused reservation lives before the node takes it back. */
 export const LEASE_TTL_MS = 30_000

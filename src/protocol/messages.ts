@@ -12,6 +12,10 @@ import {
   MAX_STRING_CHARS,
   NONCE_BYTES,
   PROTOCOL_VERSION,
+  QUEUE_LISTED_AFTER,
+  QUEUE_LISTED_TASKS,
+  QUEUE_NAME_CHARS,
+  QUEUES_PER_STATE,
 } from './limits.js'
 
 const bytes = z.custom<Buffer>((value) => Buffer.isBuffer(value), 'expected binary data')
@@ -164,6 +168,22 @@ export const Exit = message('exit', {
 // A task's own progress report (a `::distw::progress 45 encoding` line on its stdout, not forwarded).
 export const Progress = message('progress', { task: taskId, percent: z.number().min(0).max(100), text: z.string().max(1024) })
 
+// What a submitter's batch holds back (protocol 4): how many of its tasks wait for their dependencies
+// (`waiting`, the first QUEUE_LISTED_TASKS of them named with what they wait for) and how many are
+// ready but not started (`ready`). Sent to every node it holds a session with, when it changed, at most
+// every QUEUE_REPORT_MS; `batch` (random, one per batch) lets a monitor that reads several nodes count
+// it once. The node shows the latest one to monitors until the session ends; an empty one clears it.
+const queueName = z.string().min(1).max(QUEUE_NAME_CHARS)
+export const WaitingTask = z.strictObject({
+  name: queueName,
+  /** Dependencies it still waits for: the first QUEUE_LISTED_AFTER; `more` counts the others. */
+  after: z.array(queueName).max(QUEUE_LISTED_AFTER),
+  more: count,
+})
+export type WaitingTask = z.infer<typeof WaitingTask>
+const queueShape = { batch: name, waiting: count, ready: count, tasks: z.array(WaitingTask).max(QUEUE_LISTED_TASKS) }
+export const Queue = message('queue', queueShape)
+
 // The watch stream (hello role 'watch'): after `watch`, the node sends `state` snapshots, at most a few
 // a second, and only while the watcher keeps up. A watcher's `cancel` names a task by its state id.
 export const Watch = message('watch', {})
@@ -199,6 +219,9 @@ export const FinishedTask = z.strictObject({
   agoMs: count,
 })
 export type FinishedTask = z.infer<typeof FinishedTask>
+/** A submitter session's latest `queue`, as monitors see it: whose, since how long, and whether it is the watcher's own client. */
+export const SubmitterQueue = z.strictObject({ client: name, ...queueShape, ageMs: count, mine: z.boolean() })
+export type SubmitterQueue = z.infer<typeof SubmitterQueue>
 /** How a node kills a task's whole process tree (see docs/SECURITY.md), and the caps each task runs under. */
 export const TaskTreeInfo = z.strictObject({
   method: z.enum(['cgroup', 'environ']),
@@ -227,6 +250,8 @@ export const State = message('state', {
   cache: z.strictObject({ usedBytes: count, capBytes: count }).optional(),
   /** How the node finds and kills every process of a task. */
   tree: TaskTreeInfo.optional(),
+  /** What the submitters it holds sessions with hold back (their `queue` frames); absent when none. */
+  queues: z.array(SubmitterQueue).max(QUEUES_PER_STATE).optional(),
 })
 
 export const ErrorMessage = message('error', { code: z.enum(ERROR_CODES), message: text, task: taskId.optional() })
@@ -254,6 +279,7 @@ export const Message = z.discriminatedUnion('type', [
   FileChunk,
   Exit,
   Progress,
+  Queue,
   Watch,
   Decide,
   Decided,

@@ -8,6 +8,7 @@ import type { TaskResult } from './result.js'
 import type { ScheduleOptions } from './schedule-options.js'
 import type { NameState } from './name-book.js'
 import type { TaskRecord } from './task-record.js'
+import type { QueueSource } from './queue-report.js'
 
 /** At most this many returned files are named in the reason a task's input was not found. */
 const LISTED_FILES = 5
@@ -76,15 +77,17 @@ export type LateVerdict = { reason: string } | { done: boolean }
  * they are read (a stream); a dependent is forgotten once its inputs are resolved or it ends, and what
  * a dependency returned is kept only while a dependent known to wait for it is pending.
  */
-export class LateInputs {
+export class LateInputs implements QueueSource {
   /** Pending dependents, by the name of each task they wait for. */
   private readonly dependents = new Map<string, Set<TaskRecord>>()
   /** What each succeeded task with pending dependents returned (for their messages). */
   private readonly returned = new Map<string, Returned>()
   /** Dependents whose inputs are not resolved yet: queued, but not startable whatever the nodes. */
-  private readonly blocked = new Set<TaskRecord>()
+  private readonly unresolved = new Set<TaskRecord>()
   /** Tasks whose inputs are being resolved: the batch is busy with them, not waiting for a node. */
   resolving = 0
+  /** Moves when the blocked tasks, or what they wait for, changed (queue-report.ts reads it on a timer). */
+  version = 0
 
   constructor(
     private readonly plan: Pick<ScheduleOptions, 'inputs' | 'dest' | 'perTaskFolders' | 'cwd' | 'lateResolved'>,
@@ -94,13 +97,20 @@ export class LateInputs {
 
   /** How many queued tasks wait for their dependencies. */
   get waitingCount(): number {
-    return this.blocked.size
+    return this.unresolved.size
+  }
+
+  /** The tasks waiting for their dependencies, each with those it still waits for (for the nodes' monitors). */
+  *blocked(): Iterable<{ name: string; after: readonly string[] }> {
+    for (const record of this.unresolved)
+      yield { name: record.spec.name, after: record.spec.after.filter((n) => this.state(n) !== 'succeeded') }
   }
 
   /** Registers a task with `after` (no-op for others); resolves its inputs at once if its dependencies have succeeded. */
   add(record: TaskRecord): void {
     if (record.lateInputs !== 'pending') return
-    this.blocked.add(record)
+    this.unresolved.add(record)
+    this.version++
     for (const name of record.spec.after) {
       let set = this.dependents.get(name)
       if (set === undefined) this.dependents.set(name, (set = new Set()))
@@ -114,9 +124,10 @@ export class LateInputs {
    * dependent that ended is forgotten.
    */
   finished(result: TaskResult, record: TaskRecord | undefined): TaskRecord[] {
-    if (record && this.blocked.has(record)) this.forget(record)
+    if (record && this.unresolved.has(record)) this.forget(record)
     const waiting = this.dependents.get(result.name)
     if (waiting === undefined) return []
+    this.version++
     if (result.status !== 'succeeded') return [] // its dependents are skipped by placement, and forgotten then
     this.returned.set(result.name, returnedOf(result))
     return [...waiting].filter((dependent) => this.readyNow(dependent))
@@ -130,7 +141,8 @@ export class LateInputs {
 
   // Drops `record` from the books of the tasks it waited for; a finished task nobody waits for any more goes.
   private forget(record: TaskRecord): void {
-    this.blocked.delete(record)
+    this.unresolved.delete(record)
+    this.version++
     for (const name of record.spec.after) {
       const set = this.dependents.get(name)
       set?.delete(record)

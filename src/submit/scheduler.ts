@@ -31,6 +31,7 @@ import type { ScheduleOptions } from './schedule-options.js'
 import { BlobBook } from './blob-book.js'
 import { Locality } from './locality.js'
 import type { LocalityHold } from './locality-wait.js'
+import { QueueReport } from './queue-report.js'
 
 export { MAX_LOST_RUNS } from './verdict.js'
 export type { HaltPolicy, ScheduleOptions } from './schedule-options.js'
@@ -57,6 +58,8 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
   private recentMs: number | undefined
   /** What the batch waits for while it runs nothing and tasks wait, said (wait-notice.ts). */
   private readonly notice: WaitNotice
+  /** Its tasks waiting for dependencies, told to its nodes for their monitors (queue-report.ts). */
+  private readonly report: QueueReport
   private finishBatch: () => void = () => {}
   private started = false
   private stopped = false
@@ -82,6 +85,11 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
       plan,
       (name) => this.books.names.get(name),
       (record, verdict) => this.lateSettled(record, verdict),
+    )
+    this.report = new QueueReport(
+      this.late,
+      () => this.waiting.length,
+      () => this.roster.live().map((n) => n.client),
     )
     const stream = plan.stream ? { source: plan.source ?? 'tasks' } : undefined
     this.intake = new SchedulerIntake(this.books, this.input, observer, stream, {
@@ -136,8 +144,10 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     signal?.addEventListener('abort', () => this.cancel(), { once: true })
     if (signal?.aborted) this.cancel()
     this.started = true
+    this.report.start()
     this.pump()
     await done
+    this.report.stop()
     this.notice.end()
     this.over = true
     this.roster.stop()

@@ -2,10 +2,11 @@
 // scheduler's unit tests. Placement and attempts talk to nodes through this alone.
 import type { Blob, RunHandlers } from '../client/node-client.js'
 import type { MessageOf, NodeInfo } from '../protocol/index.js'
+import type { QueueSink } from './queue-report.js'
 
 export type RunRequest = Omit<MessageOf<'run'>, 'v' | 'type'>
 
-export interface TaskNode {
+export interface TaskNode extends QueueSink {
   readonly url: string
   readonly info: NodeInfo
   /** False once the connection is lost: everything pending on it has failed then. */

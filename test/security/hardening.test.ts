@@ -6,7 +6,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
-import { computeProof, newNonce } from '../../src/protocol/index.js'
+import { computeProof, newNonce, PROTOCOL_VERSION } from '../../src/protocol/index.js'
 import { distw, spawnDaemon, tempDir, CLI } from '../helpers/cli.js'
 import { authenticated, closed, framesUntilClose, nextFrame, node, open, reserveRaw, send, SECRET } from './harness.js'
 
@@ -17,7 +17,7 @@ describe('hardening', { timeout: 60_000 }, () => {
     const lease = await reserveRaw(ws)
     const env: Record<string, string> = {}
     Object.defineProperty(env, '__proto__', { value: 'x', enumerable: true })
-    const run = { v: 3, type: 'run', lease, task: 't', name: 'p', command: { argv: ['true'] }, env, files: [], outputs: [] }
+    const run = { v: PROTOCOL_VERSION, type: 'run', lease, task: 't', name: 'p', command: { argv: ['true'] }, env, files: [], outputs: [] }
     const seen = framesUntilClose(ws)
     ws.send(new Packr({ useRecords: false }).pack(run))
     const { frames } = await seen

@@ -92,12 +92,12 @@ export function send(ws: WebSocket, message: Outgoing): void {
   ws.send(encodeFrame(message))
 }
 
-/** A raw connection through the whole handshake (with the secret when given); resolves once welcomed. */
-export async function authenticated(url: string, secret?: Buffer): Promise<WebSocket> {
+/** A raw connection (a submitter's, or a monitor's) through the whole handshake (with the secret when given); resolves once welcomed. */
+export async function authenticated(url: string, secret?: Buffer, role: 'submit' | 'watch' = 'submit'): Promise<WebSocket> {
   const ws = await open(url)
   const clientNonce = newNonce()
   const challenge = nextFrame(ws)
-  send(ws, { type: 'hello', role: 'submit', client: 'raw', nonce: clientNonce })
+  send(ws, { type: 'hello', role, client: 'raw', nonce: clientNonce })
   const c = await challenge
   if (c.type !== 'challenge') throw new Error(`got ${c.type}`)
   const welcome = nextFrame(ws)

@@ -5,6 +5,7 @@ import { ExternalError } from '../../src/errors.js'
 import { PROTOCOL_VERSION, type MessageOf, type NodeInfo } from '../../src/protocol/index.js'
 import { LeaseNotHeld, type Blob, type RunHandlers } from '../../src/client/node-client.js'
 import type { RunRequest, TaskNode } from '../../src/submit/task-node.js'
+import type { QueueSummary } from '../../src/submit/queue-report.js'
 
 /**
  * What one run of a task does on this node. `lose`: the connection drops while it runs; `hang`: it runs
@@ -29,6 +30,8 @@ export class MemoryNode implements TaskNode {
   paused = false
   /** The blobs it holds (digests): `ensureBlobs` sends only the others, and counts their bytes. */
   readonly blobs = new Set<string>()
+  /** Every `queue` summary the batch sent it, in order. */
+  readonly queues: QueueSummary[] = []
   /** While set, every `ensureBlobs` waits for it (an upload under way). */
   uploads: Promise<void> | undefined
   private readonly leases = new Map<string, Lease>()
@@ -129,6 +132,10 @@ export class MemoryNode implements TaskNode {
         else setTimeout(end, behaviour.ms)
       })
     })
+  }
+
+  queue(summary: QueueSummary): void {
+    this.queues.push(summary)
   }
 
   cancel(task: string): void {

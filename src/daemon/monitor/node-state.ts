@@ -1,9 +1,19 @@
 // What this node is doing, as monitors see it: running tasks (who submitted them, since when, their
-// progress, the command and the tail of their output) and the last finished ones. Every field is
-// bounded, so a snapshot stays small whatever the tasks print.
+// progress, the command and the tail of their output), the last finished ones, and what its submitters
+// hold back (their `queue` frames: tasks waiting for dependencies). Every field is bounded, so a
+// snapshot stays small whatever the tasks print.
 import { EventEmitter } from 'node:events'
 import os from 'node:os'
-import type { FinishedTask, NodeInfo, Outgoing, RunningTask, TaskTreeInfo } from '../../protocol/index.js'
+import {
+  QUEUES_PER_STATE,
+  type FinishedTask,
+  type MessageOf,
+  type NodeInfo,
+  type Outgoing,
+  type RunningTask,
+  type SubmitterQueue,
+  type TaskTreeInfo,
+} from '../../protocol/index.js'
 import type { Progress } from '../run/progress-lines.js'
 import type { SlotTable } from '../policy/slots.js'
 import type { TaskWatcher } from '../run/task-run.js'
@@ -38,6 +48,13 @@ export interface TaskEntry {
   ended(outcome: { ok: boolean; exitCode: number | null; durationMs: number }): void
 }
 
+/** A submitter session's latest `queue` frame, with its client name and when it came (performance.now()). */
+interface Reported {
+  client: string
+  report: MessageOf<'queue'>
+  at: number
+}
+
 export type CancelOutcome = 'cancelled' | 'unknown' | 'not-yours'
 
 export class NodeState extends EventEmitter<{ change: [] }> {
@@ -50,6 +67,8 @@ export class NodeState extends EventEmitter<{ change: [] }> {
   private failed = 0
   /** Runs sent ahead (pipelining), waiting behind a running task of the same lease. */
   private queued = 0
+  /** The latest `queue` of each submitter session that holds tasks back, by session, in the order they first reported. */
+  private readonly queues = new Map<string, Reported>()
 
   constructor(
     readonly info: NodeInfo,
@@ -115,6 +134,19 @@ export class NodeState extends EventEmitter<{ change: [] }> {
     this.changed()
   }
 
+  /**
+   * A submitter session's latest `queue` frame replaces its previous one; an empty one, or undefined
+   * (the session ended), forgets it. Bounded by the sessions open, each by the frame's own limits.
+   */
+  queueReported(session: string, client: string, report: MessageOf<'queue'> | undefined): void {
+    if (report === undefined || (report.waiting === 0 && report.ready === 0 && report.tasks.length === 0)) {
+      if (this.queues.delete(session)) this.changed()
+      return
+    }
+    this.queues.set(session, { client, report, at: performance.now() })
+    this.changed()
+  }
+
   /** A monitor's cancel: allowed only for tasks submitted under the monitor's own client name. */
   cancel(id: string, client: string): CancelOutcome {
     const task = this.running.get(id)
@@ -159,7 +191,18 @@ export class NodeState extends EventEmitter<{ change: [] }> {
       failed: this.failed,
       ...(this.cache ? { cache: this.cache() } : {}),
       ...(this.tree ? { tree: this.tree } : {}),
+      ...(this.queues.size > 0 ? { queues: this.queueList(now, viewer) } : {}),
     }
+  }
+
+  private queueList(now: number, viewer: string): SubmitterQueue[] {
+    const list: SubmitterQueue[] = []
+    for (const { client, report, at } of this.queues.values()) {
+      if (list.length === QUEUES_PER_STATE) break
+      const { batch, waiting, ready, tasks } = report
+      list.push({ client, batch, waiting, ready, tasks, ageMs: Math.round(now - at), mine: client === viewer })
+    }
+    return list
   }
 
   /** Changes cheap enough to compare: the version plus the slot count (leases come and go without tasks). */

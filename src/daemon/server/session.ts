@@ -72,6 +72,9 @@ export class Session {
         this.tasks.get(message.task)?.abort.abort()
         this.unqueue(message.task)
         return
+      case 'queue':
+        this.node.state.queueReported(this.id, this.handshake.hello?.client ?? '?', message)
+        return
       case 'error':
         this.node.log('peer error', { peer: this.peer, code: message.code, message: message.message })
         return
@@ -274,6 +277,7 @@ export class Session {
     this.watcher?.stop()
     this.node.slots.off('freed', this.onFreed)
     for (const lease of [...this.queued.keys()]) this.setQueued(lease, [])
+    this.node.state.queueReported(this.id, '', undefined)
     const tasks = [...this.tasks.values()]
     const kill = (): void => tasks.forEach((task) => task.abort.abort())
     const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)
