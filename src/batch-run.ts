@@ -87,8 +87,8 @@ async function dryRunStream(options: Omit<PlanOptions, 'tasks'> & { tasks: TaskS
 }
 
 /** Standard input as whole lines, as they arrive (a stream of task lines or of arguments). */
-export function stdinLines(): AsyncIterable<string> {
-  return lineChunks(process.stdin)
+export function stdinLines(delimiter = '\n'): AsyncIterable<string> {
+  return lineChunks(process.stdin, delimiter)
 }
 
 // A batch may run for hours (an endless stream), so its memory should not depend on how fast tasks

@@ -4,6 +4,7 @@
 interface FlagShape {
   type: 'boolean' | 'option'
   char?: string
+  charAliases?: readonly string[]
   allowNo?: boolean
 }
 
@@ -14,7 +15,7 @@ export function splitAtCommand(argv: readonly string[], flags: Readonly<Record<s
   for (const [name, flag] of Object.entries(flags)) {
     byName.set(name, flag)
     if (flag.allowNo) byName.set(`no-${name}`, { type: 'boolean' })
-    if (flag.char !== undefined) byChar.set(flag.char, flag)
+    for (const char of [flag.char, ...(flag.charAliases ?? [])]) if (char !== undefined) byChar.set(char, flag)
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string

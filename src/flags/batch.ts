@@ -70,7 +70,8 @@ export const batchFlags = {
   retries: Flags.integer({ description: 'retries of every failed task that sets none', min: 0, max: MAX_RETRIES }),
   jobs: Flags.integer({
     char: 'j',
-    description: 'run at most N tasks of this batch at once across all nodes (default: every free slot)',
+    charAliases: ['P'],
+    description: 'run at most N tasks of this batch at once across all nodes (default: every free slot; -P N is the same, as in xargs)',
     min: 1,
   }),
 }

@@ -6,6 +6,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isDynamicPattern } from 'tinyglobby'
 import { UserError } from '../errors.js'
+import { wirePathProblem } from '../protocol/index.js'
 import { describeFsError, isInside, isNotFound, kindOf, normalise, ONLY_FILES, where } from './input-checks.js'
 import { globMatches } from './input-glob.js'
 import { patternProblem } from './patterns.js'
@@ -147,7 +148,7 @@ export class Resolver {
       const link = await this.followLink(entry, rel, abs, out)
       if (link === undefined) return
       const { target, st: targetStat } = link
-      if (targetStat.isFile()) out.files.push(resolved(rel, target, targetStat))
+      if (targetStat.isFile()) addFile(out, entry, rel, target, targetStat)
       else if (targetStat.isDirectory()) await this.walk(entry, rel, target, out)
       else out.problems.push(`${where(entry, rel)} is a symlink to ${kindOf(targetStat)}; ${ONLY_FILES}`)
       return
@@ -157,7 +158,7 @@ export class Resolver {
       const realParent = await this.realDir(path.dirname(abs))
       if (!isInside(this.realBase, path.join(realParent, path.basename(abs)))) {
         out.problems.push(`${where(entry, rel)} is outside the submit folder (through a symlinked folder)`)
-      } else out.files.push(resolved(rel, abs, st))
+      } else addFile(out, entry, rel, abs, st)
       return
     }
     if (st.isDirectory()) {
@@ -222,7 +223,7 @@ export class Resolver {
           pending.push({ rel: childRel, real: childReal, chain: [...chain, childReal] })
         } else if (d.isFile()) {
           try {
-            out.files.push(resolved(childRel, childReal, await stat(childReal)))
+            addFile(out, entry, childRel, childReal, await stat(childReal))
           } catch (err) {
             out.problems.push(`${where(entry, childRel)}: ${describeFsError(err)}`)
           }
@@ -230,7 +231,7 @@ export class Resolver {
           const link = await this.followLink(entry, childRel, childReal, out)
           if (link === undefined) return
           const { target, st } = link
-          if (st.isFile()) out.files.push(resolved(childRel, target, st))
+          if (st.isFile()) addFile(out, entry, childRel, target, st)
           else if (!st.isDirectory()) out.problems.push(`${where(entry, childRel)} is a symlink to ${kindOf(st)}; ${ONLY_FILES}`)
           else if (chain.some((c) => c === target || c.startsWith(target + path.sep))) {
             out.problems.push(`${where(entry, childRel)} is a symlink back into a folder that contains it (a loop)`)
@@ -252,8 +253,17 @@ export class Resolver {
   }
 }
 
-function resolved(rel: string, absPath: string, st: Stats): ResolvedInput {
-  return { path: rel, absPath, size: st.size, mode: st.mode & 0o777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }
+// A file whose name cannot cross the wire (a newline or another control character, a backslash) is a
+// problem of its task, said before anything is sent: sent, the node would refuse the frame and close
+// the connection, and the submitter would take that for a lost node.
+function addFile(out: EntryResult, entry: string, rel: string, absPath: string, st: Stats): void {
+  const problem = wirePathProblem(rel)
+  if (problem !== undefined) {
+    const what = problem === 'backslash' ? 'a backslash' : 'a control character (a newline, a tab…)'
+    out.problems.push(`${where(entry, rel)}: its name has ${what}, which distw cannot send; rename it`)
+    return
+  }
+  out.files.push({ path: rel, absPath, size: st.size, mode: st.mode & 0o777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino })
 }
 
 // Runs fn over items with at most `limit` calls in flight.

@@ -1,37 +1,8 @@
-// `distw run`'s GNU Parallel form: a command template and argument groups → one shell line a task.
-// `gzip -k {} ::: a.txt b.txt` → `gzip -k a.txt`, `gzip -k b.txt`. Several groups combine as a
-// cartesian product (the first varies slowest); each substituted argument is shell-quoted, so a file
-// named `a b;rm -rf x.txt` is one argument, never code. The template itself is shell code, as in GNU
-// Parallel: its words are joined with spaces, unquoted.
+// `distw run`'s GNU Parallel form: a command template and a task's argument values → its shell line.
+// `gzip -k {} ::: a.txt b.txt` → `gzip -k a.txt`, `gzip -k b.txt`. Each substituted argument is
+// shell-quoted, so a file named `a b;rm -rf x.txt` is one argument, never code. The template itself
+// is shell code, as in GNU Parallel: its words are joined with spaces, unquoted.
 import { shellQuote } from './shell-quote.js'
-
-/** The command words and the argument groups of a `distw run` command line. */
-export interface RunLine {
-  template: string[]
-  /** `:::` groups: the arguments themselves. */
-  groups: string[][]
-  /** `::::` groups: files whose lines are the arguments (`-` is standard input). */
-  files: string[]
-}
-
-/** Splits `CMD ARGS… ::: A B ::: C D :::: FILE` at its separators. */
-export function splitRunLine(words: readonly string[]): RunLine {
-  const line: RunLine = { template: [], groups: [], files: [] }
-  let current: string[] | undefined
-  let readingFiles = false
-  for (const word of words) {
-    if (word === ':::' || word === '::::') {
-      readingFiles = word === '::::'
-      current = []
-      if (!readingFiles) line.groups.push(current)
-      continue
-    }
-    if (current === undefined) line.template.push(word)
-    else if (readingFiles) line.files.push(word)
-    else current.push(word)
-  }
-  return line
-}
 
 // `{}`, `{.}`, `{/}`, `{//}`, `{/.}`, `{#}`, `{%}`, and positional `{2}`, `{2.}`, `{2/}`… (GNU Parallel's).
 const REPLACEMENT = /\{(\d*)(\.|\/\/|\/\.|\/|#|%)?\}/g
@@ -40,30 +11,29 @@ export function hasReplacement(template: readonly string[]): boolean {
   return template.some((word) => new RegExp(REPLACEMENT.source).test(word))
 }
 
-/**
- * Every combination of `groups` (cartesian product, first group slowest), as the values of one task.
- * A generator: a large product is made as it is used, never held whole.
- */
-export function* combinations(groups: readonly (readonly string[])[]): Generator<string[]> {
-  if (groups.length === 0 || groups.some((g) => g.length === 0)) return
-  const index = groups.map(() => 0)
-  for (;;) {
-    yield groups.map((g, k) => g[index[k] as number] as string)
-    let k = groups.length - 1
-    for (; k >= 0; k--) {
-      index[k] = (index[k] as number) + 1
-      if ((index[k] as number) < (groups[k] as readonly string[]).length) break
-      index[k] = 0
-    }
-    if (k < 0) return
-  }
+/** The highest positional replacement (`{3}`, `{3.}` …) the template names; 0 if none. */
+export function highestPosition(template: readonly string[]): number {
+  let highest = 0
+  for (const word of template) for (const match of word.matchAll(REPLACEMENT)) highest = Math.max(highest, Number(match[1] || 0))
+  return highest
 }
+
+/** `-I STR` (xargs, GNU Parallel): STR stands where `{}` would. */
+export const withReplaceString = (template: readonly string[], replace: string): string[] =>
+  template.map((word) => word.split(replace).join('{}'))
 
 /**
  * The shell line of task number `seq` (1-based) with argument values `values`. `slots` is what `{%}`
- * cycles through (the `-j` value): tasks take slot numbers in turn, 1…slots.
+ * cycles through (the `-j` value): tasks take slot numbers in turn, 1…slots. A position past the
+ * values (the last task of -N, a short --colsep record) is empty with `emptyMissing`.
  */
-export function expandTemplate(template: readonly string[], values: readonly string[], seq: number, slots = 1): string {
+export function expandTemplate(
+  template: readonly string[],
+  values: readonly string[],
+  seq: number,
+  slots = 1,
+  emptyMissing = false,
+): string {
   const words = hasReplacement(template) ? template : [...template, '{}']
   return words
     .map((word) =>
@@ -72,7 +42,8 @@ export function expandTemplate(template: readonly string[], values: readonly str
         if (kind === '%') return position === '' ? String(((seq - 1) % Math.max(1, slots)) + 1) : whole
         if (position !== '') {
           const value = values[Number(position) - 1]
-          return value === undefined ? whole : shellQuote(transform(value, kind))
+          if (value === undefined) return emptyMissing ? "''" : whole
+          return shellQuote(transform(value, kind))
         }
         return values.map((v) => shellQuote(transform(v, kind))).join(' ')
       }),

@@ -1,24 +1,15 @@
 // Every path that crosses the wire goes through here, in both directions. A path from a peer is
 // untrusted: it must be relative, normalised, and stay inside the folder it is joined to.
 import path from 'node:path'
-import { ProtocolError } from '../protocol/index.js'
+import { ProtocolError, wirePathProblem } from '../protocol/index.js'
 
 /**
  * Checks a wire path and returns it in canonical posix form. Refuses absolute paths, drive letters,
  * backslashes (a Windows separator in disguise), NUL and control characters, empty segments, `.`/`..`.
  */
 export function checkWirePath(wirePath: string): string {
-  const refuse = (why: string): never => {
-    throw new ProtocolError('DISTW_ERR_BAD_PATH', `refused path ${JSON.stringify(wirePath)}: ${why}`)
-  }
-  if (wirePath.length === 0) refuse('empty')
-  if (/[\u0000-\u001f\u007f]/.test(wirePath)) refuse('control character')
-  if (wirePath.includes('\\')) refuse('backslash')
-  if (wirePath.startsWith('/')) refuse('absolute')
-  if (/^[A-Za-z]:/.test(wirePath)) refuse('drive letter')
-  for (const segment of wirePath.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') refuse(`segment "${segment}"`)
-  }
+  const problem = wirePathProblem(wirePath)
+  if (problem !== undefined) throw new ProtocolError('DISTW_ERR_BAD_PATH', `refused path ${JSON.stringify(wirePath)}: ${problem}`)
   return wirePath
 }
 

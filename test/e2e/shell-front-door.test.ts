@@ -159,6 +159,45 @@ describe('the GNU Parallel staples', { timeout: 120_000 }, () => {
     expect(events).toEqual(['task-started', 'task-finished', 'task-started', 'task-finished', 'task-started', 'task-finished'])
   })
 
+  it('GNU Parallel and xargs input habits: -0, :::+, --colsep, -N', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    const env = { DISTW_PEERS: node.peer }
+    await fs.mkdir(path.join(dir, 'logs'))
+    for (const name of ['a.log', 'b c.log', `it's.log`]) await fs.writeFile(path.join(dir, 'logs', name), `${name}\n`)
+    const zero = await shell(readmeExample(`find . -name '*.log' -print0 | distw run -0 gzip -k`), { cwd: dir, env })
+    expect(zero.exitCode, zero.stderr).toBe(0)
+    expect((await fs.readdir(path.join(dir, 'logs'))).filter((f) => f.endsWith('.gz')).sort()).toEqual([
+      'a.log.gz',
+      'b c.log.gz',
+      `it's.log.gz`,
+    ])
+    // A name the wire cannot carry is that task's error, said before it is sent; the others run.
+    await fs.writeFile(path.join(dir, 'logs', 'new\nline.log'), 'x\n')
+    const odd = await shell(`find logs -name '*.log' -print0 | distw run -0 wc -c`, { cwd: dir, env })
+    expect(odd.exitCode).toBe(2)
+    expect(odd.stderr).toContain(
+      '"logs/new\\nline.log": its name has a control character (a newline, a tab…), which distw cannot send; rename it',
+    )
+    expect(odd.stderr).toContain('3 succeeded')
+    expect(odd.stderr).not.toContain('lost')
+
+    await fs.writeFile(path.join(dir, 'a.txt'), 'A'.repeat(300))
+    await fs.writeFile(path.join(dir, 'b.txt'), 'B'.repeat(300))
+    const paired = await shell(readmeExample('distw run cp {1} {2} ::: a.txt b.txt :::+ a.bak b.bak'), { cwd: dir, env })
+    expect(paired.stderr).toContain('2 tasks: 2 succeeded')
+    expect(await fs.readFile(path.join(dir, 'b.bak'), 'utf8')).toBe('B'.repeat(300))
+    expect(await fs.readFile(path.join(dir, 'a.bak'), 'utf8')).toBe('A'.repeat(300))
+
+    await fs.writeFile(path.join(dir, 'cuts.csv'), 'a.txt,100\nb.txt,3\n')
+    const cols = await shell(`${readmeExample('distw run --colsep , head -c {2} {1} :::: cuts.csv')} | sort`, { cwd: dir, env })
+    expect(cols.stdout.split('\n').filter(Boolean)).toEqual([`[task-1] ${'A'.repeat(100)}`, '[task-2] BBB'])
+
+    const two = await shell(readmeExample('distw run -N 2 cmp ::: a.txt a.bak b.txt b.bak'), { cwd: dir, env })
+    expect(two.exitCode, two.stderr).toBe(0)
+    expect(two.stderr).toContain('2 tasks: 2 succeeded')
+  })
+
   it('ends quietly when the reader of its output goes away (| head)', async () => {
     const node = await spawnDaemon(['--slots', '2'])
     const dir = await tempDir()
