@@ -5,6 +5,7 @@ interface FlagShape {
   type: 'boolean' | 'option'
   char?: string
   charAliases?: readonly string[]
+  aliases?: readonly string[]
   allowNo?: boolean
 }
 
@@ -13,7 +14,7 @@ export function splitAtCommand(argv: readonly string[], flags: Readonly<Record<s
   const byName = new Map<string, FlagShape>()
   const byChar = new Map<string, FlagShape>()
   for (const [name, flag] of Object.entries(flags)) {
-    byName.set(name, flag)
+    for (const long of [name, ...(flag.aliases ?? [])]) byName.set(long, flag)
     if (flag.allowNo) byName.set(`no-${name}`, { type: 'boolean' })
     for (const char of [flag.char, ...(flag.charAliases ?? [])]) if (char !== undefined) byChar.set(char, flag)
   }

@@ -71,8 +71,10 @@ export const batchFlags = {
   jobs: Flags.integer({
     char: 'j',
     charAliases: ['P'],
-    description: 'run at most N tasks of this batch at once across all nodes (default: every free slot; -P N is the same, as in xargs)',
-    min: 1,
+    aliases: ['max-procs'],
+    description:
+      'run at most N tasks of this batch at once across all nodes (default, or 0: every free slot; -P N and --max-procs N are the same, as in xargs)',
+    min: 0,
   }),
 }
 
@@ -123,7 +125,8 @@ export async function batchOptions(flags: BatchFlagValues): Promise<Omit<SubmitO
     ...(flags.reconnect === undefined ? {} : { reconnectMs: flags.reconnect }),
     ...(flags.joblog === undefined ? {} : { joblog: flags.joblog, resume: flags.resume }),
     ...(halt === undefined ? {} : { halt }),
-    ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
+    // 0 is GNU Parallel's and xargs's "as many as can run": no limit.
+    ...(flags.jobs ? { jobs: flags.jobs } : {}),
     ...(flags['digest-cache'] ? { digestStore: defaultDigestStorePath(), nodeBlobs: defaultBlobBookPath() } : {}),
   }
 }

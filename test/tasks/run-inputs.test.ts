@@ -4,6 +4,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { splitAtCommand } from '../../src/command-words.js'
+import Run from '../../src/commands/run.js'
 import { lineChunks } from '../../src/tasks/line-chunks.js'
 import { splitRunLine } from '../../src/tasks/run-line.js'
 import { argumentSets, records, unescapeDelimiter } from '../../src/tasks/run-records.js'
@@ -105,5 +107,14 @@ describe('distw run input sources', () => {
     await expect(runs(['echo', '{2}', ':::', 'a'])).rejects.toThrow('{2} names input source 2, but there is 1')
     await expect(runs(['echo', '{3}', ':::', 'a', ':::', 'b'])).rejects.toThrow('but there are 2')
     expect(await runs(['echo', '{2}', ':::', 'a'], { maxArgs: 2 })).toEqual(["echo ''"])
+  })
+})
+
+describe("distw run's flags end where the command begins", () => {
+  it('takes the value of a flag given by its name, alias, char or char alias, and leaves the command its own flags', () => {
+    const words = ['-P', '2', '--max-procs', '3', '-a', 'f', '-0', '--xapply', '-n', '2', 'gzip', '-k', '{}']
+    expect(splitAtCommand(words, Run.flags)).toEqual({ flags: words.slice(0, 10), words: ['gzip', '-k', '{}'] })
+    expect(splitAtCommand(['-j4', 'sort', '-h', '--', 'x'], Run.flags)).toEqual({ flags: ['-j4'], words: ['sort', '-h', '--', 'x'] })
+    expect(splitAtCommand(['-k', '--', 'sort', '-h'], Run.flags)).toEqual({ flags: ['-k'], words: ['sort', '-h'] })
   })
 })
