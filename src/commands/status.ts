@@ -7,11 +7,12 @@ import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
 import { statusText } from '../ui/status-text.js'
 import { snapshotNodes, type NodeSnapshot } from '../watch/snapshot.js'
+import { batchesOf, type WaitingBatch } from '../watch/batches.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Show what each node is doing right now: slots, load, running tasks.'
   static override description =
-    'Connects as a monitor to every node given with --peer (or DISTW_PEERS), else to every node found on the LAN within --wait (default 1s), prints one snapshot of each (slots in use, load, running tasks with their submitter, elapsed time and progress) and exits. An unreachable node is listed as such and makes the exit code 3.'
+    'Connects as a monitor to every node given with --peer (or DISTW_PEERS), else to every node found on the LAN within --wait (default 1s), prints one snapshot of each (slots in use, load, running tasks with their submitter, elapsed time and progress), then the tasks submitters hold back (waiting for their dependencies), and exits. An unreachable node is listed as such and makes the exit code 3. --json: {nodes, batches}.'
   static override examples = [
     '<%= config.bin %> status',
     '<%= config.bin %> status --peer 192.168.1.20:7420 --peer 192.168.1.21',
@@ -21,7 +22,7 @@ export default class Status extends BaseCommand {
 
   static override flags = { ...connectionFlags }
 
-  async run(): Promise<NodeSnapshot[]> {
+  async run(): Promise<{ nodes: NodeSnapshot[]; batches: WaitingBatch[] }> {
     const { flags } = await this.parse(Status)
     const connection = connectionOptions(flags, 1000)
     const secret = await loadSecret({ file: flags['secret-file'] })
@@ -33,8 +34,9 @@ export default class Status extends BaseCommand {
         'is `distw daemon --bind 0.0.0.0` running on the LAN? try --wait 5s, or name a node with --peer HOST:PORT',
       )
     const nodes = await snapshotNodes(peers, { client: clientName(), secret, insecure: flags.insecure })
-    if (!this.jsonEnabled()) process.stdout.write(statusText(nodes))
+    const batches = batchesOf(nodes)
+    if (!this.jsonEnabled()) process.stdout.write(statusText(nodes, batches))
     if (nodes.some((n) => !n.reachable)) process.exitCode = EXIT.EXTERNAL
-    return nodes
+    return { nodes, batches }
   }
 }

@@ -20,3 +20,9 @@ export function fit(text: string, width: number): string {
   if (width <= 0) return ''
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
 }
+
+/** A task waiting for its dependencies: `waiting after A, B (+3 more)`, `sep` between the words. */
+export function waitingText(after: readonly string[], more: number, sep = ' '): string {
+  if (after.length === 0) return 'waiting'
+  return `waiting${sep}after ${after.join(', ')}${more > 0 ? ` (+${more} more)` : ''}`
+}

@@ -1,10 +1,12 @@
-// `distw status` for people: one block per node, its running tasks indented below.
+// `distw status` for people: one block per node, its running tasks indented below; then one block per
+// batch that holds tasks back, its tasks waiting for their dependencies below.
 import type { NodeSnapshot } from '../watch/snapshot.js'
+import { batchesOf, type WaitingBatch } from '../watch/batches.js'
 import { formatSize } from '../tasks/size.js'
-import { formatDuration } from './format.js'
+import { formatDuration, waitingText } from './format.js'
 import type { TaskTreeInfo } from '../protocol/index.js'
 
-export function statusText(nodes: NodeSnapshot[]): string {
+export function statusText(nodes: NodeSnapshot[], batches: WaitingBatch[] = batchesOf(nodes)): string {
   const lines: string[] = []
   for (const n of nodes) {
     if (!n.reachable) {
@@ -28,7 +30,21 @@ export function statusText(nodes: NodeSnapshot[]): string {
       lines.push(`  ${t.name}  ${t.client}  ${formatDuration(t.elapsedMs)}${progress}`)
     }
   }
+  for (const b of batches) lines.push(...batchLines(b))
   return `${lines.join('\n')}\n`
+}
+
+// A batch's tasks are on no node yet: said under the batch, with what each waits for.
+function batchLines(b: WaitingBatch): string[] {
+  const counts = [
+    ...(b.waiting > 0 ? [`${b.waiting} waiting for dependencies`] : []),
+    ...(b.ready > 0 ? [`${b.ready} ready to start`] : []),
+  ]
+  const lines = [`batch ${b.batch.slice(0, 8)} of ${b.client}  ${counts.join(', ')}  (told ${b.nodes.join(', ')})`]
+  for (const t of b.tasks) lines.push(`  ${t.name}  ${b.client}  ${waitingText(t.after, t.more, '  ')}`)
+  const unlisted = b.waiting - b.tasks.length
+  if (unlisted > 0) lines.push(`  … and ${unlisted} more waiting`)
+  return lines
 }
 
 // How the node kills a task's whole process tree, and the caps each task runs under.

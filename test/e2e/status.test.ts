@@ -30,7 +30,9 @@ describe('distw status', () => {
 
     const json = await distw(['status', '--peer', busy.peer, '--json'])
     expect(json.exitCode).toBe(0)
-    const [node] = JSON.parse(json.stdout) as { reachable: boolean; state: { running: { name: string; percent: number }[] } }[]
+    const {
+      nodes: [node],
+    } = JSON.parse(json.stdout) as { nodes: { reachable: boolean; state: { running: { name: string; percent: number }[] } }[] }
     expect(node?.reachable).toBe(true)
     expect(node?.state.running[0]).toMatchObject({ name: 'halfway-task', percent: 50 })
     batch.kill('SIGINT')

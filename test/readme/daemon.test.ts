@@ -44,7 +44,7 @@ async function namespace() {
     const banner = await waitForOutput(child, (text) => /listening on ws:\/\/127\.0\.0\.1:7420/.test(text), 60_000).found
     const status = await lan.shell(host, 'distw status --peer 127.0.0.1:7420 --json', { cwd: home, env })
     expect(status.exitCode, status.stderr).toBe(0)
-    const [report] = JSON.parse(status.stdout) as Array<{ state: NodeState }>
+    const [report] = (JSON.parse(status.stdout) as { nodes: Array<{ state: NodeState }> }).nodes
     return { child, banner, state: (report as { state: NodeState }).state }
   }
   // Ctrl-C: the daemon stops its work and exits, closing its output.

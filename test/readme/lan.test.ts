@@ -144,7 +144,7 @@ describe.skipIf(skip !== undefined)('the README’s LAN lines, verbatim, on a na
       const report = await until(
         async () => {
           const json = await here(readmeExample('distw status --peer 192.168.1.20 --json'))
-          const [node] = JSON.parse(json.stdout || '[]') as StatusJson[]
+          const [node] = (JSON.parse(json.stdout || '{"nodes":[]}') as { nodes: StatusJson[] }).nodes
           return node?.state.running[0]?.percent === 45 && node
         },
         'the progress of the task in distw status --json',

@@ -2,7 +2,7 @@
 // TopModel fed synthetic node states (the same messages a daemon sends).
 import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
-import { PROTOCOL_VERSION, type RunningTask } from '../../src/protocol/index.js'
+import { PROTOCOL_VERSION, type RunningTask, type SubmitterQueue } from '../../src/protocol/index.js'
 import { TopModel } from '../../src/ui/top/model.js'
 import { TopView, type TopViewProps } from '../../src/ui/top/TopView.js'
 import type { NodeStateMessage } from '../../src/client/watch-client.js'
@@ -78,6 +78,43 @@ describe('TopView', () => {
     expect(frame).toMatch(/ {2}task-2 +alpha .*running/)
     expect(frame).toContain('nodes 3/3 up  slots 2/8  running 2  finished 12 (3 failed)  2.5 tasks/s')
     unmount()
+  })
+
+  it('lists the tasks a submitter holds back as waiting, with what they wait for, once however many nodes report the batch', () => {
+    const queue = (ageMs: number, waiting: number): SubmitterQueue => ({
+      client: 'me@here',
+      batch: 'b-1',
+      waiting,
+      ready: 0,
+      tasks: [
+        { name: 'encode', after: ['render'], more: 0 },
+        { name: 'pack', after: ['encode', 'render'], more: 2 },
+      ].slice(0, waiting),
+      ageMs,
+      mine: true,
+    })
+    const model = new TopModel()
+    model.added('n1', '10.0.0.1:7420')
+    model.state('n1', { ...state('alpha', [task(1, { name: 'render' })]), queues: [queue(100, 2)] }, 0)
+    model.added('n2', '10.0.0.2:7420')
+    // An older report of the same batch from the other node: not counted again, and not the one shown.
+    model.state('n2', { ...state('beta', []), queues: [queue(900, 1)] }, 0)
+    const view = model.view(0)
+    expect(view.tasks.map((t) => [t.name, t.waiting !== undefined])).toEqual([
+      ['render', false],
+      ['encode', true],
+      ['pack', true],
+    ])
+    const { lastFrame, unmount } = render(<TopView {...props(model, { view })} />)
+    const frame = strip(lastFrame())
+    expect(frame).toMatch(/\* render +alpha +1m05s +running/)
+    expect(frame).toMatch(/\* encode +- +waiting after render/)
+    expect(frame).toMatch(/\* pack +- +waiting after encode, render \(\+2 more\)/)
+    expect(frame).toContain('running 1  waiting 2  finished')
+    unmount()
+    const details = render(<TopView {...props(model, { view, details: true, selectedTask: 1 })} />)
+    expect(strip(details.lastFrame())).toContain('waiting after render: its submitter sends it to a node once they succeed')
+    details.unmount()
   })
 
   it('shows how full each blob cache is on a wide terminal', () => {

@@ -1,6 +1,6 @@
 // Details of the selected task: where it runs, who submitted it, the full command, the output tail.
 import { Box, Text } from 'ink'
-import { fit, formatDuration } from '../format.js'
+import { fit, formatDuration, waitingText } from '../format.js'
 import { progressText } from './layout.js'
 import type { TaskRow } from './model.js'
 
@@ -10,6 +10,15 @@ export function Details(props: { task: TaskRow | undefined; width: number; heigh
     return (
       <Box height={props.height}>
         <Text dimColor>the task has ended (esc to go back)</Text>
+      </Box>
+    )
+  if (task.waiting)
+    return (
+      <Box flexDirection="column" height={props.height}>
+        <Text bold>{fit(`${task.name}, by ${task.client}${task.mine ? ' (yours)' : ''}`, width)}</Text>
+        <Text>
+          {fit(`${waitingText(task.waiting.after, task.waiting.more)}: its submitter sends it to a node once they succeed`, width)}
+        </Text>
       </Box>
     )
   const tail = task.tail.split('\n').filter((l) => l !== '')

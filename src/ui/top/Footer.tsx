@@ -5,7 +5,7 @@ import type { Totals } from './model.js'
 
 export function Footer(props: { totals: Totals; perSecond: number; notice: string | undefined; width: number }) {
   const t = props.totals
-  const line = `nodes ${t.nodesUp}/${t.nodes} up  slots ${t.slotsUsed}/${t.slots}  running ${t.running}  finished ${t.finished} (${t.failed} failed)  ${props.perSecond.toFixed(1)} tasks/s`
+  const line = `nodes ${t.nodesUp}/${t.nodes} up  slots ${t.slotsUsed}/${t.slots}  running ${t.running}${t.waiting > 0 ? `  waiting ${t.waiting}` : ''}  finished ${t.finished} (${t.failed} failed)  ${props.perSecond.toFixed(1)} tasks/s`
   return (
     <Box flexDirection="column">
       <Text bold>{fit(line, props.width)}</Text>

@@ -1,7 +1,7 @@
 // Column widths and row windows for `distw top`, from the terminal size. Pure, so the components stay
 // simple and a test can check any width.
 import { formatSize } from '../../tasks/size.js'
-import { bar, fit, formatDuration } from '../format.js'
+import { bar, fit, formatDuration, waitingText } from '../format.js'
 import type { NodeRow, TaskRow } from './model.js'
 
 /** The slice of `count` rows to draw in `height` lines, keeping `selected` in view. */
@@ -70,8 +70,14 @@ export function taskLine(row: TaskRow, width: number): string {
   const mark = row.mine ? '* ' : '  '
   const parts = [mark + pad(row.name, c.name)]
   if (c.node) parts.push(pad(row.node, c.node))
-  parts.push(formatDuration(row.elapsedMs).padStart(7) + ' ')
-  parts.push(row.held ? `waiting for approval: ${row.held.program}` : progressText(row.percent, row.text, c.bar))
+  parts.push((row.waiting ? '-' : formatDuration(row.elapsedMs)).padStart(7) + ' ')
+  parts.push(
+    row.waiting
+      ? waitingText(row.waiting.after, row.waiting.more)
+      : row.held
+        ? `waiting for approval: ${row.held.program}`
+        : progressText(row.percent, row.text, c.bar),
+  )
   return fit(parts.join(' '), width)
 }
 

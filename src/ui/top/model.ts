@@ -2,6 +2,7 @@
 // touch this model; the view (rows, totals) is derived from it at most a few times a second.
 import type { NodeInfo } from '../../protocol/index.js'
 import type { NodeStateMessage } from '../../client/watch-client.js'
+import { mergeQueues, type QueueReports } from '../../watch/batches.js'
 
 export type NodeStatus = 'connecting' | 'idle' | 'busy' | 'draining' | 'lost'
 
@@ -49,6 +50,8 @@ export interface TaskRow {
   tail: string
   /** Waiting for its node's owner to approve its program (daemon --approve): `a`/`d` answer. */
   held: { digest: string; program: string } | undefined
+  /** Not on a node: its submitter holds it back until these dependencies (and `more` others) succeed. */
+  waiting: { after: string[]; more: number } | undefined
 }
 
 export interface Totals {
@@ -57,6 +60,8 @@ export interface Totals {
   slotsUsed: number
   slots: number
   running: number
+  /** Tasks submitters hold back for their dependencies (each batch counted once, whatever nodes told it). */
+  waiting: number
   finished: number
   failed: number
 }
@@ -98,11 +103,12 @@ export class TopModel {
     if (this.nodes.delete(key)) this.version++
   }
 
-  /** Rows and totals at local time `now`: nodes by name, tasks longest-running first. */
+  /** Rows and totals at local time `now`: nodes by name, tasks longest-running first, then those waiting. */
   view(now: number): TopView {
     const nodes: NodeRow[] = []
     const tasks: TaskRow[] = []
-    const totals: Totals = { nodes: 0, nodesUp: 0, slotsUsed: 0, slots: 0, running: 0, finished: 0, failed: 0 }
+    const queues: QueueReports[] = []
+    const totals: Totals = { nodes: 0, nodesUp: 0, slotsUsed: 0, slots: 0, running: 0, waiting: 0, finished: 0, failed: 0 }
     for (const n of this.nodes.values()) {
       const s = n.state
       const info: NodeInfo | undefined = s?.node
@@ -119,6 +125,7 @@ export class TopModel {
         totals.slots += s.node.slots
         totals.running += s.running.length
         const since = Math.max(0, now - n.receivedAt)
+        queues.push({ node: s.node.name, queues: s.queues, sinceMs: since })
         for (const t of s.running) {
           tasks.push({
             key: `${n.key}/${t.id}`,
@@ -134,6 +141,7 @@ export class TopModel {
             command: t.command,
             tail: t.tail,
             held: t.held && { digest: t.held.digest, program: t.held.program },
+            waiting: undefined,
           })
         }
       }
@@ -155,7 +163,31 @@ export class TopModel {
     }
     nodes.sort((a, b) => a.name.localeCompare(b.name) || a.address.localeCompare(b.address))
     tasks.sort((a, b) => b.elapsedMs - a.elapsedMs || a.key.localeCompare(b.key))
+    for (const batch of mergeQueues(queues)) {
+      totals.waiting += batch.waiting
+      for (const t of batch.tasks) tasks.push(waitingRow(batch.client, batch.batch, batch.mine, t))
+    }
     return { nodes, tasks, totals }
+  }
+}
+
+// A task its submitter holds back: it has no node, no id there and no time run yet.
+function waitingRow(client: string, batch: string, mine: boolean, t: { name: string; after: string[]; more: number }): TaskRow {
+  return {
+    key: `waiting/${client}/${batch}/${t.name}`,
+    nodeKey: '',
+    id: '',
+    name: t.name,
+    node: '',
+    client,
+    elapsedMs: 0,
+    percent: null,
+    text: '',
+    mine,
+    command: '',
+    tail: '',
+    held: undefined,
+    waiting: { after: t.after, more: t.more },
   }
 }
 

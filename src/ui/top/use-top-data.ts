@@ -113,6 +113,7 @@ export function useTopData(source: NodeSource, options: TopDataOptions): TopData
   }, [source])
 
   const cancel = (task: TaskRow) => {
+    if (task.waiting) return setNotice(`${task.name} waits in ${task.client}'s batch, on no node yet: stop that batch where it runs`)
     if (!task.mine) return setNotice(`${task.name} was submitted by ${task.client}: you can cancel only your own tasks`)
     const client = clients.get(task.nodeKey)
     if (!client) return setNotice(`${task.node} is not connected`)
