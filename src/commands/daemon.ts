@@ -3,6 +3,7 @@ import { BaseCommand } from '../base-command.js'
 import { applyConfig, flagsFromDefault } from '../config/load.js'
 import { daemonBanner } from '../daemon/server/banner.js'
 import { startDaemon } from '../daemon/daemon.js'
+import { paceFullCollections } from '../daemon/heap-policy.js'
 import { openDaemonLog } from '../daemon/log.js'
 import { daemonFlags } from '../flags/daemon.js'
 import { daemonOptions } from '../flags/daemon-options.js'
@@ -38,6 +39,7 @@ export default class Daemon extends BaseCommand {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
+    paceFullCollections()
     const daemon = await startDaemon({ ...options, log })
     process.stdout.write(daemonBanner(daemon, { secret: options.secret, secretOrigin, mdns: flags.mdns, broadcast: flags.broadcast }))
     await stopAsked
