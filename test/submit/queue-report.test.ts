@@ -1,8 +1,12 @@
 // The `queue` summary a batch sends its nodes: bounded as the protocol says, rebuilt only when the
 // scheduler's counters moved, sent to a node only when it differs from what that node last got.
+import os from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { Queue, PROTOCOL_VERSION, QUEUE_LISTED_AFTER, QUEUE_LISTED_TASKS, QUEUE_NAME_CHARS } from '../../src/protocol/index.js'
 import { QueueReport, summarise, type QueueSource, type QueueSummary } from '../../src/submit/queue-report.js'
+import { Scheduler } from '../../src/submit/scheduler.js'
+import { parseTasks } from '../../src/tasks/index.js'
+import { MemoryNode } from './memory-node.js'
 
 // A source whose blocked tasks the test sets; `reads` counts how often the list was walked.
 function source(tasks: { name: string; after: string[] }[] = []) {
@@ -100,5 +104,28 @@ describe('queue summary', () => {
     report.stop()
     expect(a.got.map((g) => g.waiting)).toEqual([1, 0])
     expect(a.got[1]).toEqual({ batch: report.batch, waiting: 0, ready: 0, tasks: [] })
+  })
+
+  it('a batch tells its nodes which tasks wait for what while their dependency runs, and that none do once it ended', async () => {
+    const node = new MemoryNode('n', 1, (name) => ({ ms: name === 'a' ? 700 : 1 }))
+    const lines = [
+      { name: 'a', run: 'x' },
+      { name: 'b', run: 'x', after: ['a'] },
+      { name: 'c', run: 'x', after: ['a', 'b'] },
+    ]
+    const tasks = parseTasks(lines.map((t) => JSON.stringify(t)).join('\n'), 'test')
+    const scheduler = new Scheduler({ tasks, inputs: new Map(), dest: os.tmpdir(), perTaskFolders: false, pipeline: false }, {})
+    scheduler.addNode(node)
+    await scheduler.run()
+    expect(node.queues[0]).toMatchObject({
+      waiting: 2,
+      ready: 0,
+      tasks: [
+        { name: 'b', after: ['a'], more: 0 },
+        { name: 'c', after: ['a', 'b'], more: 0 },
+      ],
+    })
+    expect(node.queues.at(-1)).toMatchObject({ waiting: 0, ready: 0, tasks: [] })
+    expect(new Set(node.queues.map((q) => q.batch)).size).toBe(1)
   })
 })
