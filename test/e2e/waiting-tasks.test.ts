@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { batchesOf, type WaitingBatch } from '../../src/watch/batches.js'
 import { snapshotNodes } from '../../src/watch/snapshot.js'
 import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { distwInTerminal } from '../helpers/tmux.js'
 import { until } from '../helpers/wait.js'
 
 const count = (text: string, word: string) => text.split(word).length - 1
@@ -44,21 +45,20 @@ describe('tasks waiting for their dependencies', () => {
     ])
     expect([...(status.batches[0]?.nodes ?? [])].sort()).toEqual(['wait-node-a', 'wait-node-b'])
 
-    // top without a terminal (CI=true: Ink draws its last frame at exit): once connected to both nodes and
-    // past a redraw, it is stopped and its screen read.
-    const connected = () => count(a.log(), 'client connected') + count(b.log(), 'client connected')
-    const before = connected()
-    const top = distw(['top', ...peers])
-    await until(() => connected() >= before + 2, 'top to connect to both nodes', 30_000)
-    await new Promise((resolve) => setTimeout(resolve, 2500))
-    top.kill('SIGINT')
-    const screen = (await top).stdout
-    expect(screen).toMatch(/\* B +- +waiting after A/)
-    expect(screen).toMatch(/running 1 {2}waiting 1 {2}finished/)
+    // top in a real terminal: B is listed as waiting while A runs, and gone once the batch ended.
+    const term = await distwInTerminal(['top', ...peers])
+    try {
+      const screen = await term.shows(/\* B +- +waiting after A/)
+      expect(screen).toMatch(/\* A +wait-node-[ab] /)
+      expect(screen).toMatch(/running 1 {2}waiting 1 {2}finished 0/)
 
-    await fs.writeFile(go, '')
-    const result = await batch
-    expect(result.exitCode, result.stderr).toBe(0)
+      await fs.writeFile(go, '')
+      const result = await batch
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(await term.shows(/running 0 {2}finished 2 \(0 failed\)/)).not.toContain('waiting')
+    } finally {
+      await term.kill()
+    }
     const after = await distw(['status', ...peers, '--json'])
     expect((JSON.parse(after.stdout) as { batches: unknown[] }).batches).toEqual([])
     expect((await distw(['status', ...peers])).stdout).not.toContain('waiting')

@@ -1,14 +1,14 @@
 // daemon --approve with real daemons and real submits: a program on no list is held (the submitter is
 // told why) until the owner approves it with `distw approve HASH` (kept across a restart) or denies it,
 // or --approve-timeout passes; only the owner's token, over loopback, is taken as an answer.
-import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CLI, distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
 import { readmeExample } from '../helpers/readme.js'
 import { until } from '../helpers/wait.js'
+import { distwInTerminal } from '../helpers/tmux.js'
 
 // A program of its own for each case (its hash is what gets approved), in the submit folder: a task
 // line naming it carries it to the node.
@@ -160,48 +160,36 @@ describe('daemon --approve', () => {
     const node = await spawnDaemon(['--approve', '--slots', '2', '--name', 'desk-node'], { env })
     const first = submitHeld(dir, node.peer, './encode.sh clip-1', env)
     await first.held
-    const tmux = (...args: string[]) => execa('tmux', args, { reject: false })
-    const session = `distw-approve-${process.pid}-${Date.now()}`
-    const pane = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout
-    const paneShows = (what: RegExp) =>
-      until(async () => what.test(await pane()) && (await pane()), `top to show ${what}`, 60_000).catch(async (e: Error) => {
-        throw new Error(`${e.message}\n${await pane()}`)
-      })
-    const key = async (name: string) => {
-      await tmux('send-keys', '-t', session, name)
-      await new Promise((resolve) => setTimeout(resolve, 400))
-    }
-    // CI=true makes Ink draw only the last frame; the owner's config folder, as the daemon's.
-    const script = `env -u CI XDG_CONFIG_HOME=${JSON.stringify(config)} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} top --peer ${node.peer}; sleep 30`
+    // The owner's config folder, as the daemon's.
+    const term = await distwInTerminal(['top', '--peer', node.peer], { columns: 160, env: `XDG_CONFIG_HOME=${JSON.stringify(config)}` })
     try {
-      expect((await tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '30', script)).exitCode).toBe(0)
-      await paneShows(/task-1 .*waiting for approval/)
-      await key('Tab')
-      await key('a')
-      expect(await paneShows(/approved .*encode\.sh on desk-node: 1 held task\(s\) start/)).toBeTruthy()
+      await term.shows(/task-1 .*waiting for approval/)
+      await term.key('Tab')
+      await term.key('a')
+      expect(await term.shows(/approved .*encode\.sh on desk-node: 1 held task\(s\) start/)).toBeTruthy()
       const done = await first.batch
       expect(done.exitCode).toBe(0)
       expect(done.stdout).toContain('says clip-1')
 
       const second = submitHeld(dir, node.peer, './wipe.sh all', env)
       await second.held
-      await paneShows(/task-1 .*waiting for approval/)
+      await term.shows(/task-1 .*waiting for approval/)
       // d asks, like c: any key but y keeps the task waiting; y denies.
-      await key('d')
-      await paneShows(/deny \S*wipe\.sh on desk-node\? its held tasks fail; y to deny/)
-      await key('n')
-      await paneShows(/task-1 not denied: it still waits for approval/)
-      expect(await pane()).toMatch(/task-1 .*waiting for approval/)
+      await term.key('d')
+      await term.shows(/deny \S*wipe\.sh on desk-node\? its held tasks fail; y to deny/)
+      await term.key('n')
+      await term.shows(/task-1 not denied: it still waits for approval/)
+      expect(await term.pane()).toMatch(/task-1 .*waiting for approval/)
       expect(second.batch.exitCode).toBeNull()
-      await key('d')
-      await paneShows(/deny \S*wipe\.sh on desk-node\?/)
-      await key('y')
-      await paneShows(/denied .*wipe\.sh on desk-node: 1 held task\(s\) fail/)
+      await term.key('d')
+      await term.shows(/deny \S*wipe\.sh on desk-node\?/)
+      await term.key('y')
+      await term.shows(/denied .*wipe\.sh on desk-node: 1 held task\(s\) fail/)
       const denied = await second.batch
       expect(denied.exitCode).not.toBe(0)
       expect(denied.stdout).toMatch(/was denied by this node's owner/)
     } finally {
-      await tmux('kill-session', '-t', session)
+      await term.kill()
     }
   }, 180_000)
 })
