@@ -40,7 +40,8 @@ export const openLease = (lease: string, slots: number, queued?: Follower): Open
   queued,
 })
 
-const followable = (o: OpenLease): boolean => o.follower === undefined && !o.closed && o.chain.waiting < MAX_QUEUED_PER_LEASE
+/** A task may be queued behind `o` now. */
+export const followable = (o: OpenLease): boolean => o.follower === undefined && !o.closed && o.chain.waiting < MAX_QUEUED_PER_LEASE
 
 /** A lease among `open` that a task of `slots` slots can be queued behind. */
 export function followableLease(open: readonly OpenLease[], slots: number): OpenLease | undefined {

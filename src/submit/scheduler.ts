@@ -13,7 +13,7 @@ import { Attempt, type AttemptHost, type LeaseSource } from './attempt.js'
 import { endAttempt, type AttemptEndHost } from './attempt-end.js'
 import { digestInputs, type Digested } from './input-digests.js'
 import type { NodeSlots } from './node-slots.js'
-import { PIPELINE_BELOW_MS, type OpenLease } from './pipeline.js'
+import { followable, PIPELINE_BELOW_MS, type OpenLease } from './pipeline.js'
 import { place, releaseKept, type Placer } from './placement.js'
 import type { SubmitObserver, TaskResult } from './result.js'
 import { Roster } from './roster.js'
@@ -240,9 +240,11 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     this.waitFor(reason)
   }
 
+  // A lease whose chain of queued runs is full takes no task now (its exit frees a place): no pass is
+  // worth making for it. With short tasks that is the common case, and halves the passes a task.
   opened(node: NodeSlots, open: OpenLease): void {
     node.open.push(open)
-    this.pump()
+    if (followable(open)) this.pump()
   }
 
   exited(durationMs: number): void {

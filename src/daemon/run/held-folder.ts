@@ -193,11 +193,17 @@ const SMALL_FOLDER_BYTES = 64 * 1024
  * when it is made), so memory stays bounded whatever the task left.
  */
 export function isEmptyNow(path: string): boolean {
-  const { size } = lstatSync(path)
-  if (size > 0 && size <= SMALL_FOLDER_BYTES) return readdirSync(path).length === 0
+  return emptyFolderMode(path) !== undefined
+}
+
+/** The permission bits of a folder that has no entry (isEmptyNow's look); undefined when it has one, or is no folder. */
+export function emptyFolderMode(path: string): number | undefined {
+  const { size, mode } = lstatSync(path)
+  if ((mode & constants.S_IFMT) !== constants.S_IFDIR) return undefined
+  if (size > 0 && size <= SMALL_FOLDER_BYTES) return readdirSync(path).length === 0 ? mode & 0o7777 : undefined
   const dir = opendirSync(path)
   try {
-    return dir.readSync() === null
+    return dir.readSync() === null ? mode & 0o7777 : undefined
   } finally {
     dir.closeSync()
   }

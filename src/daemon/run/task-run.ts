@@ -169,7 +169,7 @@ export async function runTask(
     if (error instanceof ProtocolError && error.code === 'DISTW_ERR_BLOB_MISSING')
       missing = [...new Set(run.files.map((f) => f.digest).filter((d) => !ctx.store.has(d)))]
   }
-  if (dir !== undefined) await ctx.folders.give(dir, changes.empty === true)
+  if (dir !== undefined) await ctx.folders.give(dir, changes.emptyMode)
   const { kept, queuedBehind } = lease.finish()
   const evicted = signal.reason instanceof TaskEvicted ? signal.reason : undefined
   if (evicted) result = { ...result, startError: `stopped by the node's policy (${evicted.reason})` }

@@ -7,7 +7,7 @@ import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
 import { CACHED_OUTPUT_MIN_BYTES, CHUNK_BYTES } from '../../protocol/index.js'
 import type { Channel } from '../../transfer/channel.js'
-import { isEmptyNow, walkHeld, type WalkEntry } from './held-folder.js'
+import { emptyFolderMode, walkHeld, type WalkEntry } from './held-folder.js'
 
 export interface Entry {
   kind: 'file' | 'symlink' | 'other'
@@ -23,8 +23,8 @@ export interface Changes {
   deleted: string[]
   /** Things that changed but cannot be returned (links, devices, swapped folders), with why. */
   skipped: { path: string; reason: string }[]
-  /** The folder was seen empty after the task (its tree gone): task-folders.ts need not look again. */
-  empty?: true
+  /** The folder was seen empty after the task (its tree gone), with this mode: task-folders.ts need not look again. */
+  emptyMode?: number
 }
 
 /**
@@ -64,8 +64,9 @@ export async function returnChanges(
   beforeFile: () => void = () => {},
 ): Promise<Changes> {
   const changes: Changes = { deleted: [], skipped: [] }
-  // The common trivial task leaves its folder empty: one synchronous look, no walk (see isEmptyNow).
-  if (before.size === 0 && emptyOrGone(root)) return { ...changes, empty: true }
+  // The common trivial task leaves its folder empty: one synchronous look, no walk (see emptyFolderMode).
+  const emptyMode = before.size === 0 ? emptyOrGone(root) : undefined
+  if (emptyMode !== undefined) return { ...changes, emptyMode }
   let unlisted = 0
   const skip = (path: string, reason: string): void => {
     if (changes.skipped.length < MAX_SKIPPED_LISTED) changes.skipped.push({ path, reason })
@@ -122,11 +123,11 @@ async function sendFile(task: string, e: WalkEntry, buffer: Buffer, channel: Cha
   }
 }
 
-// A link in the root's place is not empty: the walk refuses it.
-function emptyOrGone(root: string): boolean {
+// The mode of the root when it is an empty folder. A link in the root's place is not empty: the walk refuses it.
+function emptyOrGone(root: string): number | undefined {
   try {
-    return isEmptyNow(root)
+    return emptyFolderMode(root)
   } catch {
-    return false
+    return undefined
   }
 }
