@@ -201,7 +201,8 @@ export class NodeClient {
     })
   }
 
-  private async handle(message: Message): Promise<void> {
+  // Not async: the frames of every task (exit, started) are handled with no promise made for them.
+  private handle(message: Message): void | Promise<void> {
     switch (message.type) {
       case 'reserved':
       case 'refused':
@@ -226,20 +227,8 @@ export class NodeClient {
       case 'progress':
         this.runs.get(message.task)?.handlers.onProgress?.(message.percent, message.text)
         return
-      case 'file': {
-        const run = this.runs.get(message.task)
-        if (!run) {
-          if (this.abandoned.has(message.task)) return
-          throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file for unknown task ${message.task}`)
-        }
-        try {
-          await run.handlers.onFile(message)
-        } catch (error) {
-          if (!(error instanceof ProtocolError && error.code === 'DISTW_ERR_BAD_PATH')) throw error
-          this.abandon(message.task, run, error)
-        }
-        return
-      }
+      case 'file':
+        return this.file(message)
       case 'exit': {
         const run = this.runs.get(message.task)
         this.runs.delete(message.task)
@@ -265,6 +254,20 @@ export class NodeClient {
       }
       default:
         throw new ProtocolError('DISTW_ERR_UNEXPECTED', `a submitter does not accept ${message.type}`)
+    }
+  }
+
+  private async file(message: MessageOf<'file'>): Promise<void> {
+    const run = this.runs.get(message.task)
+    if (!run) {
+      if (this.abandoned.has(message.task)) return
+      throw new ProtocolError('DISTW_ERR_UNEXPECTED', `file for unknown task ${message.task}`)
+    }
+    try {
+      await run.handlers.onFile(message)
+    } catch (error) {
+      if (!(error instanceof ProtocolError && error.code === 'DISTW_ERR_BAD_PATH')) throw error
+      this.abandon(message.task, run, error)
     }
   }
 

@@ -244,7 +244,9 @@ export class Channel extends EventEmitter<ChannelEvents> {
     while (this.queue.length > 0 && !this.closed) {
       const { message, bytes } = this.queue.shift() as { message: Message; bytes: number }
       try {
-        await this.handler(message)
+        // A handler that returns nothing is done: no await (a microtask a frame) before the next.
+        const handled = this.handler(message)
+        if (handled) await handled
       } catch (error) {
         const failure =
           error instanceof ProtocolError

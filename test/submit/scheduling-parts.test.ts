@@ -181,6 +181,23 @@ describe('SlotTable leases', () => {
     expect(slots.free).toBe(1)
   })
 
+  it('hands a kept lease straight to a queued run: still in use, never expiring, unless another owner waits', async () => {
+    const slots = new SlotTable(1, 30)
+    const lease = slots.reserve('a', 1)!
+    expect(slots.use('a', lease)).toBe(true)
+    expect(slots.finish(lease, true, true)).toBe(true)
+    // In use by the queued run: no second use, no expiry, no release from the wire.
+    expect(slots.use('a', lease)).toBe(false)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    slots.release(lease, 'a')
+    expect(slots.free).toBe(0)
+    // Another owner refused meanwhile: the lease is not kept, even for a queued run.
+    expect(slots.reserve('b', 1)).toBeUndefined()
+    slots.addWaiter('b')
+    expect(slots.finish(lease, true, true)).toBe(false)
+    expect(slots.free).toBe(1)
+  })
+
   // A lease of `owner`'s, running a task that is then held for approval (undefined: refused).
   const heldLease = (slots: SlotTable, owner: string): string | undefined => {
     const lease = slots.reserve(owner, 1)

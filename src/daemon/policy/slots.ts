@@ -71,20 +71,26 @@ export class SlotTable extends EventEmitter<SlotEvents> {
   /**
    * Ends a task's use of its lease. With `keep`, and while no other owner waits for a slot, the lease
    * stays its owner's (unused, expiring like a fresh one) so that the next task skips a reservation
-   * round trip; otherwise it is released. True when kept.
+   * round trip; otherwise it is released. True when kept. `next`: a run queued on the lease takes it
+   * over at once (the lease stays in use, with no expiry armed and cleared again: once a task).
    */
-  finish(leaseId: string, keep: boolean): boolean {
+  finish(leaseId: string, keep: boolean, next = false): boolean {
     const lease = this.leases.get(leaseId)
     if (!lease) return false
-    const othersWait = [...this.waiters].some((owner) => owner !== lease.owner)
     // A lent lease (its task was denied or cancelled while held) has no slots of its own to keep.
-    if (!keep || othersWait || lease.lent) {
+    if (!keep || this.othersWait(lease.owner) || lease.lent) {
       this.release(leaseId)
       return false
     }
+    if (next) return true
     lease.inUse = false
     this.arm(lease)
     return true
+  }
+
+  private othersWait(owner: string): boolean {
+    for (const waiter of this.waiters) if (waiter !== owner) return true
+    return false
   }
 
   /**

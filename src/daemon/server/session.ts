@@ -209,7 +209,8 @@ export class Session {
   private handOn(lease: string, kept: boolean): number {
     const [next, ...rest] = this.queuedOn(lease)
     if (!next) return -1
-    if (kept && this.node.slots.use(this.id, lease)) {
+    // Kept for it, the lease is still in use (SlotTable.finish with `next`): it passes straight on.
+    if (kept) {
       this.setQueued(lease, rest)
       this.start(next, true)
       return rest.length
@@ -246,7 +247,7 @@ export class Session {
       if (!this.tasks.delete(message.task)) return { kept: false, queuedBehind: -1 }
       const asked = message.keep === true || this.queued.has(message.lease)
       const keep = asked && !abort.signal.aborted && this.node.policy.pauseReason() === undefined
-      const kept = this.node.slots.finish(message.lease, keep)
+      const kept = this.node.slots.finish(message.lease, keep, this.queued.has(message.lease))
       return { kept, queuedBehind: this.handOn(message.lease, kept) }
     }
     let outcome = { ok: false, exitCode: null as number | null, durationMs: 0 }
