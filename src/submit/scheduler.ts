@@ -251,6 +251,10 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     this.recentMs = this.recentMs === undefined ? durationMs : 0.8 * this.recentMs + 0.2 * durationMs
   }
 
+  hasInputs(task: TaskSpec): boolean {
+    return (this.plan.inputs.get(task.name)?.length ?? 0) > 0
+  }
+
   // A file the node returned and kept is named by the node's digest there, unhashed (Locality.keptOn).
   digested(task: TaskSpec, node: string): Promise<Digested[]> {
     return digestInputs(this.plan.inputs.get(task.name) ?? [], this.hashes, (file) => this.locality.keptOn(node, file))
