@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runningAsSingleExecutable } from '../../single-executable.js'
 import { signalGroup } from './process-group.mjs'
-import { signalTree, type Tree } from './task-tree.mjs'
+import { killCgroup, signalTree, type Tree } from './task-tree.mjs'
 
 export interface LaunchRequest {
   file: string
@@ -156,19 +156,23 @@ class SpawnHelper {
   private lost(child: ChildProcess, reason: string): void {
     if (this.child !== child) return
     this.child = undefined
-    for (const [id, p] of this.pending) {
-      signalGroup(p.pid, 'SIGKILL')
-      signalTree(p.tree, 'SIGKILL')
-      this.end(id, { error: reason, kind: 'lost' })
-    }
+    this.killAll()
+    for (const id of [...this.pending.keys()]) this.end(id, { error: reason, kind: 'lost' })
   }
 
-  /** Kills the groups of the tasks still running (this process is exiting: a crash must not leave them behind). */
+  /**
+   * Kills the tasks still running (this process is exiting, or their helper died: a crash must not
+   * leave them behind). Only the helper knows each task's own cgroup: their nodes' cgroups are killed
+   * whole, which also ends the helper's held shells there.
+   */
   killAll(): void {
+    const nodes = new Set<string>()
     for (const p of this.pending.values()) {
       signalGroup(p.pid, 'SIGKILL')
-      signalTree(p.tree, 'SIGKILL')
+      if (p.tree.parent === undefined) signalTree(p.tree, 'SIGKILL')
+      else nodes.add(p.tree.parent)
     }
+    for (const dir of nodes) killCgroup(dir)
   }
 
   private send(child: ChildProcess, message: object): void {

@@ -14,7 +14,8 @@
 // Messages (Node IPC, `advanced` serialization so Buffers pass as they are; the daemon is the only peer):
 //   daemon → helper  { op: 'spawn', id, file, args, cwd, env, tree }
 //                                                                start a task, in a process group of its own, in its
-//                                                                tree (task-tree.mjs: a cgroup to make and join, a marker)
+//                                                                tree (task-tree.mjs: the node's cgroup, in which the task
+//                                                                gets one of its own (held-start.mjs), and a marker)
 //                    { op: 'ack', id, stream }                   one `out` chunk was handled
 //                    { op: 'signal', id, signal }                to the task's group and its whole tree
 //                    { op: 'cgroup-on-exit', dir, keep }         a node's cgroup, to kill and remove if the daemon dies
@@ -28,9 +29,10 @@
 //                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
 import { closeInheritedFds } from './inherited-fds.mjs'
 import { spawn } from 'node:child_process'
-import { rmdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
+import { HeldStarts, heldScript, unstartable } from './held-start.mjs'
 import { signalGroup } from './process-group.mjs'
-import { MARKER, removeCgroupNow, signalTree, startInTree, treePids } from './task-tree.mjs'
+import { inCgroupV2, MARKER, removeCgroup, removeCgroupNow, signalTree, startInTree, treePids } from './task-tree.mjs'
 
 /**
  * Chunks (64 KiB each from a pipe) a stream may have in flight before it is paused: the backpressure.
@@ -84,6 +86,10 @@ export function runSpawnHelper() {
   /** Nodes' cgroups: killed and removed if the daemon dies. */
   /** @type {Set<string>} */
   const cgroupsOnExit = new Set(startingFolders('DISTW_CGROUPS_ON_EXIT'))
+  /** Shells waiting, each in a cgroup of its own, for the next tasks (held-start.mjs). */
+  const held = new HeldStarts()
+  let cgroups = 0
+  const cgroupName = () => `t${process.pid.toString(36)}-${++cgroups}`
 
   process.on('message', (/** @type {any} */ m) => {
     if (m.op === 'spawn') start(m)
@@ -108,6 +114,7 @@ export function runSpawnHelper() {
       signalGroup(task.pid, 'SIGKILL')
       signalTree(task.tree, 'SIGKILL')
     }
+    held.drop(undefined)
     for (const dir of cgroupsOnExit) removeCgroupNow(dir)
     // Retries: a task killed just now may still be writing into its folder for a moment.
     for (const dir of removeOnExit) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
@@ -129,13 +136,30 @@ export function runSpawnHelper() {
 
   /** @param {{ id: number, file: string, args: string[], cwd: string, env: Record<string, string>, tree: Tree }} m */
   function start(m) {
-    let child
     const env = { ...m.env, [MARKER]: m.tree.marker }
+    const parent = m.tree.parent !== undefined && inCgroupV2() ? m.tree.parent : undefined
+    const script = parent === undefined ? undefined : heldScript({ file: m.file, args: m.args, cwd: m.cwd, env })
+    let child
     try {
-      child = startInTree(m.tree, () => spawn(m.file, m.args, { cwd: m.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }))
+      if (parent !== undefined && script !== undefined) {
+        // The shell execs the program: what it cannot find is reported as a spawn would report it.
+        const missing = m.file === '/bin/sh' ? undefined : unstartable(m.file, m.cwd, env)
+        if (missing !== undefined) {
+          send({ op: 'error', id: m.id, message: `spawn ${m.file} ${missing}`, code: missing, early: false })
+          return
+        }
+        const spare = held.take(parent, m.tree.limits ?? {})
+        m.tree.cgroup = spare.cgroup
+        spare.child.stdin.end(script)
+        child = spare.child
+      } else {
+        child = startInTree(m.tree, cgroupName, () =>
+          spawn(m.file, m.args, { cwd: m.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
+        )
+      }
     } catch (error) {
-      // Arguments spawn refuses outright (a NUL byte in argv), or a cgroup that could not be joined.
-      removeTree(m.tree)
+      // Arguments spawn refuses outright (a NUL byte in argv), or a cgroup that could not be made or joined.
+      if (m.tree.cgroup !== undefined) removeCgroup(m.tree.cgroup)
       send({ op: 'error', id: m.id, message: /** @type {Error} */ (error).message, early: true })
       return
     }
@@ -148,6 +172,7 @@ export function runSpawnHelper() {
       done = true
       clearTimeout(task.announce)
       clearTimeout(task.grace)
+      if (parent !== undefined && script !== undefined) held.ended(parent)
       // Nothing of the task may outlive it: whatever it left running (setsid, double forks, nohup)
       // is killed, and its end is reported once they are gone.
       void endTree(task.tree).then(() => {
@@ -187,15 +212,5 @@ async function endTree(tree) {
     signalTree(tree, 'SIGKILL')
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  removeTree(tree)
-}
-
-/** @param {import('./task-tree.mjs').Tree} tree */
-function removeTree(tree) {
-  if (tree.cgroup === undefined) return
-  try {
-    rmdirSync(tree.cgroup)
-  } catch {
-    // Not made, or a process still in it past TREE_GONE_MS: the node's cgroup removal retries.
-  }
+  if (tree.cgroup !== undefined) removeCgroup(tree.cgroup)
 }

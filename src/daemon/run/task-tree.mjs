@@ -5,7 +5,11 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
-/** @typedef {{ cgroup?: string, limits?: Record<string, string>, marker: string }} Tree */
+/**
+ * `parent`: the node's cgroup, in which the spawn helper makes the task's own (`cgroup`, set by the
+ * helper, which names it); without one, the marker is how the task's processes are found.
+ * @typedef {{ parent?: string, cgroup?: string, limits?: Record<string, string>, marker: string }} Tree
+ */
 
 export const MARKER = 'DISTW_TASK_TREE'
 
@@ -35,25 +39,82 @@ function homeCgroup() {
   return home
 }
 
+/** Whether this process is in a cgroup v2, where a task's cgroup can be made and joined. */
+export function inCgroupV2() {
+  return homeCgroup() !== undefined
+}
+
 /**
- * Runs `start` (which forks the task) with this process inside the task's cgroup, so the task is in
- * it before it can fork anything: a process moved in later would leave its children outside.
+ * Runs `start` (which forks the task) with this process inside a new cgroup for the task (under
+ * `tree.parent`, named by `name`), so the task is in it before it can fork anything: a process moved
+ * in later would leave its children outside. Each move blocks this process for an RCU grace period
+ * (held-start.mjs says why tasks normally start without this).
  * @template T
  * @param {Tree} tree
+ * @param {() => string} name
  * @param {() => T} start
  * @returns {T}
  */
-export function startInTree(tree, start) {
-  const back = tree.cgroup === undefined ? undefined : homeCgroup()
-  if (back === undefined) delete tree.cgroup // this process is in no cgroup v2: the marker it is
-  if (tree.cgroup === undefined || back === undefined) return start()
-  mkdirSync(tree.cgroup, { recursive: true })
-  for (const [file, value] of Object.entries(tree.limits ?? {})) writeFileSync(path.join(tree.cgroup, file), value)
+export function startInTree(tree, name, start) {
+  const back = tree.parent === undefined ? undefined : homeCgroup()
+  if (tree.parent === undefined || back === undefined) {
+    delete tree.parent // this process is in no cgroup v2: the marker it is
+    return start()
+  }
+  tree.cgroup = makeTaskCgroup(tree.parent, tree.limits ?? {}, name)
   writeFileSync(path.join(tree.cgroup, 'cgroup.procs'), String(process.pid))
   try {
     return start()
   } finally {
     writeFileSync(path.join(back, 'cgroup.procs'), String(process.pid))
+  }
+}
+
+/**
+ * Makes a task's cgroup under `parent` with a name not in use (a helper started again after one
+ * that died may find the old one's) and writes its limits.
+ * @param {string} parent
+ * @param {Record<string, string>} limits
+ * @param {() => string} name
+ * @returns {string}
+ */
+export function makeTaskCgroup(parent, limits, name) {
+  for (;;) {
+    const cgroup = path.join(parent, name())
+    try {
+      mkdirSync(cgroup)
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EEXIST') continue
+      throw error
+    }
+    try {
+      for (const [file, value] of Object.entries(limits)) writeFileSync(path.join(cgroup, file), value)
+    } catch (error) {
+      removeCgroup(cgroup)
+      throw error
+    }
+    return cgroup
+  }
+}
+
+/** @param {string} cgroup a task's, once its processes are gone */
+export function removeCgroup(cgroup) {
+  try {
+    rmdirSync(cgroup)
+  } catch {
+    // A process still in it past the wait for it, or already gone: the node's cgroup removal retries.
+  }
+}
+
+/**
+ * Kills every process in a cgroup and those under it (a node's, when its spawn helper is lost).
+ * @param {string} cgroup
+ */
+export function killCgroup(cgroup) {
+  try {
+    writeFileSync(path.join(cgroup, 'cgroup.kill'), '1')
+  } catch {
+    // gone
   }
 }
 

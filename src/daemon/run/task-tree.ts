@@ -22,7 +22,7 @@ export interface TaskTree {
   readonly info: TaskTreeInfo
   /** The node's cgroup, when it has one. */
   readonly dir?: string
-  /** Where the helper is told to put one task: a cgroup path to make and join, or only the marker. */
+  /** Where the helper is told to put one task: the node's cgroup (it makes the task's own there), or only the marker. */
   forTask(): Tree
   /** Removes the node's cgroup (its tasks have ended); false if a process in it outlived 10 s of tries. */
   close(): Promise<boolean>
@@ -55,10 +55,7 @@ export async function openTaskTree(nodeId: string, options: { cgroups?: boolean;
       ...(caps.memoryBytes === undefined ? {} : { memoryBytes: caps.memoryBytes }),
       ...(caps.cpus === undefined ? {} : { cpus: caps.cpus }),
     },
-    forTask: () => {
-      const id = `t${++seq}`
-      return { cgroup: path.join(found.dir, id), limits, marker: `${nodeId}/${id}` }
-    },
+    forTask: () => ({ parent: found.dir, limits, marker: `${nodeId}/t${++seq}` }),
     close: async () => {
       // Killed processes may take a while to exit on a loaded machine: retried without blocking.
       for (let attempt = 0; attempt < 200; attempt++) {
@@ -109,7 +106,8 @@ async function makeNodeCgroup(nodeId: string): Promise<{ parent: string; dir: st
   } catch {
     return fail('the kernel has no cgroup.kill (needs Linux 5.14)')
   }
-  // This process moves in and back out: what the spawn helper does around each task's fork.
+  // This process moves in and back out: what the spawn helper's held shells do (held-start.mjs), and
+  // the helper itself for a task they cannot start.
   try {
     await fs.mkdir(trial)
     writeFileSync(path.join(trial, 'cgroup.procs'), String(process.pid))

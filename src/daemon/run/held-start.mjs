@@ -1,0 +1,163 @@
+// @ts-check
+// Starts tasks inside their cgroup without the spawn helper moving: each task runs in a /bin/sh
+// started ahead of it ("held"), which moved itself into a cgroup of its own and waits on its stdin
+// for the task, then execs the task's program (or evaluates its shell line) in place.
+//
+// Why: every move between cgroups takes the kernel's cgroup_threadgroup_rwsem for writing, which
+// waits for an RCU grace period (0.1–21 ms, 6.6 ms on average on a default cgroup2 mount). When the
+// helper moved itself around each fork (startInTree), its one event loop was blocked for that long,
+// and every slot waited on it. Here the wait is the held shell's own, while the slot's previous task
+// runs. The shell has forked nothing before it moves, so whatever the task forks is inside.
+import { spawn } from 'node:child_process'
+import { statSync } from 'node:fs'
+import path from 'node:path'
+import { makeTaskCgroup, removeCgroup } from './task-tree.mjs'
+
+/** @typedef {import('node:child_process').ChildProcessByStdio<import('node:stream').Writable, import('node:stream').Readable, import('node:stream').Readable>} Held */
+/** @typedef {{ child: Held, cgroup: string, onExit?: () => void }} Spare */
+/** @typedef {{ spares: Spare[], running: number, peak: number, limits: Record<string, string>, topUp: boolean }} Pool */
+
+/** Spares kept ready per node cgroup at most: one per slot that ran at once, up to this. */
+const MOST_SPARES = 16
+
+/** Single quotes for sh: exact for any string without NUL. */
+const quote = (/** @type {string} */ s) => `'${s.replaceAll("'", `'\\''`)}'`
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * What the held shell runs once it has the task: the script's one line, or undefined when the task
+ * cannot be said as sh words (a NUL, a variable name sh cannot export, a program named like an
+ * option): such a task starts the old way (startInTree).
+ * @param {{ file: string, args: string[], cwd: string, env: Record<string, string> }} m
+ */
+export function heldScript(m) {
+  const words = [m.file, ...m.args, m.cwd, ...Object.entries(m.env).flat()]
+  if (m.file.startsWith('-') || words.some((w) => w.includes('\0'))) return undefined
+  const names = Object.keys(m.env)
+  if (!names.every((name) => NAME.test(name))) return undefined
+  // cd sets PWD and OLDPWD for what the shell starts: a task gets them only from its own env.
+  const setup = [`cd -- ${quote(m.cwd)} || exit 125`, 'unset OLDPWD PWD']
+  if (names.length > 0)
+    setup.push(
+      `export ${Object.entries(m.env)
+        .map(([k, v]) => quote(`${k}=${v}`))
+        .join(' ')}`,
+    )
+  // A shell line runs in this shell itself (what `/bin/sh -c` would start is the same shell): no second exec.
+  const line = m.file === '/bin/sh' && m.args.length === 2 && m.args[0] === '-c' ? m.args[1] : undefined
+  const run = line === undefined ? `exec ${[m.file, ...m.args].map(quote).join(' ')}` : `eval ${quote(line)}`
+  // stdin is the script's pipe until here; the task reads /dev/null, as a spawned one would.
+  return `${setup.join('; ')}; ${run} </dev/null\n`
+}
+
+/**
+ * Whether `file` can be started as execvp would find it (PATH from the task's env), else the errno
+ * code a spawn would have failed with: the daemon falls back to `/bin/sh -c` on those.
+ * @param {string} file
+ * @param {string} cwd
+ * @param {Record<string, string>} env
+ * @returns {string | undefined}
+ */
+export function unstartable(file, cwd, env) {
+  const candidates = file.includes('/')
+    ? [path.resolve(cwd, file)]
+    : (env.PATH ?? '/usr/bin:/bin').split(':').map((dir) => path.resolve(cwd, dir || '.', file))
+  let code = 'ENOENT'
+  for (const candidate of candidates) {
+    const stat = statSync(candidate, { throwIfNoEntry: false })
+    if (stat === undefined) continue
+    if (stat.isFile() && (stat.mode & 0o111) !== 0) return undefined
+    code = 'EACCES'
+  }
+  return code
+}
+
+/** Held shells per node cgroup (the folder a task's cgroup is made in). */
+export class HeldStarts {
+  /** @type {Map<string, Pool>} */
+  pools = new Map()
+  seq = 0
+
+  /**
+   * A held shell for a task in a new cgroup under `parent`: a spare made earlier, or one made now (its
+   * move then delays only this task). Keeps as many spares as tasks ran at once under `parent`.
+   * @param {string} parent
+   * @param {Record<string, string>} limits
+   * @returns {Spare}
+   */
+  take(parent, limits) {
+    let pool = this.pools.get(parent)
+    if (!pool) {
+      pool = { spares: [], running: 0, peak: 0, limits, topUp: false }
+      this.pools.set(parent, pool)
+    }
+    const spare = pool.spares.shift() ?? this.make(parent, pool.limits)
+    if (spare.onExit) spare.child.removeListener('exit', spare.onExit)
+    pool.peak = Math.min(MOST_SPARES, Math.max(pool.peak, ++pool.running))
+    if (!pool.topUp) {
+      // After this turn's messages: a fork for later must not hold up the task started now.
+      pool.topUp = true
+      setImmediate(() => this.topUp(parent))
+    }
+    return spare
+  }
+
+  /** @param {string} parent */
+  ended(parent) {
+    const pool = this.pools.get(parent)
+    if (pool) pool.running--
+  }
+
+  /** @param {string} parent */
+  topUp(parent) {
+    const pool = this.pools.get(parent)
+    if (!pool) return
+    pool.topUp = false
+    try {
+      while (pool.spares.length < pool.peak) {
+        const spare = this.make(parent, pool.limits)
+        pool.spares.push(spare)
+        // A spare that dies unused (its node's cgroup killed, the daemon gone) is forgotten.
+        spare.onExit = () => {
+          pool.spares = pool.spares.filter((s) => s !== spare)
+          removeCgroup(spare.cgroup)
+        }
+        spare.child.once('exit', spare.onExit)
+      }
+    } catch {
+      // The node's cgroup is gone (its daemon closed it): tasks there start the old way, or fail so.
+    }
+  }
+
+  /** Kills the spares under `parent` (its node closed), or all of them (this process is ending). */
+  drop(/** @type {string | undefined} */ parent) {
+    for (const [dir, pool] of this.pools) {
+      if (parent !== undefined && dir !== parent) continue
+      this.pools.delete(dir)
+      for (const spare of pool.spares) spare.child.kill('SIGKILL')
+    }
+  }
+
+  /**
+   * A new cgroup under `parent` and a shell that moves itself into it and then waits for its script.
+   * Throws when the cgroup cannot be made.
+   * @param {string} parent
+   * @param {Record<string, string>} limits
+   * @returns {Spare}
+   */
+  make(parent, limits) {
+    const cgroup = makeTaskCgroup(parent, limits, () => `h${process.pid.toString(36)}-${++this.seq}`)
+    const child = spawn('/bin/sh', ['-s'], { env: {}, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+    // Until a task takes it: a spare that could not start, or died, is not a crash of this process.
+    child.on('error', () => {})
+    child.stdin.on('error', () => {})
+    if (child.pid === undefined) {
+      removeCgroup(cgroup)
+      throw new Error('could not start /bin/sh to hold a task')
+    }
+    // 125, as env(1) and timeout(1) say that they, not the program, failed; the shell says why on stderr.
+    child.stdin.write(`echo $$ >${quote(path.join(cgroup, 'cgroup.procs'))} || exit 125\n`)
+    return { child, cgroup }
+  }
+}

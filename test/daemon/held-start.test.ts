@@ -1,0 +1,127 @@
+// Tasks under a node's cgroup start from held shells (src/daemon/run/held-start.mjs): each task, and
+// whatever it forks, is in a cgroup of its own from its first instruction, the task sees exactly its
+// argv and env, and nothing of it (nor a held shell) outlives it or its node. Real cgroups and processes.
+import { randomInt } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { execute, type ExecOptions } from '../../src/daemon/run/executor.js'
+import { openTaskTree, type TaskTree } from '../../src/daemon/run/task-tree.js'
+import { tempDir } from '../helpers/cli.js'
+import { alive, until } from '../helpers/wait.js'
+
+const probe = await openTaskTree('heldtest', {})
+const cgroupsHere = probe.info.method === 'cgroup'
+await probe.close()
+
+let trees: TaskTree[] = []
+afterEach(async () => {
+  for (const t of trees) await t.close()
+  trees = []
+})
+
+async function nodeTree(): Promise<TaskTree> {
+  const tree = await openTaskTree(`held${randomInt(1000, 9999)}`, {})
+  trees.push(tree)
+  return tree
+}
+
+async function options(tree: TaskTree, command: ExecOptions['command'], more: Partial<ExecOptions> = {}): Promise<ExecOptions> {
+  return {
+    command,
+    cwd: await tempDir(),
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    tree: tree.forTask(),
+    killGraceMs: 500,
+    signal: new AbortController().signal,
+    onOutput: () => undefined,
+    ...more,
+  }
+}
+
+function collect(): { onOutput: ExecOptions['onOutput']; text: () => string } {
+  const chunks: Buffer[] = []
+  return { onOutput: (_stream, data) => void chunks.push(data), text: () => Buffer.concat(chunks).toString() }
+}
+
+// The cgroup v2 line of a /proc/PID/cgroup text (a hybrid hierarchy lists the v1 ones too).
+const v2 = (text: string): string =>
+  text
+    .split('\n')
+    .find((line) => line.startsWith('0::'))
+    ?.slice(3) ?? ''
+
+// The processes whose command line contains `word` (the tag of a sleep nobody else runs).
+async function running(word: string): Promise<number[]> {
+  const found: number[] = []
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const cmdline = await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    if (cmdline.includes(word) && alive(Number(entry))) found.push(Number(entry))
+  }
+  return found
+}
+
+describe.skipIf(!cgroupsHere)('tasks started from held shells', () => {
+  it('a task and what it double-forks are in a cgroup of its own under the node, and die with it', async () => {
+    const tree = await nodeTree()
+    const out = await tempDir()
+    const tag = `${randomInt(100_000, 999_999)}.${randomInt(100, 999)}`
+    const result = await execute(
+      await options(tree, {
+        shell: `(setsid sleep ${tag} > /dev/null 2>&1 & cat /proc/$!/cgroup > ${out}/child); cat /proc/self/cgroup > ${out}/task`,
+      }),
+    )
+    expect(result.exitCode).toBe(0)
+    const task = v2(await fs.readFile(path.join(out, 'task'), 'utf8'))
+    const child = v2(await fs.readFile(path.join(out, 'child'), 'utf8'))
+    expect(child).toBe(task)
+    expect(tree.dir?.endsWith(path.dirname(task))).toBe(true)
+    expect(await running(tag)).toEqual([])
+  })
+
+  it('the task gets exactly its argv, env and folder, quotes and newlines included', async () => {
+    const tree = await nodeTree()
+    const out = collect()
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', X: "it's\n$HOME `x` \\" }
+    const opts = await options(
+      tree,
+      { argv: ['sh', '-c', 'printf "%s|" "$@" "$X" "$PWD" "$(pwd)"', 'sh', "a'b", 'c\nd', '$HOME', ''] },
+      { env, onOutput: out.onOutput },
+    )
+    const result = await execute(opts)
+    expect(result.exitCode).toBe(0)
+    // No PWD in the env given: sh sets its own from the folder it starts in.
+    expect(out.text()).toBe(`a'b|c\nd|$HOME||${env.X}|${opts.cwd}|${opts.cwd}|`)
+  })
+
+  it('a program that does not exist is reported as before, and a shell line saying so still runs', async () => {
+    const tree = await nodeTree()
+    const missing = await execute(await options(tree, { argv: ['./no-such-program'] }))
+    expect(missing.startError).toBe('could not start ./no-such-program: ENOENT')
+    const out = collect()
+    const line = await execute(await options(tree, { shell: 'no-such-program-here' }, { onOutput: out.onOutput }))
+    expect(line.exitCode).toBe(127)
+    expect(out.text()).toMatch(/no-such-program-here: .*not found/)
+  })
+
+  it('a task cancelled at once is stopped, and its node then closes with no held shell left', async () => {
+    const tree = await nodeTree()
+    const abort = new AbortController()
+    const cancelled = execute(await options(tree, { shell: 'sleep 300' }, { signal: abort.signal }))
+    abort.abort()
+    expect(await cancelled).toMatchObject({ cancelled: true })
+    // The spares the helper keeps for this node are in its cgroup: closing it ends them too.
+    expect(await tree.close()).toBe(true)
+    await until(async () => (await fs.stat(tree.dir as string).catch(() => undefined)) === undefined, "the node's cgroup to be gone")
+  })
+
+  it('a task whose env sh cannot say starts the older way, in a cgroup of its own all the same', async () => {
+    const tree = await nodeTree()
+    const out = collect()
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', 'NOT-A-NAME': '1' }
+    const result = await execute(await options(tree, { argv: ['cat', '/proc/self/cgroup'] }, { env, onOutput: out.onOutput }))
+    expect(result.exitCode).toBe(0)
+    expect(tree.dir?.endsWith(path.dirname(v2(out.text())))).toBe(true)
+  })
+})
