@@ -15,7 +15,7 @@ import { makeTaskCgroup, removeCgroup } from './task-tree.mjs'
 
 /** @typedef {import('node:child_process').ChildProcessByStdio<import('node:stream').Writable, import('node:stream').Readable, import('node:stream').Readable>} Held */
 /** @typedef {{ child: Held, cgroup: string, onExit?: () => void }} Spare */
-/** @typedef {{ spares: Spare[], running: number, peak: number, limits: Record<string, string>, topUp: boolean }} Pool */
+/** @typedef {{ spares: Spare[], free: string[], running: number, peak: number, limits: Record<string, string>, topUp: boolean }} Pool */
 
 /** Spares kept ready per node cgroup at most: one per slot that ran at once, up to this. */
 const MOST_SPARES = 16
@@ -80,7 +80,7 @@ export class HeldStarts {
   seq = 0
 
   /**
-   * A held shell for a task in a new cgroup under `parent`: a spare made earlier, or one made now (its
+   * A held shell for a task, in a cgroup of its own under `parent`: a spare made earlier, or one made now (its
    * move then delays only this task). Keeps as many spares as tasks ran at once under `parent`.
    * @param {string} parent
    * @param {Record<string, string>} limits
@@ -89,10 +89,10 @@ export class HeldStarts {
   take(parent, limits) {
     let pool = this.pools.get(parent)
     if (!pool) {
-      pool = { spares: [], running: 0, peak: 0, limits, topUp: false }
+      pool = { spares: [], free: [], running: 0, peak: 0, limits, topUp: false }
       this.pools.set(parent, pool)
     }
-    const spare = pool.spares.shift() ?? this.make(parent, pool.limits)
+    const spare = pool.spares.shift() ?? this.make(parent, pool.limits, pool.free.pop())
     if (spare.onExit) spare.child.removeListener('exit', spare.onExit)
     pool.peak = Math.min(MOST_SPARES, Math.max(pool.peak, ++pool.running))
     if (!pool.topUp) {
@@ -103,10 +103,19 @@ export class HeldStarts {
     return spare
   }
 
-  /** @param {string} parent */
-  ended(parent) {
+  /**
+   * A task under `parent` ended; `cgroup`, its own, is empty and may hold another: making and removing
+   * a cgroup costs this process ~0.06 ms of CPU (measured, no controllers enabled), more with them.
+   * @param {string} parent
+   * @param {string | undefined} cgroup
+   */
+  ended(parent, cgroup) {
     const pool = this.pools.get(parent)
     if (pool) pool.running--
+    if (cgroup === undefined) return
+    // Not under caps: memory a task leaves charged to its cgroup (tmpfs files) would count against the next.
+    if (pool && Object.keys(pool.limits).length === 0 && pool.free.length < MOST_SPARES) pool.free.push(cgroup)
+    else removeCgroup(cgroup)
   }
 
   /** @param {string} parent */
@@ -116,7 +125,7 @@ export class HeldStarts {
     pool.topUp = false
     try {
       while (pool.spares.length < pool.peak) {
-        const spare = this.make(parent, pool.limits)
+        const spare = this.make(parent, pool.limits, pool.free.pop())
         pool.spares.push(spare)
         // A spare that dies unused (its node's cgroup killed, the daemon gone) is forgotten.
         spare.onExit = () => {
@@ -136,18 +145,20 @@ export class HeldStarts {
       if (parent !== undefined && dir !== parent) continue
       this.pools.delete(dir)
       for (const spare of pool.spares) spare.child.kill('SIGKILL')
+      for (const cgroup of pool.free) removeCgroup(cgroup)
     }
   }
 
   /**
-   * A new cgroup under `parent` and a shell that moves itself into it and then waits for its script.
-   * Throws when the cgroup cannot be made.
+   * A shell that moves itself into a cgroup under `parent` (`reuse`, an emptied one, or a new one) and
+   * then waits for its script. Throws when the cgroup cannot be made.
    * @param {string} parent
    * @param {Record<string, string>} limits
+   * @param {string} [reuse]
    * @returns {Spare}
    */
-  make(parent, limits) {
-    const cgroup = makeTaskCgroup(parent, limits, () => `h${process.pid.toString(36)}-${++this.seq}`)
+  make(parent, limits, reuse) {
+    const cgroup = reuse ?? makeTaskCgroup(parent, limits, () => `h${process.pid.toString(36)}-${++this.seq}`)
     const child = spawn('/bin/sh', ['-s'], { env: {}, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
     // Until a task takes it: a spare that could not start, or died, is not a crash of this process.
     child.on('error', () => {})

@@ -172,10 +172,12 @@ export function runSpawnHelper() {
       done = true
       clearTimeout(task.announce)
       clearTimeout(task.grace)
-      if (parent !== undefined && script !== undefined) held.ended(parent)
       // Nothing of the task may outlive it: whatever it left running (setsid, double forks, nohup)
       // is killed, and its end is reported once they are gone.
-      void endTree(task.tree).then(() => {
+      void endTree(task.tree).then((empty) => {
+        const cgroup = task.tree.cgroup
+        if (parent !== undefined && script !== undefined) held.ended(parent, empty ? cgroup : undefined)
+        if (cgroup !== undefined && !(parent !== undefined && script !== undefined && empty)) removeCgroup(cgroup)
         tasks.delete(m.id)
         send({ ...message, id: m.id })
       })
@@ -203,14 +205,16 @@ export function runSpawnHelper() {
 }
 
 /**
- * Kills what is left of a tree, waits (without blocking) until it is gone, and removes its cgroup.
+ * Kills what is left of a tree and waits (without blocking) until it is gone.
  * @param {import('./task-tree.mjs').Tree} tree
+ * @returns {Promise<boolean>} gone (else TREE_GONE_MS passed first)
  */
 async function endTree(tree) {
   const deadline = performance.now() + TREE_GONE_MS
-  for (let pids = treePids(tree); pids.length > 0 && performance.now() < deadline; pids = treePids(tree)) {
+  for (let pids = treePids(tree); pids.length > 0; pids = treePids(tree)) {
+    if (performance.now() >= deadline) return false
     signalTree(tree, 'SIGKILL')
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  if (tree.cgroup !== undefined) removeCgroup(tree.cgroup)
+  return true
 }
