@@ -80,6 +80,18 @@ describe.skipIf(!cgroupsHere)('tasks started from held shells', () => {
     expect(await running(tag)).toEqual([])
   })
 
+  it('an emptied task cgroup holds a later task (without caps)', async () => {
+    const tree = await nodeTree()
+    const seen: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const out = collect()
+      expect((await execute(await options(tree, { argv: ['cat', '/proc/self/cgroup'] }, { onOutput: out.onOutput }))).exitCode).toBe(0)
+      seen.push(v2(out.text()))
+    }
+    // The first task's cgroup held the spare made while the second ran, which the third took.
+    expect(new Set(seen).size).toBeLessThan(3)
+  })
+
   it('the task gets exactly its argv, env and folder, quotes and newlines included', async () => {
     const tree = await nodeTree()
     const out = collect()
