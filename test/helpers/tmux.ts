@@ -16,10 +16,17 @@ export interface Terminal {
 
 const tmux = (...args: string[]) => execa('tmux', args, { reject: false })
 
-/** Starts `distw ARGS` in a terminal of `columns` × `rows`, without CI (with it Ink draws only its last frame). */
-export async function distwInTerminal(args: string[], options: { columns?: number; rows?: number; env?: string } = {}): Promise<Terminal> {
+/**
+ * Starts `distw ARGS` in a terminal of `columns` × `rows`, without CI (with it Ink draws only its last
+ * frame). With `exitFile`, its exit code is written there when it ends; the terminal stays open.
+ */
+export async function distwInTerminal(
+  args: string[],
+  options: { columns?: number; rows?: number; env?: string; exitFile?: string } = {},
+): Promise<Terminal> {
   const session = `distw-tui-${process.pid}-${Date.now()}`
-  const line = `env -u CI ${options.env ?? ''} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; sleep 30`
+  const exit = options.exitFile === undefined ? '' : `; echo $? > ${JSON.stringify(options.exitFile)}`
+  const line = `env -u CI ${options.env ?? ''} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}${exit}; sleep 30`
   const started = await tmux(
     'new-session',
     '-d',
