@@ -107,6 +107,18 @@ describe.skipIf(!cgroupsHere)('tasks started from held shells', () => {
     expect(out.text()).toBe(`a'b|c\nd|$HOME||${env.X}|${opts.cwd}|${opts.cwd}|`)
   })
 
+  it('a shell line sees PWD as `sh -c` started in its folder would (set and exported), and no OLDPWD', async () => {
+    const tree = await nodeTree()
+    const out = collect()
+    const opts = await options(
+      tree,
+      { shell: 'printf "%s|" "$PWD" "$(printenv PWD)" "$(pwd)" "${OLDPWD-unset}"' },
+      { onOutput: out.onOutput },
+    )
+    expect((await execute(opts)).exitCode).toBe(0)
+    expect(out.text()).toBe(`${opts.cwd}|${opts.cwd}|${opts.cwd}|unset|`)
+  })
+
   it('a program that does not exist is reported as before, and a shell line saying so still runs', async () => {
     const tree = await nodeTree()
     const missing = await execute(await options(tree, { argv: ['./no-such-program'] }))

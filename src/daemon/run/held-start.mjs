@@ -36,16 +36,17 @@ export function heldScript(m) {
   if (m.file.startsWith('-') || words.some((w) => w.includes('\0'))) return undefined
   const names = Object.keys(m.env)
   if (!names.every((name) => NAME.test(name))) return undefined
-  // cd sets PWD and OLDPWD for what the shell starts: a task gets them only from its own env.
-  const setup = [`cd -- ${quote(m.cwd)} || exit 125`, 'unset OLDPWD PWD']
+  // A shell line runs in this shell itself (what `/bin/sh -c` would start is the same shell): no second exec.
+  const line = m.file === '/bin/sh' && m.args.length === 2 && m.args[0] === '-c' ? m.args[1] : undefined
+  // cd sets PWD and OLDPWD. A shell line keeps PWD, as `sh -c` started in the folder sets and exports
+  // it; a program gets them only from its own env, as a spawned one would.
+  const setup = [`cd -- ${quote(m.cwd)} || exit 125`, line === undefined ? 'unset OLDPWD PWD' : 'unset OLDPWD']
   if (names.length > 0)
     setup.push(
       `export ${Object.entries(m.env)
         .map(([k, v]) => quote(`${k}=${v}`))
         .join(' ')}`,
     )
-  // A shell line runs in this shell itself (what `/bin/sh -c` would start is the same shell): no second exec.
-  const line = m.file === '/bin/sh' && m.args.length === 2 && m.args[0] === '-c' ? m.args[1] : undefined
   const run = line === undefined ? `exec ${[m.file, ...m.args].map(quote).join(' ')}` : `eval ${quote(line)}`
   // stdin is the script's pipe until here; the task reads /dev/null, as a spawned one would.
   return `${setup.join('; ')}; ${run} </dev/null\n`
