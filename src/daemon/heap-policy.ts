@@ -1,6 +1,12 @@
-// How the node's V8 heap paces its full collections, set once as `distw daemon` starts (before any
-// connection): bulk uploads must not make it collect the whole heap every few megabytes.
+// How the node's V8 heap paces its full collections while a large upload streams in: bulk data must
+// not make it collect the whole heap every few megabytes. `distw daemon` turns this on as it starts.
 import v8 from 'node:v8'
+
+/** Bytes an upload has received when it counts as bulk: below that, it churns too little to matter. */
+export const BULK_BYTES = 8 * 1024 * 1024
+
+let paced = false
+let bulk = 0
 
 /**
  * Every received frame is a fresh buffer outside the heap (ws joins the socket's reads into one per
@@ -11,11 +17,25 @@ import v8 from 'node:v8'
  * received started a full collection, which lowered the growing factor V8 picks (from the time spent
  * collecting), which kept the room small: measured here, 60-73 mark-compacts a GiB, the daemon's CPU
  * 5.1-5.3 s a GiB against 3.2-3.5 s without them, and which of the two a run got was chance (about
- * half the runs). A fixed growing factor of 4, the largest V8 picks by itself, leaves a live heap of
- * ~15 MiB ~45 MiB of room: the young collections free the buffers first (2 mark-compacts a GiB in
- * every run, 3.2-3.6 s). Set at run time, as a single executable or a service unit can pass no Node
- * flag (and NODE_OPTIONS refuses this one); V8 reads it each time it sets its limits.
+ * half the runs). While a large upload streams in, the growing factor is fixed at 4, the largest V8
+ * picks by itself: a live heap of ~15 MiB then leaves ~45 MiB of room, and the young collections free
+ * the buffers first (2 mark-compacts a GiB in every run, 3.2-3.6 s). Only then: held for good, it let
+ * the daemon's old generation grow further between collections as tasks went by (peak RSS after
+ * 10,000 tasks 134-139 MiB, against 121). Set at run time (a single executable or a service unit can
+ * pass no Node flag, and NODE_OPTIONS refuses this one); V8 takes it up when it next sets its limits.
  */
 export function paceFullCollections(): void {
-  v8.setFlagsFromString('--heap-growing-percent=300')
+  paced = true
+}
+
+/** A large upload is streaming in (see BULK_BYTES); pair with bulkEnded(). */
+export function bulkStarted(): void {
+  if (paced && bulk++ === 0) v8.setFlagsFromString('--heap-growing-percent=300')
+}
+
+/** A large upload stopped streaming in (stored, failed or dropped). */
+export function bulkEnded(): void {
+  if (!paced || bulk === 0) return
+  // 0: V8 picks the factor itself again.
+  if (--bulk === 0) v8.setFlagsFromString('--heap-growing-percent=0')
 }

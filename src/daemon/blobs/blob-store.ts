@@ -23,6 +23,7 @@ import { BlobIndex } from './blob-index.js'
 import { Lending, removeQuietly } from './blob-lending.js'
 import { beginUpload, discard, verifyUpload, type Incoming } from './blob-upload.js'
 import { lockFolder } from '../folder-lock.js'
+import { BULK_BYTES, bulkEnded, bulkStarted } from '../heap-policy.js'
 import { defaultUploadLimits, UploadBudget, type UploadLimits } from './upload-limits.js'
 
 export interface BlobStoreOptions {
@@ -124,6 +125,10 @@ export class BlobStore {
     this.budget.grow(owner, data.length)
     upload.hash.update(data)
     upload.received += data.length
+    if (!upload.bulk && upload.received >= BULK_BYTES) {
+      upload.bulk = true
+      bulkStarted()
+    }
     if (!upload.stream.write(data)) await once(upload.stream, 'drain')
     if (final) await this.finish(key, upload)
   }
@@ -190,6 +195,7 @@ export class BlobStore {
 
   private async finish(key: string, upload: Incoming): Promise<void> {
     this.incoming.delete(key)
+    if (upload.bulk) bulkEnded()
     this.budget.release(upload.owner, upload.received)
     this.finishing.add(upload)
     try {
@@ -223,6 +229,7 @@ export class BlobStore {
   private abort(key: string, upload: Incoming, cause?: Error): void {
     if (this.incoming.get(key) !== upload) return
     this.incoming.delete(key)
+    if (upload.bulk) bulkEnded()
     this.budget.release(upload.owner, upload.received)
     discard(upload.stream)
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))

@@ -19,6 +19,8 @@ export interface Incoming {
   ownerGone: boolean
   hash: Hash
   received: number
+  /** Past heap-policy.ts's BULK_BYTES: counted as a large upload streaming in until it stops. */
+  bulk: boolean
   done: Promise<void>
   settle: (error?: Error) => void
 }
@@ -40,6 +42,7 @@ export function beginUpload(tmp: string, owner: string, digest: string, failed: 
     ownerGone: false,
     hash: createHash('sha256'),
     received: 0,
+    bulk: false,
     done,
     settle,
   }
