@@ -3,8 +3,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
-import { describe, expect, it } from 'vitest'
-import { openDaemonLog } from '../../src/daemon/log.js'
+import { Writable } from 'node:stream'
+import { describe, expect, it, vi } from 'vitest'
+import { LOG_WRITE_MS, openDaemonLog } from '../../src/daemon/log.js'
 import { NodeClient } from '../../src/client/node-client.js'
 import { spawnDaemon, tempDir } from '../helpers/cli.js'
 
@@ -58,5 +59,45 @@ describe('daemon log', () => {
     expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['listening', 'client connected', 'reservation refused', 'stopping']))
     expect(events.find((e) => e.event === 'reservation refused')?.reason).toMatch(/^paused: outside hours/)
     expect(node.log()).toBe('')
+  })
+
+  it('writes a turn’s lines at its end, and lines that follow a write within LOG_WRITE_MS together, after it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance'] })
+    try {
+      const writes: string[] = []
+      const out = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          writes.push(chunk.toString())
+          done()
+        },
+      })
+      const { log, close } = await openDaemonLog({}, out)
+      const events = () =>
+        writes.map((w) =>
+          w
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => line.split(' ')[1]),
+        )
+      log('a')
+      log('b')
+      await vi.advanceTimersToNextTimerAsync() // the turn ends: a and b leave in one write
+      expect(events()).toEqual([['a', 'b']])
+      log('c')
+      await vi.advanceTimersByTimeAsync(1)
+      log('d')
+      await vi.advanceTimersByTimeAsync(1)
+      expect(events()).toEqual([['a', 'b']]) // within LOG_WRITE_MS of that write: held
+      await vi.advanceTimersByTimeAsync(LOG_WRITE_MS)
+      expect(events()).toEqual([
+        ['a', 'b'],
+        ['c', 'd'],
+      ])
+      log('e')
+      await close() // close writes what is pending
+      expect(events()).toEqual([['a', 'b'], ['c', 'd'], ['e']])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
