@@ -119,6 +119,7 @@ async function returnRound(dir, downTasks, wire = PLAIN) {
   try {
     const down = await runChild('submit-child.mjs', { tasksFile: downTasks, cwd: dir, peers: [daemon.peer], secret: wire.secret })
     if (!down.ok || down.bytesDown !== SIZE) throw new Error(`download batch failed: ${down.firstFailure}`)
+    if (down.bytesUp !== 0) throw new Error(`the return batch sent ${down.bytesUp} bytes: it must time the return alone`)
     return { down, daemon: await daemon.memory(), helper: await daemon.helperMemory() }
   } finally {
     await daemon.stop()
@@ -139,8 +140,11 @@ export async function run() {
   // The output already exists when the task ends, as the raw copy's file does: the task links the input
   // (same bytes, in the page cache like the raw copy's) as its output, so the row measures the return
   // alone. The second batch also has its task write the output first, as a real task would.
-  const downTasks = await batch(dir, 'down', { name: 'down', run: `ln ${JSON.stringify(input)} out.bin` })
-  const writtenTasks = await batch(dir, 'written', { name: 'written', run: `head -c ${SIZE} /dev/zero > out.bin` })
+  // `inputs: []`: the line names in.bin (an absolute path inside the submit folder), which a line
+  // without `inputs` would carry as an input since the shell front door, hashing and sending 1 GiB
+  // before the return it is meant to time (the return rows read 0.2x from then on).
+  const downTasks = await batch(dir, 'down', { name: 'down', run: `ln ${JSON.stringify(input)} out.bin`, inputs: [] })
+  const writtenTasks = await batch(dir, 'written', { name: 'written', run: `head -c ${SIZE} /dev/zero > out.bin`, inputs: [] })
 
   // Baselines and distw alternate, best of ROUNDS each: this machine's write speed drifts by 2-3x
   // within minutes, and one round of each made the ratios mostly noise. Peaks are the largest seen.
