@@ -19,7 +19,7 @@ import { checkOutDir } from './out-dir.js'
 import { NodeClient } from '../client/node-client.js'
 import { peerUrl } from '../discovery/peer-address.js'
 import { planBatch, type PlanOptions } from './plan.js'
-import type { BatchResult, SubmitObserver } from './result.js'
+import { totalsOf, type BatchResult, type SubmitObserver } from './result.js'
 import { Scheduler, type HaltPolicy } from './scheduler.js'
 import { taskDigest, taskDigests } from './task-digest.js'
 import { feed, type TaskStream } from './intake.js'
@@ -128,6 +128,11 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   }
   if (!stream) options.observer?.batchPlanned?.(tasks.length, tasks)
   for (const warning of warnings) options.observer?.warning?.(warning)
+  // Nothing to run (an empty file, `distw run echo :::`): no node is looked for, no time waited.
+  if (!stream && tasks.length === 0) {
+    await joblog?.close()
+    return { ok: true, results: [], ...totalsOf([]), durationMs: Math.round(performance.now() - started) }
+  }
 
   const peers = (options.peers ?? []).map(peerUrl)
   let local: RunningDaemon | undefined

@@ -44,6 +44,16 @@ describe('distw submit against a real daemon', () => {
     expect(run.stderr).toContain('2 succeeded, 1 failed')
   })
 
+  it('ends an empty batch at once, looking for no node (a --peer that would refuse is not dialled)', async () => {
+    const dir = await tempDir()
+    await fs.writeFile(path.join(dir, 'tasks.txt'), '# nothing to do yet\n\n')
+    const run = await distw(['submit', 'tasks.txt', '--peer', `127.0.0.1:${await closedPort()}`], { cwd: dir })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(run.stderr).toContain('0 tasks: 0 succeeded, 0 failed')
+    const none = await distw(['run', 'echo', ':::'], { cwd: dir })
+    expect(none.exitCode, none.stderr).toBe(0)
+  })
+
   it('reads tasks from standard input with -', async () => {
     const node = await spawnDaemon()
     const dir = await tempDir()
