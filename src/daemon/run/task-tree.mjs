@@ -2,7 +2,7 @@
 // Acts on a task's whole process tree (task-tree.ts picks the method): its cgroup, or the processes
 // whose environment carries its marker. Plain JavaScript so the spawn helper, which Node runs as it
 // is, shares it with the daemon. Synchronous on purpose: it also runs in exit handlers.
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 /**
@@ -189,11 +189,13 @@ export function signalTree(tree, signal) {
 export function tryRemoveCgroup(dir) {
   try {
     writeFileSync(path.join(dir, 'cgroup.kill'), '1')
-    for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(path.join(dir, child.name))
+    // A task cgroup may vanish meanwhile: the spawn helper removes a held shell's when it dies.
+    for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) removeCgroup(path.join(dir, child.name))
     rmdirSync(dir)
     return true
-  } catch (error) {
-    return /** @type {NodeJS.ErrnoException} */ (error).code === 'ENOENT'
+  } catch {
+    // Only the folder itself being gone is done (a child's ENOENT once counted, leaving it behind).
+    return !existsSync(dir)
   }
 }
 
