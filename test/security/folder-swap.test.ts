@@ -19,7 +19,10 @@ describe('a folder swapped for a symlink', { timeout: 120_000 }, () => {
     const swapper = execa('python3', [SWAPPER, path.join(workDir, 'tasks'), outside, '20'], { reject: false })
     try {
       const returned: string[] = []
-      for (let round = 0; round < 5; round++) {
+      const ownReturned = () => returned.some((f) => /^d(\.l)?\/f\d+$/.test(f))
+      // Five rounds, and more (up to 20, within the swapper's 20 s) until one walk caught `d` whole: on a
+      // loaded machine the swapper can win five times running, and every walk then rightly refuses it.
+      for (let round = 0; round < 20 && (round < 5 || !ownReturned()); round++) {
         // The task makes `d` with its own files and lingers while the swapper flips it; then it ends, and
         // the node walks, returns and removes its folder while the flipping goes on.
         const { exit, files } = await runOne(d, {
@@ -31,7 +34,7 @@ describe('a folder swapped for a symlink', { timeout: 120_000 }, () => {
       expect(returned.filter((f) => /(^|\/)o\d+$/.test(f))).toEqual([])
       // (The task itself may write its own files through the link: that is its doing, not the node's.)
       expect((await fs.readdir(outside)).filter((f) => /^o\d+$/.test(f)).length).toBe(200)
-      expect(returned.some((f) => /^d(\.l)?\/f\d+$/.test(f))).toBe(true)
+      expect(ownReturned()).toBe(true)
     } finally {
       swapper.kill()
       const swaps = Number((await swapper).stdout)

@@ -47,9 +47,12 @@ export function heldScript(m) {
         .map(([k, v]) => quote(`${k}=${v}`))
         .join(' ')}`,
     )
-  const run = line === undefined ? `exec ${[m.file, ...m.args].map(quote).join(' ')}` : `eval ${quote(line)}`
-  // stdin is the script's pipe until here; the task reads /dev/null, as a spawned one would.
-  return `${setup.join('; ')}; ${run} </dev/null\n`
+  // stdin is the script's pipe until here; the task reads /dev/null, as a spawned one would. For a shell
+  // line it is replaced for good before the eval (this line is read whole by then, and the end of
+  // /dev/null then ends the shell with the line's status): `eval … </dev/null` would have dash keep the
+  // pipe open at fd 10 while the line runs, a descriptor the task could see and its children inherit.
+  const run = line === undefined ? `exec ${[m.file, ...m.args].map(quote).join(' ')} </dev/null` : `exec </dev/null; eval ${quote(line)}`
+  return `${setup.join('; ')}; ${run}\n`
 }
 
 /**
