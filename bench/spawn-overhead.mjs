@@ -1,6 +1,6 @@
 // Benchmark 1: per-task overhead. 2,000 × `true` with 2 slots through a daemon on loopback, against a
 // bare Node spawn loop (2 at a time, output piped), `xargs -P2` and GNU parallel `-j2` when installed.
-// Goal: distw's throughput ≥ 0.8 × the bare Node loop's.
+// Goal: distw's throughput ≥ 0.9 × (issue 24; it was 0.8 ×) the bare Node loop's.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { run as exec, runChild, secs, startDaemon, table, tempDir, verdict, which } from './lib/harness.mjs'
@@ -57,7 +57,7 @@ export async function run() {
   )
   return `${lines}
 
-${COUNT} tasks; Node loop and distw best of ${ROUNDS} alternating rounds. Goal: distw ≥ 0.8 × the bare Node loop's throughput — **${goal.toFixed(2)}×, ${verdict(goal >= 0.8)}**.${
+${COUNT} tasks; Node loop and distw best of ${ROUNDS} alternating rounds. Goal: distw ≥ 0.9 × the bare Node loop's throughput — **${goal.toFixed(2)}×, ${verdict(goal >= 0.9)}**.${
     parallel ? '' : '\nGNU parallel is not installed here: its row is left out.'
   }
 Per-task overhead is time × slots ÷ tasks (the work itself, \`true\`, is ~0).`
