@@ -5,6 +5,7 @@
 import type { Dirent, Stats } from 'node:fs'
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { globMatches } from './input-glob.js'
 import { shellWords, type ShellWord } from './shell-split.js'
 import type { TaskSpec } from './spec.js'
 
@@ -35,7 +36,11 @@ export async function detectInputs(tasks: readonly TaskSpec[], baseDir: string):
     tasks.map(async (task) => {
       if (!task.autoInputs) return task
       const inputs: string[] = []
-      for (const { word, program } of candidates(task)) {
+      for (const { word, program, pattern } of candidates(task)) {
+        if (pattern !== undefined) {
+          for (const rel of await finder.expand(pattern)) if (!inputs.includes(rel)) inputs.push(rel)
+          continue
+        }
         const found = await finder.find(word)
         if (found.kind === 'inside' && !inputs.includes(found.rel)) inputs.push(found.rel)
         // `/usr/bin/env python3 x.py`: an installed program is expected on the node too; no warning.
@@ -50,13 +55,16 @@ export async function detectInputs(tasks: readonly TaskSpec[], baseDir: string):
 }
 
 /** The words of a task's command that may name files it reads. */
-export function candidates(task: TaskSpec): { word: string; program: boolean }[] {
+export function candidates(task: TaskSpec): { word: string; program: boolean; pattern?: string }[] {
   const words: ShellWord[] =
     'argv' in task.command
       ? task.command.argv.map((text, i) => ({ text, role: i === 0 ? 'program' : 'argument', literal: true }))
       : shellWords(task.command.shell)
-  const out: { word: string; program: boolean }[] = []
+  const out: { word: string; program: boolean; pattern?: string }[] = []
   for (const w of words) {
+    // `cat data/*.csv`: what sh will expand the glob to on the node is what it matches here.
+    if (w.pattern !== undefined && (w.role === 'argument' || w.role === 'read'))
+      out.push({ word: w.text, program: false, pattern: w.pattern })
     if (!w.literal || w.text === '' || w.role === 'write') continue
     // A program without a slash is looked up on the node's PATH, never taken from this folder.
     if (w.role === 'program' && !w.text.includes('/')) continue
@@ -70,6 +78,7 @@ export function candidates(task: TaskSpec): { word: string; program: boolean }[]
 
 class Finder {
   private readonly cache = new Map<string, Promise<Found>>()
+  private readonly expanded = new Map<string, Promise<string[]>>()
 
   private constructor(
     private readonly base: string,
@@ -85,6 +94,34 @@ class Finder {
     let found = this.cache.get(word)
     if (found === undefined) this.cache.set(word, (found = this.look(word)))
     return found
+  }
+
+  /** What sh would expand a relative glob to in the submit folder, as inputs (each checked as find does). */
+  expand(pattern: string): Promise<string[]> {
+    let found = this.expanded.get(pattern)
+    if (found === undefined) this.expanded.set(pattern, (found = this.glob(pattern)))
+    return found
+  }
+
+  private async glob(pattern: string): Promise<string[]> {
+    // sh has no `**` (a run of stars is one star); `./` is where the crawl starts; an absolute or `..`
+    // glob reaches outside the folder, where nothing is sent.
+    if (pattern.startsWith('/')) return []
+    const segments = pattern
+      .replace(/\*{2,}/g, '*')
+      .split('/')
+      .filter((s) => s !== '.' && s !== '')
+    if (segments.length === 0 || segments.includes('..')) return []
+    const matches = await globMatches(segments.join('/'), this.base).catch(() => [])
+    const out: string[] = []
+    for (const match of matches) {
+      const names = match.replace(/\/$/, '').split('/')
+      // sh's `*`, `?` and `[…]` never match a leading dot: only a segment that starts with one does.
+      if (names.some((name, i) => name.startsWith('.') && !segments[i]?.startsWith('.'))) continue
+      const found = await this.find(names.join('/'))
+      if (found.kind === 'inside' && !out.includes(found.rel)) out.push(found.rel)
+    }
+    return out
   }
 
   private async look(word: string): Promise<Found> {

@@ -1,7 +1,8 @@
 // A shell line → its words as sh would see them (quotes removed), with what each word is for: a
 // program, an argument, or the target of a redirection. Only for finding the files a line names
 // (auto-inputs.ts): a best effort that never runs anything. A word whose value the shell would compute
-// ($VAR, `cmd`, globs, ~) is marked not literal, and a here-document ends the scan.
+// ($VAR, `cmd`, globs, ~) is marked not literal (a glob alone is kept as a pattern, which
+// auto-inputs.ts expands as sh would), and a here-document ends the scan.
 
 export type WordRole = 'program' | 'argument' | 'read' | 'write'
 
@@ -10,7 +11,15 @@ export interface ShellWord {
   role: WordRole
   /** False when the shell would expand it ($, `, unquoted glob characters or a leading ~). */
   literal: boolean
+  /**
+   * For a word that is not literal only because of unquoted `*`, `?` or `[`: the glob sh would expand,
+   * in the syntax of src/protocol/glob.ts (its `{`, `}`, `\\` and a leading `!` escaped, as sh takes
+   * them literally). Undefined when a glob character is also quoted (`'*'*`): such a word is left alone.
+   */
+  pattern?: string
 }
+
+const GLOB_CHARS = /[*?[]/
 
 // Words after which a new command starts.
 const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}', 'time'])
@@ -22,6 +31,9 @@ export function shellWords(line: string): ShellWord[] {
   let text = ''
   let started = false
   let literal = true
+  let expands = false // $, ` or a leading ~: the shell computes the word
+  let glob = '' // the word as a glob: quoted characters escaped
+  let quotedGlob = false // a quoted or escaped glob character: not a pattern sh and glob.ts read alike
   let pending: WordRole | undefined // the role of the next word, set by a redirection
   let commandStart = true
   const end = (): void => {
@@ -30,36 +42,49 @@ export function shellWords(line: string): ShellWord[] {
     if (pending === undefined && commandStart && (KEYWORDS.has(text) || (literal && ASSIGNMENT.test(text)))) {
       // `if`, `!`, `NAME=value`: the command proper comes after.
     } else {
-      words.push({ text, role, literal })
+      const pattern = !literal && !expands && !quotedGlob ? glob : undefined
+      words.push(pattern === undefined ? { text, role, literal } : { text, role, literal, pattern })
       if (pending === undefined) commandStart = false
       pending = undefined
     }
     text = ''
     started = false
     literal = true
+    expands = false
+    glob = ''
+    quotedGlob = false
+  }
+  // A character the shell takes as it is (quoted, escaped, or plain): into the word and, escaped, its glob.
+  const literally = (ch: string, quoted: boolean): void => {
+    text += ch
+    glob += /[{}\\]/.test(ch) || (ch === '!' && glob === '') ? `\\${ch}` : ch
+    if (quoted && GLOB_CHARS.test(ch)) quotedGlob = true
   }
   for (let i = 0; i < line.length; i++) {
     const c = line[i] as string
     if (c === '\\') {
       if (line[i + 1] === '\n') i++
       else if (i + 1 < line.length) {
-        text += line[++i]
+        literally(line[++i] as string, true)
         started = true
       }
     } else if (c === "'") {
       const close = line.indexOf("'", i + 1)
       if (close === -1) return words // unbalanced: sh would refuse the line
-      text += line.slice(i + 1, close)
+      for (const ch of line.slice(i + 1, close)) literally(ch, true)
       started = true
       i = close
     } else if (c === '"') {
       started = true
       for (i++; i < line.length && line[i] !== '"'; i++) {
         const d = line[i] as string
-        if (d === '\\' && '$`"\\\n'.includes(line[i + 1] ?? '')) text += line[++i]
+        if (d === '\\' && '$`"\\\n'.includes(line[i + 1] ?? '')) literally(line[++i] as string, true)
         else {
-          if (d === '$' || d === '`') literal = false
-          text += d
+          if (d === '$' || d === '`') {
+            literal = false
+            expands = true
+          }
+          literally(d, true)
         }
       }
       if (i >= line.length) return words
@@ -73,6 +98,7 @@ export function shellWords(line: string): ShellWord[] {
       // `2>err`: the digits before the operator are a file descriptor, not a word.
       if (started && literal && /^\d+$/.test(text)) {
         text = ''
+        glob = ''
         started = false
       } else end()
       const next = line[i + 1]
@@ -93,8 +119,12 @@ export function shellWords(line: string): ShellWord[] {
     } else if (c === '#' && !started) {
       return words // a comment
     } else {
-      if (c === '$' || c === '`' || c === '*' || c === '?' || c === '[' || (c === '~' && !started)) literal = false
-      text += c
+      if (c === '$' || c === '`' || (c === '~' && !started)) expands = true
+      if (expands || GLOB_CHARS.test(c)) literal = false
+      if (GLOB_CHARS.test(c)) {
+        text += c
+        glob += c
+      } else literally(c, false)
       started = true
     }
   }

@@ -25,6 +25,17 @@ describe('the README’s shell examples, verbatim, against a real daemon', { tim
     const gz = await shell(readmeExample(`ls *.txt | sed 's/.*/gzip -k &/' | distw submit`), { cwd: dir, env })
     expect(gz.exitCode, gz.stderr).toBe(0)
     expect((await fs.readdir(dir)).sort()).toEqual(['data', 'one.txt', 'one.txt.gz', 'two.txt', 'two.txt.gz'])
+
+    await fs.mkdir(path.join(dir, 'logs'))
+    for (const [name, lines] of [
+      ['a.log', 'x\n'],
+      ['b.log', 'x\ny\n'],
+      ['.c.log', 'hidden\n'],
+    ])
+      await fs.writeFile(path.join(dir, 'logs', name!), lines!)
+    const globbed = await shell(readmeExample(`echo 'wc -l logs/*.log' | distw submit`), { cwd: dir, env })
+    expect(globbed.exitCode, globbed.stderr).toBe(0)
+    expect(globbed.stdout.replace(/ +/g, ' ')).toBe('[task-1] 1 logs/a.log\n[task-1] 2 logs/b.log\n[task-1] 3 total')
   })
 
   it('distw run: one task per ::: argument or stdin line; odd file names are one argument, never code', async () => {

@@ -29,6 +29,18 @@ describe('shellWords', () => {
     ])
   })
 
+  it('keeps a glob sh would expand as a pattern, quoted parts escaped; not one it would compute', () => {
+    const pattern = (line: string) => shellWords(line).map((w) => w.pattern)
+    expect(pattern(`cat data/*.bin 'my {dir}'/p?[0-9] !x* a\\*`)).toEqual([
+      undefined,
+      'data/*.bin',
+      'my \\{dir\\}/p?[0-9]',
+      '\\!x*',
+      undefined,
+    ])
+    expect(pattern('cat $D/*.bin ~/*.txt "*".c')).toEqual([undefined, undefined, undefined, undefined])
+  })
+
   it('stops at a comment, a here-document and an unbalanced quote', () => {
     expect(shellWords('cat a # b').map((w) => w.text)).toEqual(['cat', 'a'])
     expect(shellWords('cat <<EOF a').map((w) => w.text)).toEqual(['cat'])
@@ -75,6 +87,23 @@ describe('detectInputs', () => {
       ['data/part-1.bin'],
     ])
     expect(outside).toEqual([])
+  })
+
+  it('sends what a glob matches, as sh would expand it: no dotfiles for `*`, no `**`, nothing outside', async () => {
+    await fs.writeFile(path.join(dir, 'data', 'part-2.bin'), '2')
+    await fs.writeFile(path.join(dir, 'data', '.hidden.bin'), 'h')
+    await fs.mkdir(path.join(dir, 'data', 'deep'))
+    await fs.writeFile(path.join(dir, 'data', 'deep', 'part-3.bin'), '3')
+    const { tasks } = await detect(
+      ['cat data/*.bin > all', 'cat data/.*.bin ./data/part-[2-9].bin', 'ls data/** ../*.txt', 'rm *.tmp', 'cp -r dat? copy'].join('\n'),
+    )
+    expect(tasks.map((t) => t.inputs)).toEqual([
+      ['data/part-1.bin', 'data/part-2.bin'],
+      ['data/.hidden.bin', 'data/part-2.bin'],
+      ['data/deep', 'data/part-1.bin', 'data/part-2.bin'],
+      [],
+      ['data'],
+    ])
   })
 
   it('warns once per task about words outside the folder, and sends them not', async () => {
