@@ -36,13 +36,19 @@ export async function detectInputs(tasks: readonly TaskSpec[], baseDir: string):
     tasks.map(async (task) => {
       if (!task.autoInputs) return task
       const inputs: string[] = []
-      for (const { word, program, pattern } of candidates(task)) {
+      const words = candidates(task)
+      const first = words[0]?.program === true ? words[0].word : undefined
+      for (const { word, program, pattern } of words) {
         if (pattern !== undefined) {
           for (const rel of await finder.expand(pattern)) if (!inputs.includes(rel)) inputs.push(rel)
           continue
         }
         const found = await finder.find(word)
-        if (found.kind === 'inside' && !inputs.includes(found.rel)) inputs.push(found.rel)
+        // `./render` names a program only the submit folder can hold (the node's task folder starts with
+        // the inputs alone): one missing there is an input that does not exist, reported with its line.
+        const missing = found.kind === 'none' && program && word === first && finder.inside(word)
+        if (missing && !inputs.includes(word)) inputs.push(word)
+        else if (found.kind === 'inside' && !inputs.includes(found.rel)) inputs.push(found.rel)
         // `/usr/bin/env python3 x.py`: an installed program is expected on the node too; no warning.
         else if (found.kind === 'outside' && !program && !outside.some((o) => o.task === task.name && o.word === word)) {
           outside.push({ task: task.name, word })
@@ -94,6 +100,12 @@ class Finder {
     let found = this.cache.get(word)
     if (found === undefined) this.cache.set(word, (found = this.look(word)))
     return found
+  }
+
+  /** Whether `word` is a relative path that stays inside the submit folder. */
+  inside(word: string): boolean {
+    const rel = path.relative(this.base, path.resolve(this.base, word))
+    return !path.isAbsolute(word) && rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`)
   }
 
   /** What sh would expand a relative glob to in the submit folder, as inputs (each checked as find does). */

@@ -106,6 +106,13 @@ describe('detectInputs', () => {
     ])
   })
 
+  it('takes a line’s first program with a slash even when it names nothing, so the check reports it', async () => {
+    const { tasks } = await detect(
+      ['./missing.sh data/part-1.bin', 'gcc -o prog x.c && ./prog', 'sub/tool', '../up.sh', '/opt/x/run'].join('\n'),
+    )
+    expect(tasks.map((t) => t.inputs)).toEqual([['./missing.sh', 'data/part-1.bin'], [], ['sub/tool'], [], []])
+  })
+
   it('warns once per task about words outside the folder, and sends them not', async () => {
     const beside = `../${path.basename(dir)}-beside.txt`
     const { tasks, outside } = await detect(`cat /etc/hostname ${beside} /etc/hostname out-link ../nothing\n/usr/bin/env true`)
