@@ -5,6 +5,7 @@ import { findPeers } from '../discovery/find-peers.js'
 import { EXIT, ExternalError } from '../errors.js'
 import { loadSecret } from '../secret.js'
 import { clientName } from '../submit/client-name.js'
+import { NO_NODE_HINT, noNodeFound } from '../ui/peers.js'
 import { statusText } from '../ui/status-text.js'
 import { snapshotNodes, type NodeSnapshot } from '../watch/snapshot.js'
 import { batchesOf, type WaitingBatch } from '../watch/batches.js'
@@ -26,13 +27,9 @@ export default class Status extends BaseCommand {
     const { flags } = await this.parse(Status)
     const connection = connectionOptions(flags, 1000)
     const secret = await loadSecret({ file: flags['secret-file'] })
-    const peers =
-      connection.peers.length > 0 ? connection.peers : await findPeers(poolDiscovery(connection.discovery, secret), connection.waitMs)
-    if (peers.length === 0)
-      throw new ExternalError(
-        `no distw node found in ${connection.waitMs} ms`,
-        'is `distw daemon --bind 0.0.0.0` running on the LAN? try --wait 5s, or name a node with --peer HOST:PORT',
-      )
+    const discovery = poolDiscovery(connection.discovery, secret)
+    const peers = connection.peers.length > 0 ? connection.peers : await findPeers(discovery, connection.waitMs)
+    if (peers.length === 0) throw new ExternalError(noNodeFound(discovery.pool, connection.waitMs), NO_NODE_HINT)
     const nodes = await snapshotNodes(peers, { client: clientName(), secret, insecure: flags.insecure })
     const batches = batchesOf(nodes)
     if (!this.jsonEnabled()) process.stdout.write(statusText(nodes, batches))

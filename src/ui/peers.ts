@@ -34,6 +34,15 @@ export function peerRow(node: DiscoveredNode): PeerRow {
   }
 }
 
+/** What to check when discovery found no node (peers, status). */
+export const NO_NODE_HINT =
+  'is `distw daemon` running on a machine that ran `distw pool join CODE`? try --wait 5s, or name one with --peer HOST:PORT'
+
+/** That discovery found no node of `pool` (or without one) in `waitMs`. */
+export function noNodeFound(pool: string | undefined, waitMs: number): string {
+  return `no distw node ${pool === undefined ? 'without a pool' : `of pool ${pool}`} found in ${waitMs} ms`
+}
+
 /** Listens for `waitMs`, then returns the nodes as text and as JSON. */
 export async function listPeers(options: DiscoveryOptions, waitMs: number) {
   const discovery = await Discovery.start(options)
@@ -47,10 +56,7 @@ export async function listPeers(options: DiscoveryOptions, waitMs: number) {
     const otherPools = discovery.otherPools()
     const lines = rows.map(formatRow)
     for (const peer of silent) lines.push(`${peer}  (static peer: no answer)`)
-    if (lines.length === 0)
-      lines.push(
-        `no distw node ${options.pool === undefined ? 'without a pool' : `of pool ${options.pool}`} found in ${waitMs} ms (is \`distw daemon\` running on a machine that ran \`distw pool join CODE\`? try --wait 5s, or name one with --peer)`,
-      )
+    if (lines.length === 0) lines.push(`${noNodeFound(options.pool, waitMs)} (${NO_NODE_HINT})`)
     if (otherPools > 0)
       lines.push(
         `(${otherPools} node${otherPools === 1 ? '' : 's'} of ${options.pool === undefined ? 'a pool' : 'other pools or none'} heard, not listed: not usable from here)`,

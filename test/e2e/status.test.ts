@@ -45,7 +45,7 @@ describe('distw status', () => {
     expect(down.stdout).toContain('127.0.0.1:1  unreachable')
     const none = await distw(['status', '--no-mdns', '--no-broadcast', '--wait', '200ms'], { env: { DISTW_PEERS: '' } })
     expect(none.exitCode).toBe(3)
-    expect(none.stderr).toContain('no distw node found in 200 ms')
+    expect(none.stderr).toContain('no distw node without a pool found in 200 ms')
     expect(none.stderr).toContain('--peer')
   }, 60_000)
 
