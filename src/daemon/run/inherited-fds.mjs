@@ -14,9 +14,13 @@ const O_CLOEXEC = 0o2000000
 /** What V8 writes to while it runs: its log (isolate-…-v8.log), perf's map and jitdump. */
 const V8_OUTPUT = /(\/perf-\d+\.map|\/jit-\d+\.dump|v8\.log)$/
 
-/** Closes this process's descriptors above 2 that lack close-on-exec, except the IPC channel to the daemon. Linux only. */
-export function closeInheritedFds() {
-  const keep = new Set([0, 1, 2, Number(process.env.NODE_CHANNEL_FD ?? -1)])
+/**
+ * Closes this process's descriptors above 2 that lack close-on-exec, except `keep` (the channel to the
+ * daemon: Node marks it close-on-exec once it opens it). Linux only.
+ * @param {number[]} keep
+ */
+export function closeInheritedFds(keep = []) {
+  const kept = new Set([0, 1, 2, ...keep])
   let fds
   try {
     fds = fs.readdirSync('/proc/self/fd').map(Number)
@@ -24,7 +28,7 @@ export function closeInheritedFds() {
     return // not Linux: left as they are (docs/PROTOCOL.md §5)
   }
   for (const fd of fds) {
-    if (keep.has(fd)) continue
+    if (kept.has(fd)) continue
     try {
       if (V8_OUTPUT.test(fs.readlinkSync(`/proc/self/fd/${fd}`))) continue
       const flags = /^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1]

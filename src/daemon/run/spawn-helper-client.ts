@@ -1,8 +1,10 @@
 // The daemon's side of the spawn helper (spawn-helper.mjs says why there is one, and its messages): one
 // helper process for this whole process, started when a daemon listens (or by the first task) and again if it dies.
-import { fork, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { runningAsSingleExecutable } from '../../single-executable.js'
+import { LineReader, LineWriter } from './helper-channel.mjs'
 import { signalGroup } from './process-group.mjs'
 import { killCgroup, signalTree, type Tree } from './task-tree.mjs'
 
@@ -42,15 +44,23 @@ interface Pending {
   ended(end: LaunchEnd): void
 }
 
-// What the helper sends (spawn-helper.mjs). It is this daemon's own child, not the network.
+// What the helper sends (spawn-helper.mjs). It is this daemon's own child, not the network: trusted as
+// it comes (helper-channel.mjs). An `out` message's bytes come beside it.
 type HelperMessage =
   | { op: 'started'; id: number; pid: number }
-  | { op: 'out'; id: number; stream: 'stdout' | 'stderr'; data: Buffer }
+  | { op: 'out'; id: number; stream: 'stdout' | 'stderr'; n: number }
   | { op: 'close'; id: number; code: number | null; signal: string | null }
   | { op: 'error'; id: number; message: string; code?: string; early: boolean }
 
+/** A running helper: the process and the pipe to it (its descriptor 3). */
+interface Helper {
+  process: ChildProcess
+  pipe: Socket
+  writer: LineWriter
+}
+
 class SpawnHelper {
-  private child: ChildProcess | undefined
+  private child: Helper | undefined
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
   /** Folders the helper removes if this process dies without removing them itself. */
@@ -93,18 +103,18 @@ class SpawnHelper {
       },
     }
     this.pending.set(id, { onOutput, onStarted, ended, tree: request.tree })
-    this.hold(true)
-    this.send(child, { op: 'spawn', id, ...request })
+    if (this.pending.size === 1) this.hold(true)
+    this.send(child, { op: 'spawn', id, file: request.file, args: request.args, cwd: request.cwd, env: request.env, tree: request.tree })
     return launched
   }
 
-  private start(): ChildProcess {
+  private start(): Helper {
     // Inside the single executable there is no script to run: the binary itself becomes the helper.
-    const script = runningAsSingleExecutable() ? process.execPath : fileURLToPath(new URL('./spawn-helper-main.mjs', import.meta.url))
-    const child = fork(script, [], {
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [], // not the daemon's own flags (a profiler, a test runner's loader)
+    const args = runningAsSingleExecutable() ? [] : [fileURLToPath(new URL('./spawn-helper-main.mjs', import.meta.url))]
+    // Not the daemon's own flags (a profiler, a test runner's loader): no execArgv. Descriptor 3 is the
+    // channel, a socket pair; Node makes the helper's end close-on-exec, so no task inherits it.
+    const proc = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
       env: {
         ...process.env,
         DISTW_SPAWN_HELPER: '1',
@@ -112,14 +122,25 @@ class SpawnHelper {
         DISTW_CGROUPS_ON_EXIT: JSON.stringify([...this.cgroups]),
       },
     })
-    child.on('message', (m: HelperMessage) => this.receive(child, m))
-    child.once('exit', (code, signal) => this.lost(child, `the spawn helper exited (${signal ?? `code ${code}`})`))
-    child.on('error', (error) => this.lost(child, `the spawn helper failed: ${error.message}`))
+    const pipe = proc.stdio[3] as Socket
+    const child: Helper = { process: proc, pipe, writer: new LineWriter(pipe) }
+    const reader = new LineReader(
+      (m: HelperMessage, data: Buffer | undefined) => this.receive(child, m, data),
+      (error) => {
+        // Not what the helper writes: it is broken, so it is ended, and its tasks with it.
+        proc.kill('SIGKILL')
+        this.lost(child, `the spawn helper sent what it should not (${error.message})`)
+      },
+    )
+    pipe.on('data', (chunk: Buffer) => reader.push(chunk))
+    pipe.on('error', () => {}) // a write after the helper died: its exit says so
+    proc.once('exit', (code, signal) => this.lost(child, `the spawn helper exited (${signal ?? `code ${code}`})`))
+    proc.on('error', (error) => this.lost(child, `the spawn helper failed: ${error.message}`))
     this.child = child
     return child
   }
 
-  private receive(child: ChildProcess, m: HelperMessage): void {
+  private receive(child: Helper, m: HelperMessage, data: Buffer | undefined): void {
     const p = this.pending.get(m.id)
     if (!p) return
     switch (m.op) {
@@ -129,7 +150,7 @@ class SpawnHelper {
         break
       case 'out': {
         const ack = (): void => this.send(child, { op: 'ack', id: m.id, stream: m.stream })
-        const wait = p.onOutput(m.stream, m.data)
+        const wait = p.onOutput(m.stream, data ?? Buffer.alloc(0))
         if (wait) wait.then(ack, ack)
         else ack()
         break
@@ -153,7 +174,7 @@ class SpawnHelper {
 
   // The helper is gone: its tasks' output pipes went with it, so they are ended and reported as lost.
   // (A task younger than STARTED_AFTER_MS, whose pid this side never learnt, is found by its tree.)
-  private lost(child: ChildProcess, reason: string): void {
+  private lost(child: Helper, reason: string): void {
     if (this.child !== child) return
     this.child = undefined
     this.killAll()
@@ -175,21 +196,20 @@ class SpawnHelper {
     for (const dir of nodes) killCgroup(dir)
   }
 
-  private send(child: ChildProcess, message: object): void {
-    if (child.connected) child.send(message)
+  private send(child: Helper, message: object): void {
+    if (this.child === child && child.pipe.writable) child.writer.send(message)
   }
 
   // While no task runs, the helper must not keep this process alive (a library user's script, a test).
   private hold(busy: boolean): void {
     const child = this.child
     if (!child) return
-    const channel = child.channel as { ref(): void; unref(): void } | null | undefined
     if (busy) {
-      child.ref()
-      channel?.ref()
+      child.process.ref()
+      child.pipe.ref()
     } else {
-      child.unref()
-      channel?.unref()
+      child.process.unref()
+      child.pipe.unref()
     }
   }
 }

@@ -11,7 +11,8 @@
 // small. Inside the single executable the binary runs it instead of the CLI when DISTW_SPAWN_HELPER=1
 // (scripts/package/sea-entry.mjs).
 //
-// Messages (Node IPC, `advanced` serialization so Buffers pass as they are; the daemon is the only peer):
+// Messages (JSON lines on the pipe at descriptor 3, helper-channel.mjs; an output chunk's bytes follow its
+// line raw; the daemon is the only peer):
 //   daemon → helper  { op: 'spawn', id, file, args, cwd, env, tree }
 //                                                                start a task, in a process group of its own, in its
 //                                                                tree (task-tree.mjs: the node's cgroup, in which the task
@@ -24,12 +25,14 @@
 //                                                                the ones known when the helper starts come in DISTW_REMOVE_ON_EXIT
 //                                                                (a JSON list), so a daemon killed at once is covered too
 //   helper → daemon  { op: 'started', id, pid }                  once it has run STARTED_AFTER_MS
-//                    { op: 'out', id, stream, data }             at most WINDOW unacknowledged per stream
+//                    { op: 'out', id, stream, n } + n bytes      at most WINDOW unacknowledged per stream
 //                    { op: 'close', id, code, signal }           process, output and every process of its tree ended
 //                    { op: 'error', id, message, code, early }   could not start (early: spawn threw)
 import { closeInheritedFds } from './inherited-fds.mjs'
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { LineReader, LineWriter } from './helper-channel.mjs'
 import { HeldStarts, heldScript, unstartable } from './held-start.mjs'
 import { signalGroup } from './process-group.mjs'
 import { inCgroupV2, MARKER, removeCgroup, removeCgroupNow, signalTree, startInTree, treePids } from './task-tree.mjs'
@@ -69,12 +72,16 @@ function startingFolders(variable) {
   }
 }
 
-/** Runs the helper on this process's IPC channel until the daemon goes away. */
+/** The helper's end of its pipe to the daemon (spawn-helper-client.ts passes it as the child's fd 3). */
+export const CHANNEL_FD = 3
+
+/** Runs the helper on its pipe to the daemon until the daemon goes away. */
 export function runSpawnHelper() {
-  const channel = process.send?.bind(process)
-  if (!channel) throw new Error('the spawn helper must be started by the daemon (no IPC channel)')
-  closeInheritedFds()
-  const send = (/** @type {object} */ message) => void channel(message)
+  if (process.env.DISTW_SPAWN_HELPER !== '1') throw new Error('the spawn helper must be started by the daemon (no channel)')
+  closeInheritedFds([CHANNEL_FD])
+  const pipe = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
+  const writer = new LineWriter(pipe)
+  const send = (/** @type {object} */ message) => writer.send(message)
   /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
   /** @typedef {import('./task-tree.mjs').Tree} Tree */
   /** @typedef {{ pid: number | undefined, tree: Tree, flows: Map<string, Flow>, announce?: NodeJS.Timeout, grace?: NodeJS.Timeout }} Task */
@@ -91,7 +98,10 @@ export function runSpawnHelper() {
   let cgroups = 0
   const cgroupName = () => `t${process.pid.toString(36)}-${++cgroups}`
 
-  process.on('message', (/** @type {any} */ m) => {
+  const reader = new LineReader(receive, () => pipe.destroy())
+  pipe.on('data', (chunk) => reader.push(chunk))
+  /** @param {any} m */
+  function receive(m) {
     if (m.op === 'spawn') start(m)
     else if (m.op === 'ack') {
       const flow = tasks.get(m.id)?.flows.get(m.stream)
@@ -104,7 +114,7 @@ export function runSpawnHelper() {
     else if (m.op === 'cgroup-on-exit') cgroupsOnExit.add(m.dir)
     else if (m.op === 'remove-on-exit' && m.keep) removeOnExit.delete(m.dir)
     else if (m.op === 'remove-on-exit') removeOnExit.add(m.dir)
-  })
+  }
   // The daemon exited or crashed: nothing must outlive it.
   let orphaned = false
   const clearUp = () => {
@@ -123,16 +133,16 @@ export function runSpawnHelper() {
   // that signal the whole process group, reach this process too. Dying on one would leave the
   // tasks running and the daemon's temp folders behind; it ends with the daemon's channel instead.
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) process.on(signal, () => {})
-  process.on('disconnect', () => {
+  // The daemon's end closed (it exited, crashed or was killed, even before this process started
+  // reading: the pipe reads end-of-file all the same), or what it wrote made no sense.
+  const orphan = () => {
     clearUp()
     // eslint-disable-next-line no-restricted-properties -- not the CLI: a helper with nothing left to do
     process.exit(0)
-  })
-  // A daemon killed before this process had set up its channel sends no 'disconnect' (measured: the
-  // helper just ran out of work and exited): the channel is gone all the same, so clear up on exit.
-  process.on('exit', () => {
-    if (!process.connected) clearUp()
-  })
+  }
+  pipe.on('end', orphan)
+  pipe.on('close', orphan)
+  pipe.on('error', orphan)
 
   /** @param {{ id: number, file: string, args: string[], cwd: string, env: Record<string, string>, tree: Tree }} m */
   function start(m) {
@@ -189,8 +199,8 @@ export function runSpawnHelper() {
     for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
       const flow = { stream: child[name], unacked: 0 }
       task.flows.set(name, flow)
-      flow.stream.on('data', (data) => {
-        send({ op: 'out', id: m.id, stream: name, data })
+      flow.stream.on('data', (/** @type {Buffer} */ data) => {
+        writer.send({ op: 'out', id: m.id, stream: name, n: data.length }, data)
         if (++flow.unacked >= WINDOW) flow.stream.pause()
       })
     }
