@@ -1,6 +1,7 @@
 // `distw run CMD {} ::: ARGS`: GNU Parallel's form of a batch, one task per argument (or stdin line).
 import { BaseCommand } from '../base-command.js'
 import { batchFlags, batchOptions } from '../flags/batch.js'
+import { withoutParallelHabits } from '../flags/parallel-habits.js'
 import { runInputFlags, runInputOptions } from '../flags/run-inputs.js'
 import { runBatch, stdinLines } from '../batch-run.js'
 import { splitAtCommand } from '../command-words.js'
@@ -31,7 +32,7 @@ export default class Run extends BaseCommand {
     // and xargs's short form of --null.
     const { flags, argv } = await this.parse(
       Run,
-      split.flags.map((word) => (word === '-0' ? '--null' : word)),
+      withoutParallelHabits(split.flags).map((word) => (word === '-0' ? '--null' : word)),
     )
     if (argv.length > 0) {
       throw new UserError(
