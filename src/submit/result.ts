@@ -41,21 +41,28 @@ export interface BatchResult {
   filesReturned: number
   /** Bad lines of a stream (each said through observer.lineRejected): never run. */
   rejected: number
+  /** Tasks that succeeded in an earlier run with the same inputs and were not run again (--resume); counted in `counts.succeeded` too. */
+  resumed: number
   durationMs: number
 }
 
 /** What a batch's summary counts: `results` may hold only some of its tasks (a stream). */
-export type BatchTotals = Pick<BatchResult, 'counts' | 'filesReturned' | 'rejected'>
+export type BatchTotals = Pick<BatchResult, 'counts' | 'filesReturned' | 'rejected' | 'resumed'>
+
+/** A result of a task not run again because it succeeded before (--resume). */
+export const wasResumed = (r: TaskResult): boolean => r.status === 'succeeded' && r.attempts === 0
 
 /** The totals of a batch whose results are all there. */
 export function totalsOf(results: readonly TaskResult[]): BatchTotals {
   const counts: Record<TaskStatus, number> = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }
   let filesReturned = 0
+  let resumed = 0
   for (const r of results) {
     counts[r.status]++
     filesReturned += r.files.length
+    if (wasResumed(r)) resumed++
   }
-  return { counts, filesReturned, rejected: 0 }
+  return { counts, filesReturned, rejected: 0, resumed }
 }
 
 /** A bad line of a stream, said at once (a task file is refused whole, before anything runs). */

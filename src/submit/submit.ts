@@ -240,13 +240,14 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     }
     const results = await scheduler.run(options.signal)
     if (streamError !== undefined) throw streamError
-    const { counts, files, rejected } = scheduler.books.tally
+    const { counts, files, rejected, resumed } = scheduler.books.tally
     return {
       ok: counts.failed + counts.skipped + counts.cancelled + rejected === 0,
       results,
       counts: { ...counts },
       filesReturned: files,
       rejected,
+      resumed,
       durationMs: Math.round(performance.now() - started),
     }
   } finally {

@@ -43,7 +43,7 @@ export function jsonReporter(
       emit('task-finished', { task: result.name, ...result })
     },
     finished: (results, durationMs, exitCode, totals = totalsOf(results)) => {
-      emit('batch-finished', { exitCode, durationMs, ...totals.counts, rejected: totals.rejected })
+      emit('batch-finished', { exitCode, durationMs, ...totals.counts, rejected: totals.rejected, resumed: totals.resumed })
     },
   }
 }

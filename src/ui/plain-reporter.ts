@@ -106,9 +106,10 @@ function notReturned(skipped: TaskResult['skipped']): string {
 
 /** `totals`: when `results` holds only some of the tasks (a stream keeps those that did not succeed). */
 export function summarize(results: TaskResult[], durationMs: number, totals: BatchTotals = totalsOf(results)): string {
-  const { counts, filesReturned: files, rejected } = totals
+  const { counts, filesReturned: files, rejected, resumed } = totals
   const tasks = counts.succeeded + counts.failed + counts.skipped + counts.cancelled
-  const parts = [`${counts.succeeded} succeeded`, `${counts.failed} failed`]
+  const before = resumed > 0 ? ` (${resumed} in an earlier run, not run again: --resume)` : ''
+  const parts = [`${counts.succeeded} succeeded${before}`, `${counts.failed} failed`]
   if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`)
   if (counts.cancelled > 0) parts.push(`${counts.cancelled} cancelled`)
   const bad = rejected > 0 ? `; ${plural(rejected, 'line')} rejected` : ''

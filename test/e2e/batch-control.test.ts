@@ -82,6 +82,7 @@ describe('batch control', () => {
     const run2 = await distw(['submit', 'tasks.txt', '--peer', node.peer, '--joblog', joblog, '--resume'], { cwd: dir })
     expect(run2.exitCode).toBe(0)
     expect((await lines(runs)).sort()).toEqual(['gated', 'new'])
+    expect(run2.stderr).toContain('4 tasks: 4 succeeded (2 in an earlier run, not run again: --resume), 0 failed')
 
     // Changing an input's content makes its task a different task.
     await fs.writeFile(path.join(dir, 'data.txt'), 'v2\n')
