@@ -54,7 +54,11 @@ export async function runBatch(run: BatchRun): Promise<void> {
   try {
     const batch = await submit({ ...run.options, observer: reporter, signal: abort.signal })
     // A bad line of a stream is a usage error, even when every task that ran succeeded.
-    const exitCode = abort.signal.aborted ? EXIT.INTERRUPTED : batch.rejected > 0 ? EXIT.USAGE : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
+    const exitCode = readerGone
+      ? EXIT.READER_GONE
+      : abort.signal.aborted
+        ? EXIT.INTERRUPTED
+        : batch.rejected > 0 ? EXIT.USAGE : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
     reporter.finish(batch, exitCode)
     process.exitCode = exitCode
   } finally {

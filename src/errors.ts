@@ -7,6 +7,7 @@ export const EXIT = {
   USAGE: 2, // bad flags, bad task lines, missing inputs: fix the input and run again
   EXTERNAL: 3, // something outside distw failed: no node reachable, disk, network
   INTERRUPTED: 130,
+  READER_GONE: 141, // 128 + SIGPIPE: what a shell reports for `yes | head`'s `yes`
   BUG: 70,
 } as const
 

@@ -212,9 +212,13 @@ describe('the GNU Parallel staples', { timeout: 120_000 }, () => {
   it('ends quietly when the reader of its output goes away (| head)', async () => {
     const node = await spawnDaemon(['--slots', '2'])
     const dir = await tempDir()
-    const run = await shell(`distw run 'echo {}; sleep 0.5' ::: $(seq 1 30) | head -n 1`, { cwd: dir, env: { DISTW_PEERS: node.peer } })
+    const run = await shell(`{ distw run 'echo {}; sleep 0.5' ::: $(seq 1 30); echo $? > rc; } | head -n 1`, {
+      cwd: dir,
+      env: { DISTW_PEERS: node.peer },
+    })
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toMatch(/^\[task-\d+\] \d+$/)
+    expect(await fs.readFile(path.join(dir, 'rc'), 'utf8')).toBe('141\n')
     expect(run.stderr).toBe('')
   })
 })
