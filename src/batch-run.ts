@@ -58,7 +58,11 @@ export async function runBatch(run: BatchRun): Promise<void> {
       ? EXIT.READER_GONE
       : abort.signal.aborted
         ? EXIT.INTERRUPTED
-        : batch.rejected > 0 ? EXIT.USAGE : batch.ok ? EXIT.OK : EXIT.TASK_FAILED
+        : batch.rejected > 0
+          ? EXIT.USAGE
+          : batch.ok
+            ? EXIT.OK
+            : EXIT.TASK_FAILED
     reporter.finish(batch, exitCode)
     process.exitCode = exitCode
   } finally {

@@ -21,7 +21,10 @@ export const batchFlags = {
     aliases: ['resume-failed'],
     dependsOn: ['joblog'],
   }),
-  halt: Flags.string({ description: 'give up after N failures: now,fail=N cancels running tasks, soon,fail=N lets them finish' }),
+  halt: Flags.string({
+    description:
+      'stop early: now,fail=N cancels running tasks after N failures, soon,fail=N lets them finish and starts no more; success=N (stop at the Nth success, exit 0) or done=N (at the Nth task ended) in place of fail=N',
+  }),
   json: Flags.boolean({
     description: 'print NDJSON events (node-added/lost, task-queued/started/output/finished, waiting, batch-finished) on stdout',
   }),

@@ -42,5 +42,7 @@ export interface ScheduleOptions {
 
 export interface HaltPolicy {
   when: 'now' | 'soon'
-  failures: number
+  /** What is counted: failed tasks, succeeded ones, or both. */
+  on: 'fail' | 'success' | 'done'
+  count: number
 }

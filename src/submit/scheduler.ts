@@ -26,7 +26,7 @@ import { SchedulerIntake } from './scheduler-intake.js'
 import { StreamGate } from './stream-gate.js'
 import { WaitNotice } from './wait-notice.js'
 import { enqueue, TaskBooks } from './task-books.js'
-import { FailureCount } from './halt.js'
+import { HaltCount } from './halt.js'
 import type { ScheduleOptions } from './schedule-options.js'
 import { BlobBook } from './blob-book.js'
 import { Locality } from './locality.js'
@@ -53,7 +53,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
   readonly locality: Locality
   /** Open while more tasks may come (a stream): the batch does not end while the queue is empty. */
   private readonly input: StreamGate
-  private readonly failures: FailureCount
+  readonly haltCount: HaltCount
   /** Running average of the batch's task durations: pipelining is for short tasks. */
   private recentMs: number | undefined
   /** What the batch waits for while it runs nothing and tasks wait, said (wait-notice.ts). */
@@ -76,7 +76,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
       () => this.pump(),
     )
     this.notice = new WaitNotice(observer, () => this.pump())
-    this.failures = new FailureCount(plan.halt)
+    this.haltCount = new HaltCount(plan.halt)
     this.hashes = plan.hashes ?? new HashCache()
     this.locality = plan.locality ?? new Locality(new BlobBook(), this.hashes)
     this.books = new TaskBooks(plan.stream === true, plan.inputs)
@@ -93,7 +93,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     )
     const stream = plan.stream ? { source: plan.source ?? 'tasks' } : undefined
     this.intake = new SchedulerIntake(this.books, this.input, observer, stream, {
-      running: () => !this.stopped && !this.failures.halted,
+      running: () => !this.stopped && !this.haltCount.halted,
       asked: (task) => this.roster.ask(task),
       queue: (record) => {
         enqueue(this.waiting, record)
@@ -107,7 +107,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
         if (i >= 0) this.waiting.splice(i, 1)
         this.finish(record, 'failed', message)
       },
-      failure: () => this.countFailure(),
+      failure: () => this.countEnd('failed'),
       pump: () => this.pump(),
     })
     const order = [...plan.tasks].sort((a, b) => b.priority - a.priority || a.line - b.line)
@@ -189,7 +189,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
   }
 
   get halted(): boolean {
-    return this.failures.halted
+    return this.haltCount.halted
   }
 
   // Placer: placement hands a task to a node (or finishes it) through these.
@@ -269,14 +269,14 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     this.pump()
   }
 
-  // AttemptEndHost (and Placer's finish): the task's result; a failure counts towards --halt.
+  // AttemptEndHost (and Placer's finish): the task's result, which counts towards --halt.
   conclude(record: TaskRecord, outcome: Outcome, node?: NodeSlots): void {
     this.record(record, outcome, node)
-    if (outcome.status === 'failed') this.countFailure()
+    this.countEnd(outcome.status)
   }
 
-  private countFailure(): void {
-    const halt = this.failures.add()
+  private countEnd(status: Outcome['status']): void {
+    const halt = this.haltCount.add(status)
     if (!halt) return
     this.input.close() // a stream reads no more
     this.observer.warning?.(halt.warning)

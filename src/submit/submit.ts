@@ -57,7 +57,7 @@ export interface SubmitOptions extends Omit<PlanOptions, 'tasks'> {
   signal?: AbortSignal
   /** Interval of connection pings; a node silent for two is lost and its tasks run elsewhere. */
   heartbeatMs?: number
-  /** Stop after N failures: `soon` lets running tasks finish, `now` cancels them. */
+  /** Stop after N failures (or successes, or tasks done): `soon` lets running tasks finish, `now` cancels them. */
   halt?: HaltPolicy
   /** Append one row per attempt to this file (tab-separated, with a header). */
   joblog?: string
@@ -242,7 +242,8 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
     if (streamError !== undefined) throw streamError
     const { counts, files, rejected, resumed } = scheduler.books.tally
     return {
-      ok: counts.failed + counts.skipped + counts.cancelled + rejected === 0,
+      // A halt on success (or on tasks done) is what was asked for: the tasks it cancelled are no failure.
+      ok: counts.failed + counts.skipped + (scheduler.haltCount.haltedAsAsked ? 0 : counts.cancelled) + rejected === 0,
       results,
       counts: { ...counts },
       filesReturned: files,

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { distw, spawnDaemon, tempDir } from '../helpers/cli.js'
+import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
 
 const json = (task: object) => JSON.stringify(task)
 const lines = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n')
@@ -109,7 +109,20 @@ describe('batch control', () => {
 
     const bad = await distw(['submit', '-', '--peer', two.peer, '--halt', 'later'], { cwd: dir, input: 'true' })
     expect(bad.exitCode).toBe(2)
-    expect(bad.stderr).toContain('now,fail=N')
+    expect(bad.stderr).toContain('now,fail=1')
+  })
+
+  it('--halt now,success=1 stops at the first success, cancels the rest and exits 0 (GNU Parallel’s "first that works")', async () => {
+    const node = await spawnDaemon(['--slots', '2'])
+    const dir = await tempDir()
+    const r = await shell(`distw run --halt now,success=1 'sleep {}; echo found {}' ::: 0.2 30 30`, {
+      cwd: dir,
+      env: { DISTW_PEERS: node.peer },
+    })
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toBe('[task-1] found 0.2')
+    expect(r.stderr).toContain('halting after 1 success (--halt now,success=1)')
+    expect(r.stderr).toContain('1 succeeded, 0 failed, 2 cancelled')
   })
 
   it('--json prints one NDJSON event per line on stdout', async () => {

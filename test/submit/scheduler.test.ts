@@ -76,7 +76,7 @@ describe('Scheduler against in-memory nodes', () => {
       { name: 'bad', run: 'x' },
       { name: 'rest', run: 'x' },
     ]
-    const { byName } = await batch(tasks, [a], { halt: { when: 'now', failures: 1 } })
+    const { byName } = await batch(tasks, [a], { halt: { when: 'now', on: 'fail', count: 1 } })
     expect(byName('bad')).toMatchObject({ status: 'failed' })
     expect(byName('slow')).toMatchObject({ status: 'cancelled', signal: 'SIGTERM' })
     expect(byName('rest')).toMatchObject({ status: 'cancelled', reason: 'halted', attempts: 0 })
@@ -94,7 +94,7 @@ describe('Scheduler against in-memory nodes', () => {
       { name: 'big', run: 'x', requires: { nodes: ['a'] } },
       { name: 'bad', run: 'x', requires: { nodes: ['b'] } },
     ]
-    const { byName, rows } = await batch(tasks, [a, b], { halt: { when: 'now', failures: 1 } })
+    const { byName, rows } = await batch(tasks, [a, b], { halt: { when: 'now', on: 'fail', count: 1 } })
     expect(byName('bad')).toMatchObject({ status: 'failed' })
     expect(byName('big')).toMatchObject({ status: 'cancelled', reason: 'halted' })
     expect(a.ran).toEqual([])

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SlotTable } from '../../src/daemon/policy/slots.js'
 import type { NodeInfo } from '../../src/protocol/index.js'
 import { AttemptOutput } from '../../src/submit/attempt-output.js'
-import { parseHalt } from '../../src/submit/halt.js'
+import { HaltCount, parseHalt } from '../../src/submit/halt.js'
 import { JobLog, succeededDigests } from '../../src/submit/joblog.js'
 import { unmetRequirement } from '../../src/submit/requirements.js'
 import { taskDigest } from '../../src/submit/task-digest.js'
@@ -51,9 +51,29 @@ describe('AttemptOutput', () => {
 
 describe('parseHalt', () => {
   it('reads now/soon with a failure count and refuses anything else with a hint', () => {
-    expect(parseHalt('now,fail=1')).toEqual({ when: 'now', failures: 1 })
-    expect(parseHalt('soon,fail=12')).toEqual({ when: 'soon', failures: 12 })
-    for (const bad of ['now', 'later,fail=1', 'now,fail=0', 'soon,fail=x']) expect(() => parseHalt(bad)).toThrow(/bad --halt/)
+    expect(parseHalt('now,fail=1')).toEqual({ when: 'now', on: 'fail', count: 1 })
+    expect(parseHalt('soon,success=12')).toEqual({ when: 'soon', on: 'success', count: 12 })
+    expect(parseHalt(' now,done=3 ')).toEqual({ when: 'now', on: 'done', count: 3 })
+    for (const bad of ['now', 'later,fail=1', 'now,fail=0', 'soon,fail=x', 'now,failed=1'])
+      expect(() => parseHalt(bad)).toThrow(/bad --halt/)
+    expect(() => parseHalt('now,fail=10%')).toThrow(/not percentages/)
+  })
+
+  it('HaltCount counts what the policy names, halts once, and says whether that was asked for', () => {
+    const success = new HaltCount({ when: 'now', on: 'success', count: 2 })
+    expect(success.add('failed')).toBeUndefined()
+    expect(success.add('succeeded')).toBeUndefined()
+    expect(success.add('succeeded')).toEqual({ when: 'now', warning: 'halting after 2 successes (--halt now,success=2)' })
+    expect(success.add('succeeded')).toBeUndefined()
+    expect(success.haltedAsAsked).toBe(true)
+    const done = new HaltCount({ when: 'soon', on: 'done', count: 2 })
+    expect(done.add('cancelled')).toBeUndefined()
+    expect(done.add('failed')).toBeUndefined()
+    expect(done.add('succeeded')?.warning).toBe('halting after 2 tasks done (--halt soon,done=2)')
+    const fail = new HaltCount({ when: 'soon', on: 'fail', count: 1 })
+    expect(fail.add('failed')?.warning).toBe('halting after 1 failure (--halt soon,fail=1)')
+    expect(fail.haltedAsAsked).toBe(false)
+    expect(new HaltCount(undefined).add('failed')).toBeUndefined()
   })
 })
 

@@ -81,7 +81,10 @@ describe('a stream of task lines into the scheduler', () => {
   it('a task whose after names nothing is said once, as its line, and is one failure for --halt', async () => {
     const problems: LineProblem[] = []
     const warnings: string[] = []
-    const scheduler = streamed({ lineRejected: (p) => problems.push(p), warning: (w) => warnings.push(w) }, { when: 'soon', failures: 2 })
+    const scheduler = streamed(
+      { lineRejected: (p) => problems.push(p), warning: (w) => warnings.push(w) },
+      { when: 'soon', on: 'fail', count: 2 },
+    )
     scheduler.addNode(new MemoryNode('a', 1))
     async function* lines() {
       yield '{"name":"x","run":"true","after":"ghost"}\n{"name":"y","run":"true","after":"x"}\ntrue'
