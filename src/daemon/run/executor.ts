@@ -59,7 +59,6 @@ async function run(
   env: Record<string, string>,
   started: number,
 ): Promise<{ result: ExecResult; notStarted: boolean }> {
-  const elapsed = () => Math.round(performance.now() - started)
   const child = launch(
     { file, args, cwd: options.cwd, env, tree: options.tree ?? { marker: randomUUID() } },
     options.onOutput,
@@ -88,10 +87,11 @@ async function run(
         }, options.timeoutMs)
 
   const outcome = await child.ended
-  clearTimeout(timeout)
-  clearTimeout(killTimer)
+  if (timeout !== undefined) clearTimeout(timeout)
+  if (killTimer !== undefined) clearTimeout(killTimer)
   options.signal.removeEventListener('abort', onAbort)
-  const base = { timedOut, cancelled, durationMs: elapsed() }
+  const durationMs = Math.round(performance.now() - started)
+  // Object literals of one shape, not spreads: this runs once a task (spreads took V8's slow paths here).
   if ('error' in outcome) {
     const startError =
       outcome.kind === 'failed'
@@ -99,9 +99,9 @@ async function run(
         : outcome.kind === 'lost'
           ? `${outcome.error}; the task was stopped`
           : outcome.error
-    return { result: { ...base, exitCode: null, signal: null, startError }, notStarted: outcome.kind === 'failed' }
+    return { result: { exitCode: null, signal: null, timedOut, cancelled, durationMs, startError }, notStarted: outcome.kind === 'failed' }
   }
-  return { result: { ...base, exitCode: outcome.code, signal: outcome.signal }, notStarted: false }
+  return { result: { exitCode: outcome.code, signal: outcome.signal, timedOut, cancelled, durationMs }, notStarted: false }
 }
 
 function splitArgv(argv: string[]): [string, string[]] {

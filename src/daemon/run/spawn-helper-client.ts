@@ -66,6 +66,9 @@ class SpawnHelper {
   /** Folders the helper removes if this process dies without removing them itself. */
   private readonly removeOnExit = new Set<string>()
   private readonly cgroups = new Set<string>()
+  /** Whether the helper's process and pipe keep this process alive (while tasks run). */
+  private held = true
+  private idleCheck = false
 
   /** The helper removes `dir` if this process ends without doing so (a daemon SIGKILLed, OOM-killed). */
   removeIfKilled(dir: string): void {
@@ -103,7 +106,7 @@ class SpawnHelper {
       },
     }
     this.pending.set(id, { onOutput, onStarted, ended, tree: request.tree })
-    if (this.pending.size === 1) this.hold(true)
+    if (!this.held) this.hold(true)
     this.send(child, { op: 'spawn', id, file: request.file, args: request.args, cwd: request.cwd, env: request.env, tree: request.tree })
     return launched
   }
@@ -123,7 +126,9 @@ class SpawnHelper {
       },
     })
     const pipe = proc.stdio[3] as Socket
-    const child: Helper = { process: proc, pipe, writer: new LineWriter(pipe) }
+    // Its descriptor, for writes that skip the stream while it has nothing queued (helper-channel.mjs).
+    const fd = (pipe as unknown as { _handle?: { fd?: number } })._handle?.fd
+    const child: Helper = { process: proc, pipe, writer: new LineWriter(pipe, fd !== undefined && fd >= 0 ? fd : undefined) }
     const reader = new LineReader(
       (m: HelperMessage, data: Buffer | undefined) => this.receive(child, m, data),
       (error) => {
@@ -137,6 +142,7 @@ class SpawnHelper {
     proc.once('exit', (code, signal) => this.lost(child, `the spawn helper exited (${signal ?? `code ${code}`})`))
     proc.on('error', (error) => this.lost(child, `the spawn helper failed: ${error.message}`))
     this.child = child
+    this.held = true // a new process and pipe are ref'd
     return child
   }
 
@@ -169,7 +175,15 @@ class SpawnHelper {
     if (!p) return
     this.pending.delete(id)
     p.ended(end)
-    if (this.pending.size === 0) this.hold(false)
+    // Let go once the turn ends with nothing running: a task that ends as the next one starts (a run
+    // queued on its lease) does not unref and ref the helper's two handles each time.
+    if (this.pending.size === 0 && !this.idleCheck) {
+      this.idleCheck = true
+      setImmediate(() => {
+        this.idleCheck = false
+        if (this.pending.size === 0) this.hold(false)
+      })
+    }
   }
 
   // The helper is gone: its tasks' output pipes went with it, so they are ended and reported as lost.
@@ -204,6 +218,7 @@ class SpawnHelper {
   private hold(busy: boolean): void {
     const child = this.child
     if (!child) return
+    this.held = busy
     if (busy) {
       child.process.ref()
       child.pipe.ref()

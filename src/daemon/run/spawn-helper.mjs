@@ -80,7 +80,7 @@ export function runSpawnHelper() {
   if (process.env.DISTW_SPAWN_HELPER !== '1') throw new Error('the spawn helper must be started by the daemon (no channel)')
   closeInheritedFds([CHANNEL_FD])
   const pipe = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
-  const writer = new LineWriter(pipe)
+  const writer = new LineWriter(pipe, CHANNEL_FD)
   const send = (/** @type {object} */ message) => writer.send(message)
   /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
   /** @typedef {import('./task-tree.mjs').Tree} Tree */
