@@ -3,12 +3,12 @@
 // children alike), else a marker variable set on every task and found in /proc/PID/environ (Jenkins'
 // ProcessTreeKiller), which `setsid` and double forks keep too. Detected at start, never assumed: a
 // hybrid hierarchy (v1 controllers, v2 with none), a container without write access, or another OS.
-import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../../errors.js'
 import type { TaskTreeInfo } from '../../protocol/index.js'
+import { nodeCgroupName, removeStaleNodeCgroups } from './stale-cgroups.js'
 import { ownCgroup, tryRemoveCgroup, type Tree } from './task-tree.mjs'
 
 export interface TaskCaps {
@@ -89,7 +89,9 @@ async function makeNodeCgroup(nodeId: string): Promise<{ parent: string; dir: st
   if (process.platform !== 'linux') return { why: `no cgroups on ${process.platform}` }
   const parent = ownCgroup()
   if (parent === undefined) return { why: 'no cgroup v2 hierarchy mounted' }
-  const dir = path.join(parent, `distw-${nodeId.slice(0, 8)}-${randomBytes(3).toString('hex')}`)
+  // Not waited for: killed processes may take a moment to exit, and the node does not need them gone.
+  void removeStaleNodeCgroups(parent)
+  const dir = path.join(parent, nodeCgroupName(nodeId))
   try {
     await fs.mkdir(dir)
   } catch (error) {
