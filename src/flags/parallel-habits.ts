@@ -3,8 +3,8 @@
 // anyway are taken and dropped.
 import { UserError } from '../errors.js'
 
-/** Asks for what distw always does: dropped from the flags. */
-const ALREADY = new Set(['--line-buffer', '--lb', '-r', '--no-run-if-empty'])
+/** Asks for what distw always does (or, like --will-cite, for nothing it does): dropped from the flags. */
+const ALREADY = new Set(['--line-buffer', '--lb', '-r', '--no-run-if-empty', '--will-cite', '--no-notice'])
 
 const FILES =
   'distw sends the files the command names and brings back every file a task creates or changes: drop the flag (--dry-run shows what each task sends)'
@@ -56,6 +56,15 @@ const INSTEAD: Readonly<Record<string, string>> = {
   '--load': 'distw places tasks by the slots each node offers; a JSON task line\'s "requires" picks nodes',
   '--tmux': 'watch the tasks live with distw top',
   '--tmuxpane': 'watch the tasks live with distw top',
+  '--header': 'distw reads no header line; drop it (tail -n +2 data.csv | distw run --colsep , …) and name columns {1}, {2}, …',
+  '--tagstring': 'each line is tagged with its task’s name; --no-tag prints the bytes as they are',
+  '--plus': 'distw’s replacement strings are {} {.} {/} {//} {/.} {#} {%} and {1} {2.} …: see distw run --help',
+  '--rpl': 'distw’s replacement strings are {} {.} {/} {//} {/.} {#} {%} and {1} {2.} …: see distw run --help',
+  '-s': 'distw puts -N n arguments in each task; it does not fill command lines up to a length',
+  '--max-chars': 'distw puts -N n arguments in each task; it does not fill command lines up to a length',
+  '--bg': 'distw waits for its batch; run it in the background with your shell (distw run … &)',
+  '--fg': 'distw waits for its batch already: drop the flag',
+  '--ssh': NODES,
   '--semaphore': 'not a distw mode; a JSON task line\'s "lock" runs one task per lock per node',
   '--sem': 'not a distw mode; a JSON task line\'s "lock" runs one task per lock per node',
 }

@@ -6,7 +6,9 @@ import { distw } from '../helpers/cli.js'
 
 describe('GNU Parallel habits', () => {
   it('drops the flags that ask for what distw does anyway, keeps the rest', () => {
-    expect(withoutParallelHabits(['--line-buffer', '-j', '2', '-r', '--lb', '-k', '--no-run-if-empty'])).toEqual(['-j', '2', '-k'])
+    expect(
+      withoutParallelHabits(['--line-buffer', '-j', '2', '-r', '--lb', '-k', '--no-run-if-empty', '--will-cite', '--no-notice']),
+    ).toEqual(['-j', '2', '-k'])
   })
 
   it('names what to do instead, whether the value is attached or not', () => {
