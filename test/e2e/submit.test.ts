@@ -91,7 +91,7 @@ describe('distw submit against a real daemon', () => {
 
   // `distw submit --json … | head -1`: the write that found the pipe closed crashed the submitter
   // with an uncaught EPIPE, and a JSON reporter waiting for 'drain' would have held the batch forever.
-  it('ends the batch as Ctrl-C does when its stdout reader goes away', async () => {
+  it('ends the batch as Ctrl-C does when its stdout reader goes away, with exit code 141 (128 + SIGPIPE)', async () => {
     const node = await spawnDaemon()
     const dir = await tempDir()
     const started = Date.now()
@@ -99,7 +99,7 @@ describe('distw submit against a real daemon', () => {
     run.stdout?.once('data', () => run.stdout?.destroy())
     const result = await run
     expect(result.stderr).not.toMatch(/EPIPE|Error:/)
-    expect(result.exitCode).toBe(130)
+    expect(result.exitCode).toBe(141)
     // 20 tasks of 3 s on 2 slots take 30 s; the running ones were cancelled instead.
     expect(Date.now() - started).toBeLessThan(15_000)
   })
