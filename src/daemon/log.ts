@@ -3,6 +3,7 @@
 import fs from 'node:fs'
 import type { Writable } from 'node:stream'
 import { UserError } from '../errors.js'
+import { writeDirect } from './run/direct-write.mjs'
 
 export type EventLog = (event: string, fields?: Record<string, unknown>) => void
 
@@ -30,16 +31,26 @@ export function lineLogger(out: LineSink): EventLog {
   }
 }
 
-/** Now as an ISO 8601 string, made once per millisecond. */
+/**
+ * Now as an ISO 8601 string (UTC, milliseconds). `toISOString` runs once a second; within it only the
+ * milliseconds change, appended by hand (a busy node logs a line or two each millisecond or so, and
+ * `toISOString` was most of a line's cost).
+ */
 function clock(): () => string {
+  let second = NaN
+  let prefix = '' // 2026-12-05T07:14:19.
   let at = NaN
   let text = ''
   return () => {
     const now = Date.now()
-    if (now !== at) {
-      at = now
-      text = new Date(now).toISOString()
+    if (now === at) return text
+    at = now
+    const ms = now % 1000
+    if (now - ms !== second) {
+      second = now - ms
+      prefix = new Date(second).toISOString().slice(0, 20)
     }
+    text = `${prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`
     return text
   }
 }
@@ -110,7 +121,9 @@ function batched(out: Writable): LineSink & { flush(): void } {
     const text = pending
     pending = ''
     wroteAt = performance.now()
-    out.write(text)
+    // Straight to the descriptor while nothing is queued (stderr, or the log file once open).
+    const fd = (out as { fd?: unknown }).fd
+    writeDirect(out, typeof fd === 'number' && fd >= 0 ? fd : undefined, [text])
   }
   return {
     write(text: string) {

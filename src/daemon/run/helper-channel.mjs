@@ -7,7 +7,7 @@
 // per message; a round trip in a loop cost ~40 µs of CPU against ~22 µs as JSON lines on a plain pipe,
 // and the daemon paid it twice a task. The peer is this process's own parent or child, so a message
 // is trusted as it is (no schema); a line that does not parse means a broken peer, for `onBroken`.
-import { writeSync, writevSync } from 'node:fs'
+import { writeDirect } from './direct-write.mjs'
 
 /**
  * Writes messages to the peer: one write a turn, after the rest of the turn (setImmediate), so the
@@ -53,47 +53,7 @@ export class LineWriter {
     if (this.parts.length === 0) return
     const parts = this.parts
     this.parts = []
-    let rest = parts
-    if (this.fd !== undefined && this.out.writableLength === 0 && !this.out.destroyed) rest = this.writeNow(parts)
-    if (rest.length === 1) this.out.write(/** @type {string | Buffer} */ (rest[0]))
-    else if (rest.length > 1) {
-      // Corked, the strings and payloads leave in one writev.
-      this.out.cork()
-      for (const part of rest) this.out.write(part)
-      this.out.uncork()
-    }
-  }
-
-  /**
-   * One write(2) or writev(2) straight to the descriptor: the stream's machinery (a write request, its
-   * callback on the next tick) cost more than the system call for these small writes. What the socket
-   * does not take now (full: EAGAIN, or a part) is returned, for the stream to queue and write in order.
-   * @param {(string | Buffer)[]} parts
-   * @returns {(string | Buffer)[]}
-   */
-  writeNow(parts) {
-    const fd = /** @type {number} */ (this.fd)
-    try {
-      if (parts.length === 1 && typeof parts[0] === 'string') {
-        const buf = Buffer.from(parts[0])
-        const wrote = writeSync(fd, buf)
-        return wrote === buf.length ? [] : [buf.subarray(wrote)]
-      }
-      const bufs = parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))
-      let wrote = writevSync(fd, bufs)
-      const rest = []
-      for (const buf of bufs) {
-        if (wrote >= buf.length) wrote -= buf.length
-        else {
-          rest.push(wrote === 0 ? buf : buf.subarray(wrote))
-          wrote = 0
-        }
-      }
-      return rest
-    } catch {
-      // EAGAIN (the peer is not reading yet), or the peer is gone: the stream writes it, or reports that.
-      return parts
-    }
+    writeDirect(this.out, this.fd, parts)
   }
 }
 

@@ -27,8 +27,11 @@ export function parseProgressLine(line: string): Progress | undefined {
   return { percent, text: (match[2] ?? '').trim().slice(0, PROGRESS_TEXT_MAX) }
 }
 
+/** Shared: a zero-length Buffer has no bytes to change. */
+const EMPTY = Buffer.alloc(0)
+
 export class ProgressSplitter {
-  private held: Buffer = Buffer.alloc(0)
+  private held: Buffer = EMPTY
   private passing = false
 
   constructor(private readonly onProgress: (progress: Progress) => void) {}

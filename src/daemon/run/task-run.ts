@@ -120,15 +120,20 @@ export async function runTask(
         void channel.send({ type: 'held', task: run.task, reason })
       })
     timeoutMs = allowed.timeoutMs
-    const send = outputSender(run.task, channel, ctx.maxOutputBytes, watcher, announce)
-    // `::distw::progress N text` lines on stdout become progress messages, not output.
-    const progress = new ProgressSplitter((p) => {
-      watcher?.progress(p)
-      announce()
-      void channel.send({ type: 'progress', task: run.task, ...p })
-    })
-    const output = (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined =>
-      stream === 'stderr' ? send(stream, data) : sendAll(progress.push(data), (d) => send('stdout', d))
+    // Made at the task's first output (most short tasks print nothing). `::distw::progress N text`
+    // lines on stdout become progress messages, not output.
+    let send: ReturnType<typeof outputSender> | undefined
+    let progress: ProgressSplitter | undefined
+    const output = (stream: 'stdout' | 'stderr', data: Buffer): Promise<void> | undefined => {
+      const out = (send ??= outputSender(run.task, channel, ctx.maxOutputBytes, watcher, announce))
+      if (stream === 'stderr') return out(stream, data)
+      progress ??= new ProgressSplitter((p) => {
+        watcher?.progress(p)
+        announce()
+        void channel.send({ type: 'progress', task: run.task, ...p })
+      })
+      return sendAll(progress.push(data), (d) => out('stdout', d))
+    }
     launched = true
     const guard = guardFolder(dir, ctx.maxTaskDiskBytes, signal)
     try {
@@ -146,7 +151,7 @@ export async function runTask(
     } finally {
       guard.stop()
     }
-    for (const rest of progress.flush()) await send('stdout', rest)
+    if (progress && send) for (const rest of progress.flush()) await send('stdout', rest)
     const failure = guard.exceeded ?? (result.exitCode !== 0 ? await diskFullNote(dir) : undefined)
     if (failure !== undefined) result = { ...result, startError: failure }
     if (!signal.aborted && guard.exceeded === undefined) {
