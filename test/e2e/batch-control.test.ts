@@ -8,7 +8,8 @@ import { distw, shell, spawnDaemon, tempDir } from '../helpers/cli.js'
 const json = (task: object) => JSON.stringify(task)
 const lines = async (file: string) => (await fs.readFile(file, 'utf8')).trim().split('\n')
 
-describe('batch control', () => {
+// Several CLI runs a test, each starting a Node process: slow on a loaded 2-core machine.
+describe('batch control', { timeout: 120_000 }, () => {
   it('fails fast, per node, a task no node can serve, and routes by tools and env', async () => {
     const a = await spawnDaemon(['--name', 'node-a'])
     const b = await spawnDaemon(['--name', 'node-b'])
