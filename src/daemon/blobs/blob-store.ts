@@ -17,11 +17,11 @@ import { randomBytes } from 'node:crypto'
 import { constants, type BigIntStats } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { once } from 'node:events'
 import { ProtocolError } from '../../protocol/index.js'
 import { BlobIndex } from './blob-index.js'
 import { Lending, removeQuietly } from './blob-lending.js'
-import { beginUpload, discard, verifyUpload, type Incoming } from './blob-upload.js'
+import { beginUpload, verifyUpload, type Incoming } from './blob-upload.js'
+import { UploadThread } from './upload-thread.js'
 import { lockFolder } from '../folder-lock.js'
 import { BULK_BYTES, bulkEnded, bulkStarted } from '../heap-policy.js'
 import { defaultUploadLimits, UploadBudget, type UploadLimits } from './upload-limits.js'
@@ -41,6 +41,8 @@ export class BlobStore {
   private readonly incoming = new Map<string, Incoming>()
   /** Uploads past their last chunk, being verified and stored. */
   private readonly finishing = new Set<Incoming>()
+  /** Hashes and writes uploads of more than one chunk (upload-thread.ts). */
+  private readonly thread = new UploadThread()
 
   private constructor(
     readonly root: string,
@@ -102,8 +104,11 @@ export class BlobStore {
     void this.index.evict()
   }
 
-  /** Accepts one chunk of `owner`'s upload of a blob; chunks must arrive in order. */
-  async write(owner: string, digest: string, offset: number, data: Buffer, final: boolean): Promise<void> {
+  /**
+   * Accepts one chunk of `owner`'s upload of a blob; chunks must arrive in order. `spent`: `data` is a
+   * frame's chunk that nothing uses after this call (upload-thread.ts may then move its memory).
+   */
+  async write(owner: string, digest: string, offset: number, data: Buffer, final: boolean, spent = false): Promise<void> {
     const key = `${owner}\0${digest}`
     let upload = this.incoming.get(key)
     // Offset 0 again: the client starts this upload over (its file changed while it was being sent).
@@ -114,7 +119,8 @@ export class BlobStore {
     if (!upload) {
       if (offset !== 0) throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest} starts at offset ${offset}`)
       this.budget.admit(owner)
-      const started: Incoming = beginUpload(path.join(this.root, 'tmp'), owner, digest, (error) => this.abort(key, started, error))
+      const tmp = path.join(this.root, 'tmp')
+      const started: Incoming = beginUpload(tmp, owner, digest, final, this.thread, (error) => this.abort(key, started, error))
       this.incoming.set(key, started)
       upload = started
     }
@@ -123,13 +129,13 @@ export class BlobStore {
       throw new ProtocolError('DISTW_ERR_BLOB_CORRUPT', `blob ${digest}: chunk at ${offset}, expected ${upload.received}`)
     }
     this.budget.grow(owner, data.length)
-    upload.hash.update(data)
     upload.received += data.length
     if (!upload.bulk && upload.received >= BULK_BYTES) {
       upload.bulk = true
       bulkStarted()
     }
-    if (!upload.stream.write(data)) await once(upload.stream, 'drain')
+    const behind = upload.sink.write(data, spent)
+    if (behind) await behind
     if (final) await this.finish(key, upload)
   }
 
@@ -223,6 +229,7 @@ export class BlobStore {
   /** Stops the cache's copies in progress, waits for them, and gives the folder up (the daemon is stopping). */
   async close(): Promise<void> {
     await this.lending.close()
+    await this.thread.close()
     await this.unlock()
   }
 
@@ -231,7 +238,7 @@ export class BlobStore {
     this.incoming.delete(key)
     if (upload.bulk) bulkEnded()
     this.budget.release(upload.owner, upload.received)
-    discard(upload.stream)
+    upload.sink.discard()
     upload.settle(cause ?? new ProtocolError('DISTW_ERR_BLOB_MISSING', `upload of blob ${upload.digest} was interrupted`))
   }
 }

@@ -65,7 +65,8 @@ export class Session {
         return this.probe(message)
       case 'blob':
         this.keepLeasesAlive()
-        return this.node.store.write(this.id, message.digest, message.offset, message.data, message.final)
+        // The frame is handled once this returns: its chunk's memory may be moved to the upload thread.
+        return this.node.store.write(this.id, message.digest, message.offset, message.data, message.final, true)
       case 'run':
         return this.run(message)
       case 'cancel':
