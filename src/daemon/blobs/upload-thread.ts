@@ -24,45 +24,62 @@ const BEHIND_BYTES = 4 * 1024 * 1024
 const MOVE_SLACK_BYTES = 64 * 1024
 
 // The thread's code, CommonJS from a string: a single executable has no file to start a worker from.
-// It writes synchronously: it is its own thread, and a write must end before the next chunk's.
+// The thread hashes; the writes go on to libuv's pool as before, each at its place in the file, so
+// hashing one chunk and writing the last run side by side (done on one thread, the two took turns,
+// and a busy machine starved the pipeline). A file is closed once its last write has ended.
 const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const fs = require('node:fs')
 const files = new Map()
-function fail(id, error) {
-  const f = files.get(id)
-  if (f && f.fd !== undefined) try { fs.closeSync(f.fd) } catch {}
-  if (f) f.fd = undefined
-  if (f) f.failed = true
+function settle(id, f) {
+  if (f.writing > 0 || !f.state) return
+  files.delete(id)
+  if (f.fd !== undefined) try { fs.closeSync(f.fd) } catch (error) { if (f.state === 'end' && !f.error) f.error = error }
+  if (f.state === 'drop' || f.error) fs.rmSync(f.file, { force: true })
+  if (f.state === 'end' && !f.error) parentPort.postMessage({ op: 'ended', id, digest: f.hash.digest('hex') })
+}
+function fail(id, f, error) {
+  if (f.error) return
+  f.error = error
   parentPort.postMessage({ op: 'failed', id, message: error.message, code: error.code })
 }
 parentPort.on('message', (m) => {
-  const f = files.get(m.id)
-  try {
-    if (m.op === 'open') files.set(m.id, { fd: fs.openSync(m.file, 'w', 0o600), hash: createHash('sha256'), file: m.file, failed: false })
-    else if (m.op === 'write' && f && !f.failed) {
-      const data = Buffer.from(m.data, m.offset, m.length)
-      f.hash.update(data)
-      for (let done = 0; done < data.length; ) done += fs.writeSync(f.fd, data, done)
+  let f = files.get(m.id)
+  if (m.op === 'open') {
+    f = { fd: undefined, hash: createHash('sha256'), file: m.file, at: 0, writing: 0, state: undefined, error: undefined }
+    files.set(m.id, f)
+    try { f.fd = fs.openSync(m.file, 'w', 0o600) } catch (error) { fail(m.id, f, error) }
+  } else if (!f) {
+    if (m.op === 'drop') fs.rmSync(m.file, { force: true })
+  } else if (m.op === 'write') {
+    if (f.error) return
+    const data = Buffer.from(m.data, m.offset, m.length)
+    f.hash.update(data)
+    const at = f.at
+    f.at += m.length
+    f.writing++
+    const written = (error) => {
+      f.writing--
+      if (error) fail(m.id, f, error)
       // The memory goes back: the main thread's frequent young collections free it soon, where this
       // thread, allocating next to nothing, would leave it to pile up until its heap's next collection.
-      parentPort.postMessage({ op: 'written', id: m.id, bytes: m.length, memory: m.data }, [m.data])
-    } else if (m.op === 'end' && f && !f.failed) {
-      fs.closeSync(f.fd)
-      files.delete(m.id)
-      parentPort.postMessage({ op: 'ended', id: m.id, digest: f.hash.digest('hex') })
-    } else if (m.op === 'drop') {
-      files.delete(m.id)
-      if (f && f.fd !== undefined) fs.closeSync(f.fd)
-      fs.rmSync(m.file, { force: true })
+      else parentPort.postMessage({ op: 'written', id: m.id, bytes: m.length, memory: m.data }, [m.data])
+      settle(m.id, f)
     }
-  } catch (error) {
-    if (m.op === 'drop') return
-    if (!f && m.op === 'open') files.set(m.id, { fd: undefined, hash: undefined, file: m.file, failed: true })
-    fail(m.id, error)
+    writeAll(f.fd, data, at, written)
+  } else if (m.op === 'end' || m.op === 'drop') {
+    f.state = m.op
+    settle(m.id, f)
   }
 })
+// fs.write may write less than asked (a signal, a full disk): the rest is written after it.
+function writeAll(fd, data, at, done, from = 0) {
+  fs.write(fd, data, from, data.length - from, at + from, (error, bytes) => {
+    if (error || from + bytes >= data.length || bytes === 0) return done(error || (from + bytes < data.length ? new Error('no bytes written') : undefined), data.length)
+    writeAll(fd, data, at, done, from + bytes)
+  })
+}
 `
 
 type Reply =
