@@ -71,6 +71,10 @@ export class FileSink {
   /** Removes the temp files of transfers that never finished. */
   async abort(): Promise<void> {
     for (const file of this.open.values()) {
+      // A write still in flight then fails with ERR_STREAM_DESTROYED, emitted as 'error' with nobody
+      // left to hear it (the chunk's caller had its write taken without waiting): that ended the
+      // submitter, in a bench whose node dropped the connection mid-return under load 15.
+      file.stream.on('error', () => {})
       file.stream.destroy()
       await fs.rm(file.temp, { force: true })
     }
