@@ -11,11 +11,12 @@
 import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
 import path from 'node:path'
-import { makeTaskCgroup, removeCgroup } from './task-tree.mjs'
+import { removeCgroup } from './task-tree.mjs'
+/** @typedef {import('./task-cgroups.mjs').TaskCgroups} TaskCgroups */
 
 /** @typedef {import('node:child_process').ChildProcessByStdio<import('node:stream').Writable, import('node:stream').Readable, import('node:stream').Readable>} Held */
 /** @typedef {{ child: Held, cgroup: string, onExit?: () => void }} Spare */
-/** @typedef {{ spares: Spare[], free: string[], running: number, peak: number, limits: Record<string, string>, topUp: boolean }} Pool */
+/** @typedef {{ spares: Spare[], running: number, peak: number, limits: Record<string, string>, topUp: boolean }} Pool */
 
 /** Spares kept ready per node cgroup at most: one per slot that ran at once, up to this. */
 const MOST_SPARES = 16
@@ -81,7 +82,11 @@ export function unstartable(file, cwd, env) {
 export class HeldStarts {
   /** @type {Map<string, Pool>} */
   pools = new Map()
-  seq = 0
+
+  /** @param {TaskCgroups} cgroups where each shell's cgroup comes from, and goes back to */
+  constructor(cgroups) {
+    this.cgroups = cgroups
+  }
 
   /**
    * A held shell for a task, in a cgroup of its own under `parent`: a spare made earlier, or one made now (its
@@ -93,10 +98,10 @@ export class HeldStarts {
   take(parent, limits) {
     let pool = this.pools.get(parent)
     if (!pool) {
-      pool = { spares: [], free: [], running: 0, peak: 0, limits, topUp: false }
+      pool = { spares: [], running: 0, peak: 0, limits, topUp: false }
       this.pools.set(parent, pool)
     }
-    const spare = pool.spares.shift() ?? this.make(parent, pool.limits, pool.free.pop())
+    const spare = pool.spares.shift() ?? this.make(parent, pool.limits)
     if (spare.onExit) spare.child.removeListener('exit', spare.onExit)
     pool.peak = Math.min(MOST_SPARES, Math.max(pool.peak, ++pool.running))
     if (!pool.topUp) {
@@ -108,18 +113,14 @@ export class HeldStarts {
   }
 
   /**
-   * A task under `parent` ended; `cgroup`, its own, is empty and may hold another: making and removing
-   * a cgroup costs this process ~0.06 ms of CPU (measured, no controllers enabled), more with them.
+   * A task under `parent` ended; `cgroup`, its own, is empty (undefined: it could not be emptied).
    * @param {string} parent
    * @param {string | undefined} cgroup
    */
   ended(parent, cgroup) {
     const pool = this.pools.get(parent)
     if (pool) pool.running--
-    if (cgroup === undefined) return
-    // Not under caps: memory a task leaves charged to its cgroup (tmpfs files) would count against the next.
-    if (pool && Object.keys(pool.limits).length === 0 && pool.free.length < MOST_SPARES) pool.free.push(cgroup)
-    else removeCgroup(cgroup)
+    if (cgroup !== undefined) this.cgroups.ended(parent, cgroup)
   }
 
   /** @param {string} parent */
@@ -129,7 +130,7 @@ export class HeldStarts {
     pool.topUp = false
     try {
       while (pool.spares.length < pool.peak) {
-        const spare = this.make(parent, pool.limits, pool.free.pop())
+        const spare = this.make(parent, pool.limits)
         pool.spares.push(spare)
         // A spare that dies unused (its node's cgroup killed, the daemon gone) is forgotten.
         spare.onExit = () => {
@@ -149,20 +150,18 @@ export class HeldStarts {
       if (parent !== undefined && dir !== parent) continue
       this.pools.delete(dir)
       for (const spare of pool.spares) spare.child.kill('SIGKILL')
-      for (const cgroup of pool.free) removeCgroup(cgroup)
     }
   }
 
   /**
-   * A shell that moves itself into a cgroup under `parent` (`reuse`, an emptied one, or a new one) and
-   * then waits for its script. Throws when the cgroup cannot be made.
+   * A shell that moves itself into a cgroup of its own under `parent` and then waits for its script.
+   * Throws when the cgroup cannot be made.
    * @param {string} parent
    * @param {Record<string, string>} limits
-   * @param {string} [reuse]
    * @returns {Spare}
    */
-  make(parent, limits, reuse) {
-    const cgroup = reuse ?? makeTaskCgroup(parent, limits, () => `h${process.pid.toString(36)}-${++this.seq}`)
+  make(parent, limits) {
+    const cgroup = this.cgroups.take(parent, limits)
     const child = spawn('/bin/sh', ['-s'], { env: {}, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
     // Until a task takes it: a spare that could not start, or died, is not a crash of this process.
     child.on('error', () => {})

@@ -16,7 +16,7 @@
 //   daemon → helper  { op: 'spawn', id, file, args, cwd, env, tree }
 //                                                                start a task, in a process group of its own, in its
 //                                                                tree (task-tree.mjs: the node's cgroup, in which the task
-//                                                                gets one of its own (held-start.mjs), and a marker)
+//                                                                gets one of its own (launcher.mjs, held-start.mjs), and a marker)
 //                    { op: 'ack', id, stream }                   one `out` chunk was handled
 //                    { op: 'signal', id, signal }                to the task's group and its whole tree
 //                    { op: 'cgroup-on-exit', dir, keep }         a node's cgroup, to kill and remove if the daemon dies
@@ -34,8 +34,11 @@ import { rmSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { LineReader, LineWriter } from './helper-channel.mjs'
 import { HeldStarts, heldScript, unstartable } from './held-start.mjs'
+import { Launchers } from './launcher.mjs'
 import { signalGroup } from './process-group.mjs'
+import { TaskCgroups } from './task-cgroups.mjs'
 import { inCgroupV2, MARKER, removeCgroup, removeCgroupNow, signalTree, startInTree, treePids } from './task-tree.mjs'
+/** @typedef {import('./launcher.mjs').LaunchedTask} LaunchedTask */
 
 /**
  * Chunks (64 KiB each from a pipe) a stream may have in flight before it is paused: the backpressure.
@@ -84,7 +87,7 @@ export function runSpawnHelper() {
   const send = (/** @type {object} */ message) => writer.send(message)
   /** @typedef {{ stream: import('node:stream').Readable, unacked: number }} Flow */
   /** @typedef {import('./task-tree.mjs').Tree} Tree */
-  /** @typedef {{ pid: number | undefined, tree: Tree, flows: Map<string, Flow>, announce?: NodeJS.Timeout, grace?: NodeJS.Timeout }} Task */
+  /** @typedef {{ pid: number | undefined, tree: Tree, flows: Map<string, Flow>, signals: NodeJS.Signals[], announce?: NodeJS.Timeout, grace?: NodeJS.Timeout }} Task */
   /** @type {Map<number, Task>} */
   const tasks = new Map()
   /** Work folders a daemon made for itself (no --work-dir): it removes them on a clean exit, this on any other. */
@@ -93,10 +96,13 @@ export function runSpawnHelper() {
   /** Nodes' cgroups: killed and removed if the daemon dies. */
   /** @type {Set<string>} */
   const cgroupsOnExit = new Set(startingFolders('DISTW_CGROUPS_ON_EXIT'))
-  /** Shells waiting, each in a cgroup of its own, for the next tasks (held-start.mjs). */
-  const held = new HeldStarts()
-  let cgroups = 0
-  const cgroupName = () => `t${process.pid.toString(36)}-${++cgroups}`
+  /** Task cgroups under the nodes' cgroups, and the two ways of starting a task inside one. */
+  const cgroups = new TaskCgroups()
+  const launchers = new Launchers()
+  /** Shells waiting, each in a cgroup of its own, for the next tasks (held-start.mjs), where there is no perl. */
+  const spares = new HeldStarts(cgroups)
+  let treeSeq = 0
+  const cgroupName = () => `t${process.pid.toString(36)}-${++treeSeq}`
 
   const reader = new LineReader(receive, () => pipe.destroy())
   pipe.on('data', (chunk) => reader.push(chunk))
@@ -108,10 +114,15 @@ export function runSpawnHelper() {
       if (flow && --flow.unacked < WINDOW) flow.stream.resume()
     } else if (m.op === 'signal') {
       const task = tasks.get(m.id)
-      signalGroup(task?.pid, m.signal)
-      if (task) signalTree(task.tree, m.signal)
-    } else if (m.op === 'cgroup-on-exit' && m.keep) cgroupsOnExit.delete(m.dir)
-    else if (m.op === 'cgroup-on-exit') cgroupsOnExit.add(m.dir)
+      if (task?.pid === undefined) task?.signals.push(m.signal)
+      if (task) deliver(task, m.signal)
+    } else if (m.op === 'cgroup-on-exit' && m.keep) {
+      // The node's cgroup is gone, with its tasks: so are its launchers and what they hold.
+      cgroupsOnExit.delete(m.dir)
+      launchers.drop(m.dir, false)
+      spares.drop(m.dir)
+      cgroups.drop(m.dir)
+    } else if (m.op === 'cgroup-on-exit') cgroupsOnExit.add(m.dir)
     else if (m.op === 'remove-on-exit' && m.keep) removeOnExit.delete(m.dir)
     else if (m.op === 'remove-on-exit') removeOnExit.add(m.dir)
   }
@@ -120,11 +131,14 @@ export function runSpawnHelper() {
   const clearUp = () => {
     if (orphaned) return
     orphaned = true
+    // Launchers first: a child of one not yet in its task's cgroup then sees it gone and runs nothing.
+    launchers.drop(undefined, true)
     for (const task of tasks.values()) {
       signalGroup(task.pid, 'SIGKILL')
       signalTree(task.tree, 'SIGKILL')
     }
-    held.drop(undefined)
+    spares.drop(undefined)
+    cgroups.drop(undefined)
     for (const dir of cgroupsOnExit) removeCgroupNow(dir)
     // Retries: a task killed just now may still be writing into its folder for a moment.
     for (const dir of removeOnExit) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
@@ -148,33 +162,53 @@ export function runSpawnHelper() {
   function start(m) {
     const env = { ...m.env, [MARKER]: m.tree.marker }
     const parent = m.tree.parent !== undefined && inCgroupV2() ? m.tree.parent : undefined
-    const script = parent === undefined ? undefined : heldScript({ file: m.file, args: m.args, cwd: m.cwd, env })
+    const limits = m.tree.limits ?? {}
+    // Inside the node's cgroup: from a launcher (launcher.mjs), else a held shell (held-start.mjs), else
+    // (words neither can pass: a NUL, which spawn refuses too) the old way, the helper moving around the fork.
+    const words = [m.file, ...m.args, m.cwd, ...Object.entries(env).flat()]
+    const viaLauncher = parent !== undefined && launchers.perl !== undefined && !words.some((w) => w.includes('\0'))
+    const heldRequest = { file: m.file, args: m.args, cwd: m.cwd, env }
+    let script = parent === undefined || viaLauncher ? undefined : heldScript(heldRequest)
+    /** @type {'launcher' | 'held' | 'tree'} */
+    let way = 'tree'
+    /** @type {import('node:child_process').ChildProcess | LaunchedTask | undefined} */
     let child
     try {
-      if (parent !== undefined && script !== undefined) {
-        // The shell execs the program: what it cannot find is reported as a spawn would report it.
+      if (parent !== undefined && (viaLauncher || script !== undefined)) {
+        // The program is exec'd by a process of ours: what it cannot find is reported as a spawn would report it.
         const missing = m.file === '/bin/sh' ? undefined : unstartable(m.file, m.cwd, env)
         if (missing !== undefined) {
           send({ op: 'error', id: m.id, message: `spawn ${m.file} ${missing}`, code: missing, early: false })
           return
         }
-        const spare = held.take(parent, m.tree.limits ?? {})
-        m.tree.cgroup = spare.cgroup
-        spare.child.stdin.end(script)
-        child = spare.child
-      } else {
-        child = startInTree(m.tree, cgroupName, () =>
-          spawn(m.file, m.args, { cwd: m.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
-        )
+        if (viaLauncher) {
+          const cgroup = cgroups.take(parent, limits)
+          child = launchers.start(parent, { id: m.id, cgroup, ...heldRequest })
+          if (child) [way, m.tree.cgroup] = ['launcher', cgroup]
+          else {
+            cgroups.ended(parent, cgroup) // no perl after all: held shells from now on
+            script = heldScript(heldRequest)
+          }
+        }
+        if (!child && script !== undefined) {
+          const spare = spares.take(parent, limits)
+          m.tree.cgroup = spare.cgroup
+          spare.child.stdin.end(script)
+          ;[way, child] = ['held', spare.child]
+        }
       }
+      child ??= startInTree(m.tree, cgroupName, () =>
+        spawn(m.file, m.args, { cwd: m.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
+      )
     } catch (error) {
       // Arguments spawn refuses outright (a NUL byte in argv), or a cgroup that could not be made or joined.
       if (m.tree.cgroup !== undefined) removeCgroup(m.tree.cgroup)
       send({ op: 'error', id: m.id, message: /** @type {Error} */ (error).message, early: true })
       return
     }
+    const launched = child
     /** @type {Task} */
-    const task = { pid: child.pid, tree: m.tree, flows: new Map() }
+    const task = { pid: launched.pid, tree: m.tree, flows: new Map(), signals: [] }
     tasks.set(m.id, task)
     let done = false
     const finish = (/** @type {object} */ message) => {
@@ -186,18 +220,25 @@ export function runSpawnHelper() {
       // is killed, and its end is reported once they are gone.
       void endTree(task.tree).then((empty) => {
         const cgroup = task.tree.cgroup
-        if (parent !== undefined && script !== undefined) held.ended(parent, empty ? cgroup : undefined)
-        if (cgroup !== undefined && !(parent !== undefined && script !== undefined && empty)) removeCgroup(cgroup)
+        if (way === 'held') spares.ended(/** @type {string} */ (parent), empty ? cgroup : undefined)
+        else if (way === 'launcher' && empty && cgroup !== undefined) cgroups.ended(/** @type {string} */ (parent), cgroup)
+        if (cgroup !== undefined && !(way !== 'tree' && empty)) removeCgroup(cgroup)
         tasks.delete(m.id)
         send({ ...message, id: m.id })
       })
     }
-    child.once('error', (error) => finish({ op: 'error', message: error.message, code: /** @type {any} */ (error).code, early: false }))
-    if (child.pid === undefined) return // 'error' follows
-    const pid = child.pid
-    task.announce = setTimeout(() => send({ op: 'started', id: m.id, pid }), STARTED_AFTER_MS)
+    launched.once('error', (error) => finish({ op: 'error', message: error.message, code: /** @type {any} */ (error).code, early: false }))
+    if (launched.pid === undefined && way !== 'launcher') return // 'error' follows
+    // A launched task's pid comes a moment later: a signal sent before then is delivered with it.
+    const announce = () => send({ op: 'started', id: m.id, pid: task.pid })
+    task.announce = setTimeout(() => (task.pid === undefined ? launched.once('spawn', announce) : announce()), STARTED_AFTER_MS)
+    if (task.pid === undefined)
+      launched.once('spawn', () => {
+        task.pid = launched.pid
+        for (const signal of task.signals.splice(0)) deliver(task, signal)
+      })
     for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
-      const flow = { stream: child[name], unacked: 0 }
+      const flow = { stream: /** @type {import('node:stream').Readable} */ (launched[name]), unacked: 0 }
       task.flows.set(name, flow)
       flow.stream.on('data', (/** @type {Buffer} */ data) => {
         writer.send({ op: 'out', id: m.id, stream: name, n: data.length }, data)
@@ -206,12 +247,22 @@ export function runSpawnHelper() {
     }
     // When the task's own process ends, whatever it left in its group is ended too, and after a grace
     // whatever still holds its output (a child that left the group): otherwise the task never ends.
-    child.once('exit', () => {
-      signalGroup(pid, 'SIGKILL')
+    launched.once('exit', () => {
+      signalGroup(task.pid, 'SIGKILL')
       task.grace = setTimeout(() => signalTree(task.tree, 'SIGKILL'), OUTPUT_GRACE_MS)
     })
-    child.once('close', (code, signal) => finish({ op: 'close', code, signal }))
+    launched.once('close', (code, signal) => finish({ op: 'close', code, signal }))
   }
+}
+
+/**
+ * Signals a task's process group and its whole tree.
+ * @param {{ pid: number | undefined, tree: import('./task-tree.mjs').Tree }} task
+ * @param {NodeJS.Signals} signal
+ */
+function deliver(task, signal) {
+  signalGroup(task.pid, signal)
+  signalTree(task.tree, signal)
 }
 
 /**

@@ -1,0 +1,297 @@
+// @ts-check
+// Starts tasks inside their cgroup with no Node fork per task: a small long-lived launcher process (perl,
+// see LAUNCHER) forks each task. Node's spawn forks the whole helper (no CLONE_VM in Node 20's libuv):
+// ~1.2 ms of the helper's CPU a task, and its loop blocked until the child has exec'd; perl's fork of
+// itself is a fraction of that, off the helper's loop.
+//
+// Node cannot hand a running process new descriptors, so each launcher is spawned with PAIRS fresh
+// stdout/stderr pairs (descriptors 3, 4, 5, …: Node makes them all in one spawn) and is retired once
+// each pair has gone to a task: every task still has pipes of its own, which only it and what it forks
+// hold, so the end of its output is exactly what it was. The launcher closes a pair in itself as soon
+// as the task has it, and marks the others close-on-exec, so no task sees another's.
+//
+// Why perl and not a `/bin/sh -s` launcher: sh starts what it runs in the background (`&`) with
+// SIGINT and SIGQUIT ignored when it has no job control (POSIX), which a task cannot undo and passes
+// to all it starts; and `wait` reports a death by signal n as 128+n, which `exit 130` also gives.
+// perl's waitpid gives the status as the kernel does. It is perl-base on Debian and Ubuntu (required
+// there); where there is no perl, tasks start from held shells (held-start.mjs).
+import { spawn } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { statSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+/** Stdout/stderr pairs a launcher is spawned with: the tasks it starts before it is retired. */
+export const PAIRS = 16
+
+/**
+ * The launcher. Reads requests on stdin, each a run of NUL-terminated words: id, cgroup, folder, program,
+ * the count of arguments and the arguments, the count of variables and `NAME=value` each. Writes one
+ * line each on stdout: `S id pid` once forked, `X id status` (the raw wait status) once reaped, `E id
+ * errno` if the program could not be started (then exits 127). The child sets its own process group
+ * (the parent does too, so a signal to the group after `S` reaches it), moves itself into the task's
+ * cgroup (writing 0: the kernel's wait for the move is this child's, not the helper's), then execs.
+ * No modules (POSIX alone costs 10 ms a start): Linux's numbers for F_SETFD, FD_CLOEXEC, WNOHANG, EINTR.
+ * When stdin ends it reaps what still runs, and exits.
+ */
+const LAUNCHER = String.raw`
+use strict; my $pairs = shift; my $me = $$; my (@fh, %id, %early); my $buf = '';
+for my $fd (3 .. 2 + 2 * $pairs) { open($fh[$fd], '+<&=', $fd) or die "fd $fd: $!"; fcntl($fh[$fd], 2, 1) }
+sub say { syswrite(STDOUT, $_[0]) }
+sub report { my ($p, $st) = @_; my $id = delete $id{$p}; if (defined $id) { say("X $id $st\n") } else { $early{$p} = $st } }
+$SIG{CHLD} = sub { while ((my $p = waitpid(-1, 1)) > 0) { report($p, $?) } };
+sub word {
+  for (;;) {
+    my $i = index($buf, "\0");
+    if ($i >= 0) { my $w = substr($buf, 0, $i); substr($buf, 0, $i + 1) = ''; return $w }
+    # perl runs a handler between statements: a SIGCHLD that came after the last one but before a blocking
+    # read would wait for the next request. select's timeout bounds that wait (EINTR and 0: see to them, go on).
+    next if select(my $ready = "\x01", undef, undef, 0.1) < 1;
+    my $n = sysread(STDIN, $buf, 65536, length $buf);
+    next if !defined $n && $! == 4;
+    return undef if !$n;
+  }
+}
+my $n = 0;
+while (defined(my $id = word())) {
+  my ($cg, $cwd, $file) = (word(), word(), word());
+  my @args = map { word() } 1 .. word();
+  my @env = map { word() } 1 .. word();
+  my ($out, $err) = ($fh[3 + 2 * $n], $fh[4 + 2 * $n]); $n++;
+  my $pid = fork;
+  if (!defined $pid) { say("E $id " . ($! + 0) . "\n"); close $out; close $err; next }
+  if ($pid == 0) {
+    $SIG{CHLD} = 'DEFAULT'; setpgrp(0, 0);
+    open(my $report, '>&', \*STDOUT) or exit 125;
+    open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $out); open(STDERR, '>&', $err);
+    my $fail = sub { syswrite(STDERR, "distw: $_[0]: $!\n"); exit 125 };
+    my $c; (open($c, '>', "$cg/cgroup.procs") && syswrite($c, '0')) or $fail->("cannot move into $cg");
+    close $c;
+    # The helper killed this launcher (its node closed) before this child had moved: nothing to run.
+    exit 125 if getppid() != $me;
+    chdir($cwd) or $fail->("cannot enter $cwd");
+    %ENV = map { /^([^=]*)=(.*)\z/s ? ($1, $2) : () } @env;
+    exec { $file } $file, @args;
+    syswrite($report, "E $id " . ($! + 0) . "\n");
+    exit 127;
+  }
+  setpgrp($pid, $pid); close $out; close $err;
+  say("S $id $pid\n");
+  $id{$pid} = $id;
+  report($pid, delete $early{$pid}) if exists $early{$pid};
+}
+$SIG{CHLD} = 'DEFAULT';
+while ((my $p = waitpid(-1, 0)) > 0) { report($p, $?) }
+`
+
+/** Signal names by number, and errno names, for what the launcher reports as numbers. */
+const SIGNALS = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name]))
+const ERRNOS = new Map(Object.entries(os.constants.errno).map(([name, n]) => [n, name]))
+
+/**
+ * One task started by a launcher, shaped like the ChildProcess the helper otherwise gets: `stdout`,
+ * `stderr`, and the events 'spawn' (once `pid` is known), 'exit' and 'close' (code, signal), 'error'.
+ */
+export class LaunchedTask extends EventEmitter {
+  /** @type {number | undefined} */
+  pid = undefined
+  /** @type {{ code: number | null, signal: NodeJS.Signals | null } | undefined} */
+  exited = undefined
+  failed = false
+  open = 2
+
+  /**
+   * @param {string} file
+   * @param {import('node:net').Socket} stdout
+   * @param {import('node:net').Socket} stderr
+   */
+  constructor(file, stdout, stderr) {
+    super()
+    this.file = file
+    this.stdout = stdout
+    this.stderr = stderr
+    for (const stream of [stdout, stderr])
+      stream.once('close', () => {
+        if (--this.open === 0) this.closed()
+      })
+  }
+
+  /** @param {number} pid */
+  spawned(pid) {
+    this.pid = pid
+    this.emit('spawn')
+  }
+
+  /** @param {number} status the raw wait status */
+  reaped(status) {
+    if (this.exited || this.failed) return
+    const signal = status & 0x7f
+    this.exit({
+      code: signal === 0 ? status >> 8 : null,
+      signal: signal === 0 ? null : /** @type {NodeJS.Signals} */ (SIGNALS.get(signal) ?? `SIG${signal}`),
+    })
+  }
+
+  /** @param {{ code: number | null, signal: NodeJS.Signals | null }} how */
+  exit(how) {
+    if (this.exited) return
+    this.exited = how
+    this.emit('exit', how.code, how.signal)
+    if (this.open === 0) this.closed()
+  }
+
+  /** The program could not be started (errno from exec or fork): reported as a spawn reports it. */
+  fail(/** @type {number} */ errno) {
+    if (this.exited || this.failed) return
+    this.failed = true
+    const code = ERRNOS.get(errno) ?? `E${errno}`
+    this.emit('error', Object.assign(new Error(`spawn ${this.file} ${code}`), { code }))
+  }
+
+  closed() {
+    if (this.exited) this.emit('close', this.exited.code, this.exited.signal)
+  }
+}
+
+/** One launcher process and the tasks it has started that are not reaped yet. */
+class Launcher {
+  used = 0
+  text = ''
+  /** @type {Map<string, LaunchedTask>} */
+  tasks = new Map()
+
+  /** @param {string} perl */
+  constructor(perl) {
+    /** @type {import('node:child_process').StdioOptions} */
+    const stdio = ['pipe', 'pipe', 'inherit', ...Array.from({ length: 2 * PAIRS }, () => /** @type {const} */ ('pipe'))]
+    /** @type {import('node:child_process').ChildProcess} */
+    this.child = spawn(perl, ['-e', LAUNCHER, String(PAIRS)], { env: {}, detached: true, stdio })
+    this.child.on('error', () => {}) // no perl after all: pid is undefined, and the caller stops using launchers
+    this.child.stdin?.on('error', () => {})
+    this.child.stdout?.setEncoding('latin1').on('data', (/** @type {string} */ data) => this.read(data))
+    this.child.once('exit', () => this.gone())
+  }
+
+  /**
+   * Starts one task: the launcher forks, and the child runs the program in `cgroup`.
+   * @param {{ id: number, cgroup: string, file: string, args: string[], cwd: string, env: Record<string, string> }} m
+   */
+  start(m) {
+    const i = this.used++
+    const [out, err] = [this.child.stdio[3 + 2 * i], this.child.stdio[4 + 2 * i]]
+    const task = new LaunchedTask(m.file, /** @type {import('node:net').Socket} */ (out), /** @type {import('node:net').Socket} */ (err))
+    this.tasks.set(String(m.id), task)
+    const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`)
+    const words = [String(m.id), m.cgroup, m.cwd, m.file, String(m.args.length), ...m.args, String(env.length), ...env]
+    this.child.stdin?.write(`${words.join('\0')}\0`)
+    if (this.used === PAIRS) this.child.stdin?.end() // retired: it exits once its last task is reaped
+    return task
+  }
+
+  /** @param {string} data */
+  read(data) {
+    const lines = (this.text + data).split('\n')
+    this.text = lines.pop() ?? ''
+    for (const line of lines) {
+      const [kind, id = '', value = ''] = line.split(' ')
+      const task = this.tasks.get(id)
+      if (!task) continue
+      if (kind === 'S') task.spawned(Number(value))
+      else if (kind === 'E') task.fail(Number(value))
+      else if (kind === 'X') {
+        this.tasks.delete(id)
+        task.reaped(Number(value))
+      }
+    }
+  }
+
+  // The launcher ended. Pairs no task took are closed here; a task it had not reported reaped was killed
+  // with it (its node closed, this process is ending): it ended as if by SIGKILL, which the helper makes true.
+  gone() {
+    for (let i = this.used; i < PAIRS; i++) {
+      this.child.stdio[3 + 2 * i]?.destroy()
+      this.child.stdio[4 + 2 * i]?.destroy()
+    }
+    for (const task of this.tasks.values()) if (!task.failed) task.exit({ code: null, signal: 'SIGKILL' })
+    this.tasks.clear()
+  }
+}
+
+/** Where perl is, from this process's PATH; undefined if there is none, or DISTW_LAUNCHER=0. */
+function findPerl() {
+  if (process.env.DISTW_LAUNCHER === '0') return undefined
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const file = path.join(dir || '.', 'perl')
+    const stat = statSync(file, { throwIfNoEntry: false })
+    if (stat?.isFile() && (stat.mode & 0o111) !== 0) return path.resolve(file)
+  }
+  return undefined
+}
+
+/** A node's launchers not used for this long are retired (a node closed without saying so, or idle). */
+const IDLE_MS = 5000
+
+/** The launchers of each node cgroup: the one handing out its pairs, and the next, started ahead. */
+export class Launchers {
+  /** undefined: tasks start from held shells */
+  perl = findPerl()
+  /** @type {Map<string, { current?: Launcher, next?: Launcher, used: number }>} */
+  nodes = new Map()
+  /** @type {NodeJS.Timeout | undefined} */
+  sweep = undefined
+
+  /**
+   * Starts a task in `m.cgroup` (under the node cgroup `parent`), or returns undefined when there is no
+   * launcher to be had (no perl): the caller then starts it from a held shell.
+   * @param {string} parent
+   * @param {{ id: number, cgroup: string, file: string, args: string[], cwd: string, env: Record<string, string> }} m
+   * @returns {LaunchedTask | undefined}
+   */
+  start(parent, m) {
+    if (this.perl === undefined) return undefined
+    let node = this.nodes.get(parent)
+    if (!node) this.nodes.set(parent, (node = { used: 0 }))
+    const launcher = node.current ?? node.next ?? new Launcher(this.perl)
+    if (launcher.child.pid === undefined) {
+      this.perl = undefined
+      return undefined
+    }
+    node.current = launcher
+    node.used = performance.now()
+    if (launcher === node.next) delete node.next
+    const task = launcher.start(m)
+    if (launcher.used === PAIRS) delete node.current
+    // The next launcher starts ahead, after this turn's messages (its spawn blocks this loop ~3 ms).
+    if (node.next === undefined && PAIRS - launcher.used <= PAIRS / 4) {
+      const ahead = node
+      setImmediate(() => {
+        if (this.nodes.get(parent) === ahead && ahead.next === undefined && this.perl) ahead.next = new Launcher(this.perl)
+      })
+    }
+    this.sweep ??= setInterval(() => this.retireIdle(), IDLE_MS).unref()
+    return task
+  }
+
+  retireIdle() {
+    for (const [dir, node] of this.nodes) if (performance.now() - node.used > IDLE_MS) this.drop(dir, false)
+    if (this.nodes.size > 0) return
+    clearInterval(this.sweep)
+    this.sweep = undefined
+  }
+
+  /**
+   * Retires the launchers of `parent` (its node closed, or idle), or of every node: each exits once
+   * the tasks it started are reaped, or at once if `kill` (this process is ending).
+   * @param {string | undefined} parent
+   * @param {boolean} kill
+   */
+  drop(parent, kill) {
+    for (const [dir, node] of this.nodes) {
+      if (parent !== undefined && dir !== parent) continue
+      this.nodes.delete(dir)
+      for (const launcher of [node.current, node.next])
+        if (kill) launcher?.child.kill('SIGKILL')
+        else launcher?.child.stdin?.end()
+    }
+  }
+}
