@@ -1,8 +1,8 @@
-// The only place where frames become messages and back. Bytes are untrusted until decodeFrame returns.
+// The only place where frames become messages and back. Bytes are untrusted until decodeFrame(s) returns.
 import { Packr, Unpackr } from 'msgpackr'
 import { ProtocolError } from './errors.js'
 import { fastCheck } from './fast-check.js'
-import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js'
+import { MAX_FRAME_BYTES, MAX_MESSAGES_PER_FRAME, PROTOCOL_VERSION } from './limits.js'
 import { MESSAGE_TYPES, Message, type Outgoing } from './messages.js'
 
 // useRecords:false keeps every frame self-describing (records would tie a decoder to earlier frames);
@@ -67,8 +67,24 @@ export function encodeChunkFrameAt(message: Extract<Outgoing, { data: Uint8Array
   return into.subarray(start, at + data.length)
 }
 
-/** Decodes and validates one frame; every failure is a ProtocolError, never anything else. */
-export function decodeFrame(frame: Uint8Array): Message {
+/**
+ * Joins frames made by encodeFrame (2 to MAX_MESSAGES_PER_FRAME of them) into one: a batch, the msgpack
+ * array of their maps. Each message is encoded as it is sent (so an oversized one fails its sender
+ * alone, and the bytes waiting are known for backpressure); joining is one copy of a few hundred bytes.
+ */
+export function joinFrames(frames: readonly Buffer[]): Buffer {
+  const n = frames.length
+  if (n < 2 || n > MAX_MESSAGES_PER_FRAME) throw new RangeError(`a batch holds 2 to ${MAX_MESSAGES_PER_FRAME} messages, not ${n}`)
+  // fixarray up to 15 items, else array16.
+  const header = n < 16 ? Buffer.from([0x90 | n]) : Buffer.from([0xdc, n >> 8, n & 0xff])
+  let length = header.length
+  for (const frame of frames) length += frame.length
+  if (length > MAX_FRAME_BYTES) throw new ProtocolError('DISTW_ERR_FRAME_TOO_LARGE', `batch of ${length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  return Buffer.concat([header, ...frames], length)
+}
+
+// Bytes to a value, refusing what cannot be a frame's content; nothing about messages yet.
+function unpack(frame: Uint8Array): unknown {
   if (frame.length > MAX_FRAME_BYTES) {
     throw new ProtocolError('DISTW_ERR_FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds ${MAX_FRAME_BYTES}`)
   }
@@ -79,11 +95,17 @@ export function decodeFrame(frame: Uint8Array): Message {
     // Truncated, garbage, hostile length prefixes and stack-exhausting nesting all land here.
     throw new ProtocolError('DISTW_ERR_BAD_FRAME', `undecodable frame: ${(error as Error).message}`)
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a frame must be a map')
-  }
+  if (typeof value !== 'object' || value === null) throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a frame must be a map')
   if (hasRenamedKey(value) && hasProtoKey(asMaps.unpack(frame))) {
     throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a map key "__proto__" is refused')
+  }
+  return value
+}
+
+// One decoded message, alone in its frame or inside a batch: checked the same way either way.
+function checkMessage(value: unknown): Message {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a message must be a map')
   }
   const record = value as Record<string, unknown>
   if (record.v !== PROTOCOL_VERSION) {
@@ -104,4 +126,35 @@ export function decodeFrame(frame: Uint8Array): Message {
     throw new ProtocolError('DISTW_ERR_BAD_FRAME', `bad ${record.type} message at ${where}: ${issue?.message ?? 'invalid'}`)
   }
   return parsed.data
+}
+
+/** Decodes and validates a frame of exactly one message (not a batch); every failure is a ProtocolError. */
+export function decodeFrame(frame: Uint8Array): Message {
+  const value = unpack(frame)
+  if (Array.isArray(value)) throw new ProtocolError('DISTW_ERR_BAD_FRAME', 'a frame must be a map')
+  return checkMessage(value)
+}
+
+/**
+ * Decodes and validates a frame: one message (a map) or a batch (an array of 2 to MAX_MESSAGES_PER_FRAME
+ * maps, each checked exactly as a frame of its own; batches do not nest). One bad message refuses the
+ * whole frame, so none of it is acted on. Every failure is a ProtocolError, never anything else.
+ */
+export function decodeFrames(frame: Uint8Array): Message[] {
+  const value = unpack(frame)
+  if (!Array.isArray(value)) return [checkMessage(value)]
+  const n = value.length
+  if (n < 2 || n > MAX_MESSAGES_PER_FRAME) {
+    throw new ProtocolError('DISTW_ERR_BAD_FRAME', `a batch holds 2 to ${MAX_MESSAGES_PER_FRAME} messages, not ${n}`)
+  }
+  const messages: Message[] = []
+  for (let i = 0; i < n; i++) {
+    try {
+      messages.push(checkMessage(value[i]))
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      throw new ProtocolError(error.code, `message ${i + 1} of the batch: ${error.message}`)
+    }
+  }
+  return messages
 }

@@ -1,7 +1,7 @@
 // Numbers both ends of the wire must agree on. Changing one of these is a protocol change:
 // bump PROTOCOL_VERSION and update docs/PROTOCOL.md in the same commit.
 
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /** The TCP port a node listens on and a peer address without `:PORT` means; discovery probes go there too. */
 export const DEFAULT_PORT = 7420
@@ -14,6 +14,9 @@ export const CACHED_OUTPUT_MIN_BYTES = 64 * 1024
 
 /** Largest frame either side accepts: one chunk plus room for the envelope and long file lists. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+/** Messages one frame carries at most: a batch (a msgpack array of messages) holds 2 to this many. */
+export const MAX_MESSAGES_PER_FRAME = 64
 
 /** Length of each side's handshake nonce. */
 export const NONCE_BYTES = 32

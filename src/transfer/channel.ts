@@ -1,21 +1,25 @@
 // A WebSocket carrying distw frames, with backpressure both ways. Outgoing: send() resolves once the
 // socket's buffer is below the high-water mark. Incoming: messages are handled one at a time, in
-// order, and the socket is paused while handlers are behind (a slow disk slows the sender). Frames sent
-// in one turn of the event loop leave in one write (the socket is corked until the turn ends).
+// order, and the socket is paused while handlers are behind (a slow disk slows the sender). Messages sent
+// in one turn of the event loop leave as one frame, a batch (see batch()).
 import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket } from 'ws'
 import {
-  decodeFrame,
-  encodeChunkFrameAt,
-  encodeFrame,
+  decodeFrames,
+  joinFrames,
+  MAX_FRAME_BYTES,
+  MAX_MESSAGES_PER_FRAME,
   ProtocolError,
   SEND_HIGH_WATER_BYTES,
   type Message,
   type Outgoing,
 } from '../protocol/index.js'
-import { FRAME_HEADROOM, framePool, POOLED_MIN_BYTES } from './frame-pool.js'
+import { encodeOutgoing, framePool, POOLED_MIN_BYTES } from './frame-pool.js'
 import { wsFrameHeader } from './ws-frame.js'
+
+/** A batch is written before it would pass this (a frame holds at most MAX_FRAME_BYTES, the array's header too). */
+const BATCH_MAX_BYTES = MAX_FRAME_BYTES - 16
 
 /** Frames sendSoon holds at most, and for how long. */
 const HOLD_FRAMES = 16
@@ -33,31 +37,17 @@ interface ChannelEvents {
   failure: [error: ProtocolError]
 }
 
-/** A bulk chunk goes into a pooled buffer (it may have been read there already); anything else as usual. */
-function encode(message: Outgoing): { frame: Buffer; pooled?: Buffer; readInPlace?: boolean } {
-  if ('data' in message && message.data.length >= POOLED_MIN_BYTES) {
-    const holding = framePool.holding(message.data)
-    const pooled = holding ?? framePool.take()
-    const frame = pooled && encodeChunkFrameAt(message, pooled, FRAME_HEADROOM)
-    if (frame) return { frame, pooled, readInPlace: holding !== undefined }
-    if (pooled) framePool.give(pooled)
-  } else if ('data' in message) {
-    // A small last chunk read into a pooled buffer: encoded (copied) as usual, the buffer given back.
-    const pooled = framePool.holding(message.data)
-    const frame = encodeFrame(message)
-    if (pooled) framePool.give(pooled)
-    return { frame }
-  }
-  return { frame: encodeFrame(message) }
-}
-
 export class Channel extends EventEmitter<ChannelEvents> {
   private readonly queue: { message: Message; bytes: number }[] = []
   private queuedBytes = 0
   private draining = false
   private paused = false
   private handler: MessageHandler = () => {}
-  private corked = false
+  /** Encoded messages of this turn, not written yet (batch()), their bytes, and senders waiting on them. */
+  private batched: Buffer[] = []
+  private batchedBytes = 0
+  private batchWaiters: (() => void)[] = []
+  private flushing = false
   /** Frames given to sendSoon, not sent yet. */
   private held: Outgoing[] = []
   private heldTimer: NodeJS.Timeout | undefined
@@ -70,6 +60,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
     ws.on('close', (code, reason) => {
       this.closed = true
       this.dropHeld()
+      this.dropBatched()
       this.queue.length = 0
       this.queuedBytes = 0
       this.emit('close', code, reason.toString())
@@ -80,7 +71,12 @@ export class Channel extends EventEmitter<ChannelEvents> {
 
   /** True while the socket holds more than the high-water mark: producers should wait on send(). */
   get congested(): boolean {
-    return this.ws.bufferedAmount >= SEND_HIGH_WATER_BYTES
+    return this.unsent >= SEND_HIGH_WATER_BYTES
+  }
+
+  /** Bytes sent but not yet written to the peer: the socket's buffer and this turn's batch. */
+  get unsent(): number {
+    return this.ws.bufferedAmount + this.batchedBytes
   }
 
   onMessage(handler: MessageHandler): void {
@@ -96,11 +92,13 @@ export class Channel extends EventEmitter<ChannelEvents> {
       if (pooled) framePool.give(pooled)
       return Promise.resolve()
     }
-    const { frame, pooled, readInPlace } = encode(message)
+    const { frame, pooled, readInPlace } = encodeOutgoing(message)
+    if (frame.length < POOLED_MIN_BYTES) return this.batch(frame)
+    // A bulk frame goes alone, after what the turn batched so far (order is kept).
+    this.flush()
     // The socket may hold the frame until its write completes (the callback): only then is it reused.
     const written = pooled ? () => framePool.give(pooled) : undefined
     const write = (done?: () => void): void => (pooled ? this.writeWhole(frame, pooled, done) : this.ws.send(frame, done))
-    if (!pooled) this.cork()
     // Over TLS a chunk read in place (frameChunks: an upload) is written alone: frames queued behind
     // one being written leave in one multi-buffer write, which Node copies into a new buffer before
     // encrypting it (as said below). So its sender waits for its write; frameChunks reads the next
@@ -116,6 +114,51 @@ export class Channel extends EventEmitter<ChannelEvents> {
         resolve()
       }),
     )
+  }
+
+  // Messages sent in one turn of the event loop (a task's exit and the next one's start, several runs,
+  // a read's worth of exits) leave as one frame at the turn's end: one WebSocket frame, one write, one
+  // read and one 'message' for the peer instead of one each (PROTOCOL.md §1, batches). Nothing waits
+  // for more than the code that runs now: a lone message leaves at the same moment, alone in its frame.
+  private batch(frame: Buffer): Promise<void> {
+    if (this.batched.length > 0 && this.batchedBytes + frame.length > BATCH_MAX_BYTES) this.flush()
+    this.batched.push(frame)
+    this.batchedBytes += frame.length
+    if (this.batched.length >= MAX_MESSAGES_PER_FRAME) this.flush()
+    else if (!this.flushing) {
+      this.flushing = true
+      setImmediate(this.flushSoon)
+    }
+    if (this.unsent < SEND_HIGH_WATER_BYTES) return Promise.resolve()
+    // Congested: the sender waits until this batch's write completes (backpressure, as for a bulk frame).
+    return new Promise((resolve) => this.batchWaiters.push(resolve))
+  }
+
+  private readonly flushSoon = (): void => {
+    this.flushing = false
+    this.flush()
+  }
+
+  /** Writes what the turn batched: one frame (a lone message as itself, several as a batch). */
+  private flush(): void {
+    const frames = this.batched
+    if (frames.length === 0) return
+    const waiters = this.batchWaiters
+    this.batched = []
+    this.batchedBytes = 0
+    this.batchWaiters = []
+    const done = waiters.length === 0 ? undefined : () => waiters.forEach((resolve) => resolve())
+    if (this.ws.readyState !== this.ws.OPEN) return done?.()
+    this.ws.send(frames.length === 1 ? (frames[0] as Buffer) : joinFrames(frames), done)
+  }
+
+  // Closing: what was batched is dropped, and whoever waits on it goes on (its sends are no-ops now).
+  private dropBatched(): void {
+    const waiters = this.batchWaiters
+    this.batched = []
+    this.batchedBytes = 0
+    this.batchWaiters = []
+    for (const resolve of waiters) resolve()
   }
 
   /**
@@ -145,19 +188,16 @@ export class Channel extends EventEmitter<ChannelEvents> {
   // A pooled frame goes to the socket as one buffer, its WebSocket header written in the room before
   // it: ws would write its header and the frame as two, and over TLS Node joins the buffers of one
   // write into a new one before encrypting them (a copy of every byte sent; ~0.1 s of CPU per GiB here).
-  // Not corked, for the same reason: what the turn corked so far leaves first, in order. Where ws's
-  // internals are not as expected (ws-frame.ts), ws sends it.
+  // Where ws's internals are not as expected (ws-frame.ts), ws sends it.
   private writeWhole(frame: Buffer, pooled: Buffer, done?: () => void): void {
     const socket = this.socket()
     const header = socket && wsFrameHeader(this.ws, frame.length)
     if (!socket || !header || frame.byteOffset - pooled.byteOffset < header.length) {
-      this.cork()
       this.ws.send(frame, done)
       return
     }
     const start = frame.byteOffset - pooled.byteOffset - header.length
     header.copy(pooled, start)
-    this.uncork()
     socket.write(pooled.subarray(start, start + header.length + frame.length), done)
   }
 
@@ -167,26 +207,6 @@ export class Channel extends EventEmitter<ChannelEvents> {
 
   private encrypted(): boolean {
     return (this.socket() as { encrypted?: boolean } | undefined)?.encrypted === true
-  }
-
-  // Frames sent in the same turn (a task's exit and the next one's start, several runs) leave in one
-  // write, and reach the peer in one read: a write on loopback costs both sides CPU (measured: the
-  // daemon made 2 writes a trivial task, each waking the submitter). The turn ends within the loop
-  // iteration, so nothing waits longer than the code that runs now; a send callback (backpressure)
-  // fires after the write as before.
-  private cork(): void {
-    if (this.corked) return
-    const socket = this.socket()
-    if (!socket || socket.writableCorked > 0) return
-    this.corked = true
-    socket.cork()
-    setImmediate(() => this.uncork())
-  }
-
-  private uncork(): void {
-    if (!this.corked) return
-    this.corked = false
-    this.socket()?.uncork()
   }
 
   /** Tells the peer why, then closes. */
@@ -200,6 +220,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   close(code = 1000, reason = ''): void {
     if (this.closed) return
     this.sendHeld()
+    this.flush()
     this.closed = true
     this.queue.length = 0
     this.queuedBytes = 0
@@ -212,6 +233,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
   terminate(): void {
     this.closed = true
     this.dropHeld()
+    this.dropBatched()
     this.queue.length = 0
     this.queuedBytes = 0
     this.ws.terminate()
@@ -223,14 +245,17 @@ export class Channel extends EventEmitter<ChannelEvents> {
       this.fail(new ProtocolError('DISTW_ERR_BAD_FRAME', 'text frames are not part of the protocol'))
       return
     }
-    let message: Message
+    let messages: Message[]
     try {
-      message = decodeFrame(data)
+      messages = decodeFrames(data)
     } catch (error) {
       this.fail(error instanceof ProtocolError ? error : new ProtocolError('DISTW_ERR_BAD_FRAME', String(error)))
       return
     }
-    this.queue.push({ message, bytes: data.length })
+    // A batch's bytes are counted with its last message: they are all freed once it is handled.
+    const last = messages.length - 1
+    for (let i = 0; i < last; i++) this.queue.push({ message: messages[i] as Message, bytes: 0 })
+    this.queue.push({ message: messages[last] as Message, bytes: data.length })
     this.queuedBytes += data.length
     if ((this.queue.length > PAUSE_AFTER_QUEUED || this.queuedBytes > PAUSE_AFTER_BYTES) && !this.paused) {
       this.paused = true

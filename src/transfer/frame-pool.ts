@@ -3,7 +3,7 @@
 // copy were ~80% of a sender's CPU (850 ms of CPU per 256 MiB sent, 170 ms with reused buffers).
 // A file's chunk is read straight into the place its frame holds it (`frameChunks`), so it is never
 // copied in this process; the room before it takes the msgpack envelope and the WebSocket header.
-import { CHUNK_BYTES } from '../protocol/index.js'
+import { CHUNK_BYTES, encodeChunkFrameAt, encodeFrame, type Outgoing } from '../protocol/index.js'
 import type { ChunkBuffers } from './chunks.js'
 
 /** Chunks smaller than this are encoded as usual: small buffers come from reused heap memory anyway. */
@@ -62,4 +62,22 @@ export const frameChunks: ChunkBuffers = {
     const pooled = framePool.holding(chunk)
     if (pooled) framePool.give(pooled)
   },
+}
+
+/** A bulk chunk goes into a pooled buffer (it may have been read there already); anything else as usual. */
+export function encodeOutgoing(message: Outgoing): { frame: Buffer; pooled?: Buffer; readInPlace?: boolean } {
+  if ('data' in message && message.data.length >= POOLED_MIN_BYTES) {
+    const holding = framePool.holding(message.data)
+    const pooled = holding ?? framePool.take()
+    const frame = pooled && encodeChunkFrameAt(message, pooled, FRAME_HEADROOM)
+    if (frame) return { frame, pooled, readInPlace: holding !== undefined }
+    if (pooled) framePool.give(pooled)
+  } else if ('data' in message) {
+    // A small last chunk read into a pooled buffer: encoded (copied) as usual, the buffer given back.
+    const pooled = framePool.holding(message.data)
+    const frame = encodeFrame(message)
+    if (pooled) framePool.give(pooled)
+    return { frame }
+  }
+  return { frame: encodeFrame(message) }
 }

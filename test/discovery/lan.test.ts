@@ -119,7 +119,7 @@ describe.skipIf(skip !== undefined)('discovery on a namespaced LAN', () => {
     expect(service.name).toMatch(/^alpha \[[0-9a-f]{8}\]\._distw\._tcp\.local\.$/)
     expect(service.port).toBe(7420)
     expect(service.addresses).toContain(a.address)
-    expect(service.txt).toMatchObject({ v: '4', name: 'alpha', port: '7420', slots: '1', free: '1', os: 'linux', tags: 'gpu,ffmpeg' })
+    expect(service.txt).toMatchObject({ v: '5', name: 'alpha', port: '7420', slots: '1', free: '1', os: 'linux', tags: 'gpu,ffmpeg' })
     expect(service.txt.id).toMatch(/^[0-9a-f-]{36}$/)
   })
 })

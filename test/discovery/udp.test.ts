@@ -64,7 +64,7 @@ describe('UDP discovery', () => {
     const warnings: string[] = []
     discovery.on('warning', (w) => warnings.push(w))
     const port = (discovery as unknown as { udp: dgram.Socket }).udp.address().port
-    await sendRaw(port, Buffer.from('{"distw":"here","v":4,"node":{"id":"x"}}'))
+    await sendRaw(port, Buffer.from('{"distw":"here","v":5,"node":{"id":"x"}}'))
     await waitUntil(
       () => warnings,
       (w) => w.length > 0,
@@ -96,11 +96,11 @@ describe('UDP discovery', () => {
   it('encodes and decodes the datagram and TXT shapes, refusing bad ones', () => {
     const info = { id: 'abc', name: 'n', version: '1', os: 'linux', arch: 'x64', slots: 4, tags: ['a', 'b'] }
     const txt = encodeTxt(info, 7420, 2)
-    expect(decodeTxt(txt)).toEqual({ ok: true, answer: { distw: 'here', v: 4, node: info, port: 7420, free: 2 } })
+    expect(decodeTxt(txt)).toEqual({ ok: true, answer: { distw: 'here', v: 5, node: info, port: 7420, free: 2 } })
     expect(decodeTxt({ ...txt, port: '99999' }).ok).toBe(false)
     expect(decodeTxt({ ...txt, v: '1' }).ok).toBe(false)
     expect(decodeTxt('nonsense').ok).toBe(false)
-    expect(decodeDatagram(Buffer.from('{"distw":"probe","v":4,"extra":1}')).ok).toBe(false)
+    expect(decodeDatagram(Buffer.from('{"distw":"probe","v":5,"extra":1}')).ok).toBe(false)
     expect(
       broadcastAddresses({ lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '', internal: true, cidr: null }] }),
     ).toEqual(['127.255.255.255'])

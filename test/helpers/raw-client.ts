@@ -1,7 +1,7 @@
 // A bare protocol client for tests that must send what a well-behaved submitter never would: half
 // uploads, blobs whose bytes do not match their digest. It speaks real frames over a real socket.
 import { WebSocket } from 'ws'
-import { decodeFrame, encodeFrame, newNonce, type Message, type Outgoing } from '../../src/protocol/index.js'
+import { decodeFrames, encodeFrame, newNonce, type Message, type Outgoing } from '../../src/protocol/index.js'
 
 export interface RawClient {
   ws: WebSocket
@@ -17,7 +17,7 @@ export async function rawClient(url: string): Promise<RawClient> {
   const inbox: Message[] = []
   const waiters: (() => void)[] = []
   ws.on('message', (data) => {
-    inbox.push(decodeFrame(data as Buffer))
+    inbox.push(...decodeFrames(data as Buffer))
     for (const wake of waiters.splice(0)) wake()
   })
   let isClosed = false

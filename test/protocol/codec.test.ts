@@ -1,13 +1,29 @@
-// The codec on raw bytes: every bad frame is a typed ProtocolError, never a crash or a hang.
+// The codec on raw bytes: every bad frame is a typed ProtocolError, never a crash or a hang. Batches
+// (protocol 5): several messages in one frame, each checked exactly as a frame of its own; any bad one,
+// a batch too long or too short, or a batch inside a batch refuses the whole frame.
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
-import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, type ErrorCode } from '../../src/protocol/index.js'
+import {
+  decodeFrame,
+  decodeFrames,
+  encodeFrame,
+  joinFrames,
+  MAX_FRAME_BYTES,
+  MAX_MESSAGES_PER_FRAME,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ErrorCode,
+  type Message,
+} from '../../src/protocol/index.js'
+import { arrayBytes, protoKeyFrame } from '../helpers/hostile-bytes.js'
 
 const raw = new Packr({ useRecords: false })
 
+const cancel = (task: string): Buffer => encodeFrame({ type: 'cancel', task })
+
 function codeOf(frame: Uint8Array): ErrorCode | 'ok' {
   try {
-    decodeFrame(frame)
+    decodeFrames(frame)
     return 'ok'
   } catch (error) {
     expect(error).toBeInstanceOf(ProtocolError)
@@ -80,5 +96,84 @@ describe('codec', () => {
   it('refuses oversize frames both ways', () => {
     expect(codeOf(Buffer.alloc(MAX_FRAME_BYTES + 1))).toBe('DISTW_ERR_FRAME_TOO_LARGE')
     expect(() => encodeFrame({ type: 'output', task: 't', stream: 'stdout', data: Buffer.alloc(MAX_FRAME_BYTES) })).toThrow(ProtocolError)
+  })
+})
+
+describe('batches', () => {
+  it('round-trip in order, the bytes being a msgpack array of the messages', () => {
+    const exit = encodeFrame({
+      type: 'exit',
+      task: 'a',
+      exitCode: 0,
+      signal: null,
+      durationMs: 1,
+      timedOut: false,
+      deleted: [],
+      skipped: [],
+    })
+    const messages = decodeFrames(joinFrames([exit, cancel('b'), encodeFrame({ type: 'release', lease: 'l' })]))
+    expect(messages.map((m: Message) => m.type)).toEqual(['exit', 'cancel', 'release'])
+    expect(messages[1]).toEqual({ v: PROTOCOL_VERSION, type: 'cancel', task: 'b' })
+    const longest = Array.from({ length: MAX_MESSAGES_PER_FRAME }, (_, i) => cancel(String(i)))
+    const frame = joinFrames(longest)
+    expect(raw.unpack(frame)).toHaveLength(MAX_MESSAGES_PER_FRAME)
+    expect(decodeFrames(frame).map((m) => (m as { task: string }).task)).toEqual(longest.map((_, i) => String(i)))
+    // A lone message stays a map, as in protocol 4, so a peer of another version reads its `v`.
+    expect(decodeFrames(cancel('x'))).toEqual([{ v: PROTOCOL_VERSION, type: 'cancel', task: 'x' }])
+  })
+
+  it('refuses the whole frame for one bad message, whatever its place, with its code', () => {
+    const good = cancel('ok')
+    const bad: [Buffer, ErrorCode][] = [
+      [raw.pack({ v: PROTOCOL_VERSION, type: 'cancel', task: 'x', extra: 1 }), 'DISTW_ERR_BAD_FRAME'],
+      [raw.pack({ v: PROTOCOL_VERSION, type: 'cancel', task: 42 }), 'DISTW_ERR_BAD_FRAME'],
+      [raw.pack({ v: 4, type: 'cancel', task: 'x' }), 'DISTW_ERR_VERSION_MISMATCH'],
+      [raw.pack({ v: PROTOCOL_VERSION, type: 'launch-missiles' }), 'DISTW_ERR_UNKNOWN_TYPE'],
+      [raw.pack('not a map'), 'DISTW_ERR_BAD_FRAME'],
+      [raw.pack(null), 'DISTW_ERR_BAD_FRAME'],
+      // A run the hand check (fast-check.ts) would not take, so zod judges it inside a batch too.
+      [
+        raw.pack({
+          v: PROTOCOL_VERSION,
+          type: 'run',
+          lease: 'l',
+          task: 't',
+          name: 'n',
+          command: { shell: '' },
+          env: {},
+          files: [],
+          outputs: [],
+        }),
+        'DISTW_ERR_BAD_FRAME',
+      ],
+    ]
+    for (const [message, code] of bad) {
+      expect(codeOf(arrayBytes([message, good]))).toBe(code)
+      expect(codeOf(arrayBytes([good, good, message]))).toBe(code)
+    }
+    expect(() => decodeFrames(arrayBytes([good, raw.pack({ v: PROTOCOL_VERSION, type: 'cancel' })]))).toThrow(
+      /^message 2 of the batch: bad cancel message at task/,
+    )
+  })
+
+  it('refuses batches too long, too short, nested, and a __proto__ key inside one', () => {
+    const over = Array.from({ length: MAX_MESSAGES_PER_FRAME + 1 }, (_, i) => cancel(String(i)))
+    expect(codeOf(arrayBytes(over))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(() => joinFrames(over)).toThrow(RangeError)
+    expect(codeOf(raw.pack([]))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(codeOf(arrayBytes([cancel('alone')]))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(codeOf(arrayBytes([cancel('a'), joinFrames([cancel('b'), cancel('c')])]))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(codeOf(arrayBytes([cancel('a'), arrayBytes([cancel('b')])]))).toBe('DISTW_ERR_BAD_FRAME')
+    // An array32 header claiming 4G messages, and a million nested arrays: refused, no crash.
+    expect(codeOf(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff, 0x81]))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(codeOf(Buffer.alloc(1_000_000, 0x92))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(codeOf(arrayBytes([cancel('a'), protoKeyFrame()]))).toBe('DISTW_ERR_BAD_FRAME')
+    expect(({} as Record<string, unknown>).task).toBeUndefined()
+  })
+
+  it('bounds a batch by the frame size, and decodeFrame takes one message only', () => {
+    const big = encodeFrame({ type: 'output', task: 't', stream: 'stdout', data: Buffer.alloc(MAX_FRAME_BYTES / 2) })
+    expect(() => joinFrames([big, big])).toThrow(ProtocolError)
+    expect(() => decodeFrame(joinFrames([cancel('a'), cancel('b')]))).toThrow(ProtocolError)
   })
 })

@@ -12,12 +12,13 @@ import type { WebSocket } from 'ws'
 async function exitsOf(ws: WebSocket, shell: string): Promise<Message[]> {
   const lease = await reserveRaw(ws)
   const frames: Message[] = []
-  const { decodeFrame } = await import('../../src/protocol/index.js')
+  const { decodeFrames } = await import('../../src/protocol/index.js')
   const done = new Promise<void>((resolve) => {
     ws.on('message', (data) => {
-      const frame = decodeFrame(data as Buffer)
-      frames.push(frame)
-      if (frame.type === 'exit') setTimeout(resolve, 1000)
+      for (const frame of decodeFrames(data as Buffer)) {
+        frames.push(frame)
+        if (frame.type === 'exit') setTimeout(resolve, 1000)
+      }
     })
   })
   send(ws, { type: 'run', lease, task: 't1', name: 'leaver', command: { shell }, env: {}, files: [], outputs: [] })

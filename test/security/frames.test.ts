@@ -1,12 +1,21 @@
 // Hostile frames against a real daemon: each closes that connection only, nothing runs, and the node
 // keeps serving. 10,000+ frames are generated with fast-check: random bytes, valid frames mutated,
-// hostile msgpack length prefixes, deep nesting, random maps with plausible keys.
+// hostile msgpack length prefixes, deep nesting, random maps with plausible keys, batches of them.
 import fc from 'fast-check'
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import type { WebSocket } from 'ws'
-import { encodeFrame, MAX_FRAME_BYTES, newNonce, PROTOCOL_VERSION, type Outgoing } from '../../src/protocol/index.js'
-import { authenticated, closed, marker, node, open, SECRET, send, stillServes } from './harness.js'
+import {
+  encodeFrame,
+  joinFrames,
+  MAX_FRAME_BYTES,
+  MAX_MESSAGES_PER_FRAME,
+  newNonce,
+  PROTOCOL_VERSION,
+  type Outgoing,
+} from '../../src/protocol/index.js'
+import { arrayBytes, protoKeyFrame } from '../helpers/hostile-bytes.js'
+import { authenticated, closed, framesUntilClose, marker, node, open, reserveRaw, SECRET, send, stillServes } from './harness.js'
 
 const raw = new Packr({ useRecords: false })
 const digest = 'a'.repeat(64)
@@ -38,7 +47,12 @@ function seeds(markerFile: string): Outgoing[] {
 const hostilePrefixes = [0xdc, 0xdd, 0xde, 0xdf, 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb, 0xc7, 0xc8, 0xc9]
 
 function frameArbitrary(markerFile: string): fc.Arbitrary<Buffer> {
-  const valid = fc.constantFrom(...seeds(markerFile).map((m) => encodeFrame(m)))
+  const single = fc.constantFrom(...seeds(markerFile).map((m) => encodeFrame(m)))
+  // Batches (protocol 5): 2 to 6 of the seeds in one frame, mutated like single frames below.
+  const valid = fc.oneof(
+    single,
+    fc.array(single, { minLength: 2, maxLength: 6 }).map((frames) => joinFrames(frames)),
+  )
   const mutated = fc
     .tuple(valid, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat())
     .map(([frame, edits, cut]) => {
@@ -101,18 +115,7 @@ describe('hostile frames', () => {
       [Buffer.alloc(MAX_FRAME_BYTES + 1), 1009],
       [raw.pack({ v: PROTOCOL_VERSION, type: 'launch-missiles' }), 4404],
       [raw.pack({ v: 99, type: 'hello', role: 'submit', client: 'x', nonce: newNonce() }), 4426],
-      [
-        Buffer.concat([
-          Buffer.from([0x83]),
-          raw.pack('v'),
-          raw.pack(PROTOCOL_VERSION),
-          raw.pack('type'),
-          raw.pack('cancel'),
-          raw.pack('__proto__'),
-          raw.pack({ task: 'x' }),
-        ]),
-        4400,
-      ],
+      [protoKeyFrame(), 4400],
     ]
     for (const authed of [false, true]) {
       for (const [frame, expected] of cases) {
@@ -123,6 +126,57 @@ describe('hostile frames', () => {
       }
     }
     expect(({} as Record<string, unknown>).task).toBeUndefined()
+    await stillServes(d, SECRET)
+  })
+
+  it('closes on a batch with a bad message, too long, too short or nested, and acts on none of it', async () => {
+    const d = await node({ secret: SECRET })
+    const m = await marker()
+    const cancel = (task: string): Buffer => encodeFrame({ type: 'cancel', task })
+    const bad = raw.pack({ v: PROTOCOL_VERSION, type: 'cancel', task: 'x', extra: 1 })
+    const cases: [(lease: string) => Buffer, number][] = [
+      // A run on a lease it holds, then a bad message: the run must not start.
+      [(lease) => arrayBytes([encodeFrame(touch(lease, m.file)), bad]), 4400],
+      [(lease) => arrayBytes([encodeFrame(touch(lease, m.file)), raw.pack({ v: 4, type: 'cancel', task: 'x' })]), 4426],
+      [(lease) => arrayBytes([encodeFrame(touch(lease, m.file)), raw.pack({ v: PROTOCOL_VERSION, type: 'launch-missiles' })]), 4404],
+      [
+        (lease) =>
+          arrayBytes([encodeFrame(touch(lease, m.file)), ...Array.from({ length: MAX_MESSAGES_PER_FRAME }, (_, i) => cancel(String(i)))]),
+        4400,
+      ],
+      [(lease) => arrayBytes([encodeFrame(touch(lease, m.file)), joinFrames([cancel('a'), cancel('b')])]), 4400],
+      [(lease) => arrayBytes([encodeFrame(touch(lease, m.file))]), 4400],
+      [() => arrayBytes([]), 4400],
+    ]
+    for (const [frame, expected] of cases) {
+      const ws = await authenticated(d.url, SECRET)
+      const lease = await reserveRaw(ws)
+      const seen = framesUntilClose(ws)
+      ws.send(frame(lease))
+      const { frames, code } = await seen
+      expect(code).toBe(expected)
+      expect(frames.map((f) => f.type)).toEqual(['error'])
+    }
+    // Before the handshake too: a batch is refused as any frame would be.
+    const early = await open(d.url)
+    const gone = closed(early)
+    early.send(joinFrames([encodeFrame({ type: 'hello', role: 'submit', client: 'x', nonce: newNonce() }), cancel('a')]))
+    expect(await gone).toBe(4401)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await m.ran()).toBe(false)
+    // A good batch: every message of it is answered, in order.
+    const ws = await authenticated(d.url, SECRET)
+    const replies = framesUntilClose(ws, 2_000)
+    ws.send(
+      joinFrames([
+        encodeFrame({ type: 'reserve', id: 1, slots: 1 }),
+        encodeFrame({ type: 'reserve', id: 2, slots: 1 }),
+        encodeFrame({ type: 'reserve', id: 3, slots: 1 }),
+      ]),
+    )
+    const { frames } = await replies
+    expect(frames.map((f) => `${f.type} ${(f as { id?: number }).id}`)).toEqual(['reserved 1', 'reserved 2', 'refused 3'])
+    ws.close()
     await stillServes(d, SECRET)
   })
 
@@ -161,4 +215,8 @@ describe('hostile frames', () => {
 
 async function memory(): Promise<number> {
   return process.memoryUsage().rss
+}
+
+function touch(lease: string, file: string): Outgoing {
+  return { type: 'run', lease, task: 't', name: 'n', command: { argv: ['touch', file] }, env: {}, files: [], outputs: [] }
 }

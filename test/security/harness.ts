@@ -9,7 +9,7 @@ import { WebSocket, type ClientOptions } from 'ws'
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../src/daemon/daemon.js'
 import {
   computeProof,
-  decodeFrame,
+  decodeFrames,
   encodeFrame,
   newNonce,
   tlsClientOptions,
@@ -74,12 +74,14 @@ export function closed(ws: WebSocket): Promise<number> {
   return new Promise((resolve) => ws.once('close', (code) => resolve(code)))
 }
 
-/** The next decoded frame from a raw socket. */
+/** The next decoded frame from a raw socket, which must hold one message (a batch is an error here, never dropped). */
 export function nextFrame(ws: WebSocket): Promise<Message> {
   return new Promise((resolve, reject) => {
     ws.once('message', (data) => {
       try {
-        resolve(decodeFrame(data as Buffer))
+        const messages = decodeFrames(data as Buffer)
+        if (messages.length !== 1) throw new Error(`a batch of ${messages.length} messages where one was awaited`)
+        resolve(messages[0] as Message)
       } catch (error) {
         reject(error as Error)
       }
@@ -172,7 +174,7 @@ export function framesUntilClose(ws: WebSocket, timeoutMs = 20_000): Promise<{ f
     const timer = setTimeout(() => resolve({ frames, code: -1 }), timeoutMs)
     ws.on('message', (data) => {
       try {
-        frames.push(decodeFrame(data as Buffer))
+        frames.push(...decodeFrames(data as Buffer))
       } catch {
         // not a frame the test cares about
       }

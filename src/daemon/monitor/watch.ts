@@ -30,7 +30,7 @@ export class WatchStream {
 
   private tick(): void {
     if (this.channel.closed) return this.stop()
-    if (this.channel.ws.bufferedAmount > WATCH_BEHIND_BYTES) return
+    if (this.channel.unsent > WATCH_BEHIND_BYTES) return
     const signature = this.state.signature()
     const now = performance.now()
     if (signature === this.lastSignature && now - this.lastSent < WATCH_KEEPALIVE_MS) return
