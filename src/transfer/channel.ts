@@ -8,18 +8,18 @@ import type { RawData, WebSocket } from 'ws'
 import {
   decodeFrames,
   joinFrames,
-  MAX_FRAME_BYTES,
   MAX_MESSAGES_PER_FRAME,
   ProtocolError,
   SEND_HIGH_WATER_BYTES,
   type Message,
   type Outgoing,
 } from '../protocol/index.js'
-import { encodeOutgoing, framePool, POOLED_MIN_BYTES } from './frame-pool.js'
+import { encodeOutgoing, framePool } from './frame-pool.js'
 import { wsFrameHeader } from './ws-frame.js'
 
-/** A batch is written before it would pass this (a frame holds at most MAX_FRAME_BYTES, the array's header too). */
-const BATCH_MAX_BYTES = MAX_FRAME_BYTES - 16
+/** Messages smaller than this are batched; a larger one goes alone (joining it would copy it, to save a
+ *  frame header: output and file chunks gain nothing). MAX_MESSAGES_PER_FRAME of them fit in a frame. */
+const BATCHED_BELOW_BYTES = 8 * 1024
 
 /** Frames sendSoon holds at most, and for how long. */
 const HOLD_FRAMES = 16
@@ -93,8 +93,8 @@ export class Channel extends EventEmitter<ChannelEvents> {
       return Promise.resolve()
     }
     const { frame, pooled, readInPlace } = encodeOutgoing(message)
-    if (frame.length < POOLED_MIN_BYTES) return this.batch(frame)
-    // A bulk frame goes alone, after what the turn batched so far (order is kept).
+    if (frame.length < BATCHED_BELOW_BYTES) return this.batch(frame)
+    // A larger frame goes alone, after what the turn batched so far (order is kept).
     this.flush()
     // The socket may hold the frame until its write completes (the callback): only then is it reused.
     const written = pooled ? () => framePool.give(pooled) : undefined
@@ -121,7 +121,6 @@ export class Channel extends EventEmitter<ChannelEvents> {
   // read and one 'message' for the peer instead of one each (PROTOCOL.md §1, batches). Nothing waits
   // for more than the code that runs now: a lone message leaves at the same moment, alone in its frame.
   private batch(frame: Buffer): Promise<void> {
-    if (this.batched.length > 0 && this.batchedBytes + frame.length > BATCH_MAX_BYTES) this.flush()
     this.batched.push(frame)
     this.batchedBytes += frame.length
     if (this.batched.length >= MAX_MESSAGES_PER_FRAME) this.flush()
@@ -162,10 +161,11 @@ export class Channel extends EventEmitter<ChannelEvents> {
   }
 
   /**
-   * Sends `message` later: just before the next frame sent with send(), when HOLD_FRAMES wait, or after
-   * HOLD_MS. For frames the peer needs no time soon (the exit of a task whose lease runs the next queued
-   * task with more queued behind): they then travel together, the peer handles them on one wakeup, and
-   * the runs it sends back for them come together too. Order is kept: a frame sent later goes after them.
+   * Sends `message` later: just before the next message sent with send() (in its frame), when
+   * HOLD_FRAMES wait, or after HOLD_MS. For messages the peer needs no time soon (the exit of a task whose
+   * lease runs the next queued task with more queued behind): they then travel together, the peer
+   * handles them on one wakeup, and the runs it sends back for them come together too. Order is kept: a
+   * message sent later goes after them.
    */
   sendSoon(message: Outgoing): void {
     this.held.push(message)
