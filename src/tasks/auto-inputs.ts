@@ -5,6 +5,7 @@
 import type { Dirent, Stats } from 'node:fs'
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { isInside } from './input-checks.js'
 import { globMatches } from './input-glob.js'
 import { shellWords, type ShellWord } from './shell-split.js'
 import type { TaskSpec } from './spec.js'
@@ -104,8 +105,8 @@ class Finder {
 
   /** Whether `word` is a relative path that stays inside the submit folder. */
   inside(word: string): boolean {
-    const rel = path.relative(this.base, path.resolve(this.base, word))
-    return !path.isAbsolute(word) && rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`)
+    const abs = path.resolve(this.base, word)
+    return !path.isAbsolute(word) && abs !== this.base && isInside(this.base, abs)
   }
 
   /** What sh would expand a relative glob to in the submit folder, as inputs (each checked as find does). */
@@ -150,12 +151,11 @@ class Finder {
     // `/dev/null` and friends are no files to send, and no surprise to the node either.
     if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) return NOTHING
     const rel = path.relative(this.base, abs)
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return OUTSIDE
+    if (!isInside(this.base, abs)) return OUTSIDE
     // A symlink (or a symlinked folder on the way) that leads out is outside too.
     const real = await realpath(abs).catch(() => undefined)
     if (real === undefined) return NOTHING
-    const realRel = path.relative(this.realBase, real)
-    if (realRel === '..' || realRel.startsWith(`..${path.sep}`) || path.isAbsolute(realRel)) return OUTSIDE
+    if (!isInside(this.realBase, real)) return OUTSIDE
     const target = await stat(real).catch(() => undefined)
     if (target?.isFile()) return { kind: 'inside', rel: rel.split(path.sep).join('/') }
     // An empty folder has nothing to send (and as an input it would be refused).
