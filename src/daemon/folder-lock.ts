@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../errors.js'
+import { pidExists } from './pid-exists.js'
 
 const LOCK_FILE = 'daemon.lock'
 
@@ -37,11 +38,7 @@ export async function lockFolder(dir: string, what: string, flag: string): Promi
 
 // Whether process `pid` is still the one that wrote the lock.
 async function holds(pid: number, recorded: string): Promise<boolean> {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false // EPERM: alive, and someone else's
-  }
+  if (!pidExists(pid)) return false
   if (recorded === '') return true
   // A zombie (killed outright, not reaped yet: this machine's init never reaps) holds nothing.
   const now = await identity(pid)

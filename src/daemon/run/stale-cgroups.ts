@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { pidExists } from '../pid-exists.js'
 import { tryRemoveCgroup } from './task-tree.mjs'
 
 const NAME = /^distw-[^/]+-p(\d+)-[0-9a-f]{6}$/
@@ -16,7 +17,8 @@ export function nodeCgroupName(nodeId: string, pid = process.pid): string {
 }
 
 /**
- * Removes the node cgroups under `parent` whose daemon is no longer alive, retrying for up to 5 s while
+ * Removes the node cgroups under `parent` whose daemon is no longer alive (a pid reused by another process
+ * counts as alive: its cgroup stays, which is the safe mistake), retrying for up to 5 s while
  * the processes killed in them exit; resolves with those it could not remove.
  */
 export async function removeStaleNodeCgroups(parent: string): Promise<string[]> {
@@ -24,7 +26,7 @@ export async function removeStaleNodeCgroups(parent: string): Promise<string[]> 
   let left = entries
     .filter((entry) => {
       const pid = NAME.exec(entry.name)?.[1]
-      return entry.isDirectory() && pid !== undefined && !alive(Number(pid))
+      return entry.isDirectory() && pid !== undefined && !pidExists(Number(pid))
     })
     .map((entry) => path.join(parent, entry.name))
   for (let attempt = 0; attempt < 100 && left.length > 0; attempt++) {
@@ -32,14 +34,4 @@ export async function removeStaleNodeCgroups(parent: string): Promise<string[]> 
     left = left.filter((dir) => !tryRemoveCgroup(dir))
   }
   return left
-}
-
-// A pid reused by another process counts as alive: its cgroup stays, which is the safe mistake.
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
