@@ -3,7 +3,8 @@
 // task-line parser and the programmatic API (nothing is sent).
 import { describe, expect, it } from 'vitest'
 import { submit } from '../../src/submit/submit.js'
-import { parseTasks, TaskFileError, type TaskSpec } from '../../src/tasks/index.js'
+import { parseTasks, TaskFileError } from '../../src/tasks/index.js'
+import { taskSpec } from '../helpers/task-spec.js'
 import { authenticated, framesUntilClose, marker, node, reserveRaw, scratch, send, stillServes } from './harness.js'
 
 const BAD_NAMES = ['BASH_ENV=/tmp/evil.sh', 'A\0B', '', '1X', 'A-B', 'A B']
@@ -39,19 +40,7 @@ describe('environment names', { timeout: 60_000 }, () => {
   it('refuses such names in a task line and in tasks given as objects, with nothing sent', async () => {
     for (const name of BAD_NAMES) {
       expect(() => parseTasks(JSON.stringify({ run: 'true', env: { [name]: '' } }), 't')).toThrow(TaskFileError)
-      const task: TaskSpec = {
-        line: 1,
-        name: 'a',
-        command: { argv: ['true'] },
-        inputs: [],
-        outputs: [],
-        env: { [name]: 'x' },
-        requires: {},
-        retries: 0,
-        after: [],
-        priority: 0,
-        slots: 1,
-      }
+      const task = taskSpec({ line: 1, name: 'a', command: { argv: ['true'] }, env: { [name]: 'x' } })
       // No node is named or found: a task that passed the checks would fail to find one instead.
       await expect(submit({ tasks: [task], cwd: await scratch(), peers: ['127.0.0.1:9'] })).rejects.toThrow(/variable name/)
     }

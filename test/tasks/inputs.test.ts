@@ -6,6 +6,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UserError } from '../../src/errors.js'
 import { parseTasks, resolveAllInputs, resolveInputs, TaskFileError, type ResolvedInput, type TaskSpec } from '../../src/tasks/index.js'
+import { taskSpec } from '../helpers/task-spec.js'
 
 // Each test gets a fresh submit folder `base` and, beside it, a folder `outside` it must not reach.
 let root: string
@@ -33,19 +34,7 @@ async function files(tree: Record<string, string>): Promise<void> {
   }
 }
 
-const task = (inputs: string[], line = 3, name = 'job'): TaskSpec => ({
-  line,
-  name,
-  command: { shell: 'true' },
-  inputs,
-  outputs: [],
-  env: {},
-  requires: {},
-  retries: 0,
-  after: [],
-  priority: 0,
-  slots: 1,
-})
+const task = (inputs: string[], line = 3, name = 'job'): TaskSpec => taskSpec({ line, name, command: { shell: 'true' }, inputs })
 
 const paths = (resolved: ResolvedInput[]): string[] => resolved.map((r) => r.path)
 

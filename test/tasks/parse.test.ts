@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { EXIT, UserError } from '../../src/errors.js'
 import { parseTasks, TaskFileError, topoOrder, type TaskSpec } from '../../src/tasks/index.js'
+import { taskSpec } from '../helpers/task-spec.js'
 
 const fixture = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`../fixtures/tasks/${name}`, import.meta.url)), 'utf8')
 
@@ -23,20 +24,7 @@ const messages = (text: string): string[] => failure(text).message.split('\n')
 // A file with `text` on line 7 (six comment lines before it), so prefixes are checked as `tasks.txt:7:`.
 const onLine7 = (text: string): string => `${'# padding\n'.repeat(6)}${text}\n`
 
-const shellTask = (line: number, shell: string): TaskSpec => ({
-  line,
-  name: `task-${line}`,
-  command: { shell },
-  inputs: [],
-  outputs: [],
-  env: {},
-  requires: {},
-  retries: 0,
-  after: [],
-  priority: 0,
-  slots: 1,
-  autoInputs: true,
-})
+const shellTask = (line: number, shell: string): TaskSpec => taskSpec({ line, name: `task-${line}`, command: { shell }, autoInputs: true })
 
 describe('parseTasks: lines', () => {
   it('turns each plain line into a shell task with defaults', () => {
