@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ensureOwnerToken } from '../../pool/owner-token.js'
+import type { StopSignal } from '../run/task-stop.js'
 
 /** --approve-timeout's default: long enough to walk to the machine, short enough not to hold a slot for long. */
 export const DEFAULT_APPROVE_TIMEOUT_MS = 10 * 60_000
@@ -21,7 +22,7 @@ export interface HoldRequest {
   /** The program as the task named it, and where the node found it. */
   name: string
   file: string
-  signal: AbortSignal
+  signal: StopSignal
   /** Told once the task is held (it was not approved yet): what it waits for, in words, and for which program. */
   held: (reason: string, program: { digest: string; program: string }) => void
 }

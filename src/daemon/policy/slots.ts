@@ -3,6 +3,7 @@
 // lends its slots to other tasks until it is approved. Timers run on the monotonic clock.
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import type { StopSignal } from '../run/task-stop.js'
 
 interface Lease {
   id: string
@@ -115,7 +116,7 @@ export class SlotTable extends EventEmitter<SlotEvents> {
    * The held task was approved: its slots back, at once when they are free, else before any other
    * reservation as soon as they come free (`waiting` is called then, to say so). Rejects on `signal`.
    */
-  takeBack(leaseId: string, signal: AbortSignal, waiting: () => void): Promise<void> {
+  takeBack(leaseId: string, signal: StopSignal, waiting: () => void): Promise<void> {
     const lease = this.leases.get(leaseId)
     if (!lease?.lent) return Promise.resolve()
     return new Promise((resolve, reject) => {

@@ -3,16 +3,17 @@
 // in that time.
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import type { StopSignal } from './task-stop.js'
 
 export interface DiskGuard {
   /** Aborts when the folder exceeds the cap, or when the outer signal aborts. */
-  signal: AbortSignal
+  signal: StopSignal
   /** Set once the cap was exceeded: why the task was stopped. */
   exceeded: string | undefined
   stop(): void
 }
 
-export function guardFolder(dir: string, maxBytes: number | undefined, outer: AbortSignal, intervalMs = 250): DiskGuard {
+export function guardFolder(dir: string, maxBytes: number | undefined, outer: StopSignal, intervalMs = 250): DiskGuard {
   // No cap (the default): nothing to watch, and no controller or listener made per task.
   if (maxBytes === undefined) return { signal: outer, exceeded: undefined, stop: () => {} }
   const controller = new AbortController()

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { Command } from '../../protocol/index.js'
 import { directArgv } from './shell-words.js'
 import { launch, type OnOutput } from './spawn-helper-client.js'
+import type { StopSignal } from './task-stop.js'
 import type { Tree } from './task-tree.mjs'
 
 export interface ExecOptions {
@@ -20,7 +21,7 @@ export interface ExecOptions {
   timeoutMs?: number | undefined
   /** Time between TERM and KILL when a task is stopped. */
   killGraceMs: number
-  signal: AbortSignal
+  signal: StopSignal
   /** Receives output as it comes; a returned promise pauses that stream until it settles (backpressure). */
   onOutput: OnOutput
   /** The process still runs a moment (the helper's STARTED_AFTER_MS) after it was started. */

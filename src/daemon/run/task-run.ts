@@ -12,6 +12,7 @@ import type { TaskPolicy } from '../policy/task-policy.js'
 import { describeSetupError, diskFullNote } from './task-failure.js'
 import { ProgressSplitter, type Progress } from './progress-lines.js'
 import type { TaskFolders } from './task-folders.js'
+import type { StopSignal } from './task-stop.js'
 import type { TaskTree } from './task-tree.js'
 import { returnChanges, snapshot, type Changes, type Snapshot } from './workdir.js'
 
@@ -64,7 +65,7 @@ export interface TaskLease {
   /** Held for the owner's approval: its slots serve other tasks meanwhile. */
   lend(): void
   /** Approved: resolves once its slots are its own again; `waiting` is called if they are not free now. */
-  takeBack(signal: AbortSignal, waiting: () => void): Promise<void>
+  takeBack(signal: StopSignal, waiting: () => void): Promise<void>
 }
 
 /** Runs one task and reports its exit. */
@@ -72,7 +73,7 @@ export async function runTask(
   run: MessageOf<'run'>,
   ctx: TaskRunContext,
   channel: Channel,
-  signal: AbortSignal,
+  signal: StopSignal,
   lease: TaskLease,
   watcher?: TaskWatcher,
 ): Promise<TaskOutcome> {

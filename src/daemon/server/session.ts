@@ -7,6 +7,7 @@ import type { Channel } from '../../transfer/channel.js'
 import { checkWirePath } from '../../transfer/paths.js'
 import { answerProbe } from '../policy/probe.js'
 import { runTask, TaskEvicted, type LeaseEnd } from '../run/task-run.js'
+import { TaskStop, type StopSignal } from '../run/task-stop.js'
 import { Handshake } from './handshake.js'
 import type { NodeContext } from './node-context.js'
 import { WatcherRequests } from './watcher-requests.js'
@@ -14,7 +15,7 @@ import { WatcherRequests } from './watcher-requests.js'
 export class Session {
   readonly id = randomUUID()
   private readonly handshake: Handshake
-  private readonly tasks = new Map<string, { abort: AbortController; lease: string }>()
+  private readonly tasks = new Map<string, { stop: TaskStop; lease: string }>()
   /** Runs sent with `queue` behind a lease's running task, by lease: started the moment it is kept. */
   private readonly queued = new Map<string, MessageOf<'run'>[]>()
   /** Blobs this session has asked about: kept from eviction while it lives (it may run them any time). */
@@ -70,7 +71,7 @@ export class Session {
       case 'run':
         return this.run(message)
       case 'cancel':
-        this.tasks.get(message.task)?.abort.abort()
+        this.tasks.get(message.task)?.stop.abort()
         this.unqueue(message.task)
         return
       case 'queue':
@@ -231,23 +232,23 @@ export class Session {
   }
 
   private start(message: MessageOf<'run'>, queued = false): void {
-    const abort = new AbortController()
-    this.tasks.set(message.task, { abort, lease: message.lease })
+    const stop = new TaskStop()
+    this.tasks.set(message.task, { stop, lease: message.lease })
     this.node.log('task started', { session: this.id, task: message.name, ...(queued ? { queued } : {}) })
     const command = 'shell' in message.command ? message.command.shell : message.command.argv.join(' ')
     const watched = this.node.state.taskStarted({
       name: message.name,
       client: this.handshake.hello?.client ?? '?',
       command,
-      cancel: () => abort.abort(),
+      cancel: () => stop.abort(),
     })
     // An eviction is the node's doing, not the task's: runTask reports it as such (exit.evicted).
-    const budgetEnded = this.node.policy.taskStarted((reason) => abort.abort(new TaskEvicted(reason)))
+    const budgetEnded = this.node.policy.taskStarted((reason) => stop.abort(new TaskEvicted(reason)))
     // Kept (claim reuse) only when asked, for a task that was not stopped, while the node takes new work.
     const finish = (): LeaseEnd => {
       if (!this.tasks.delete(message.task)) return { kept: false, queuedBehind: -1 }
       const asked = message.keep === true || this.queued.has(message.lease)
-      const keep = asked && !abort.signal.aborted && this.node.policy.pauseReason() === undefined
+      const keep = asked && !stop.aborted && this.node.policy.pauseReason() === undefined
       const kept = this.node.slots.finish(message.lease, keep, this.queued.has(message.lease))
       return { kept, queuedBehind: this.handOn(message.lease, kept) }
     }
@@ -255,9 +256,9 @@ export class Session {
     const lease = {
       finish,
       lend: () => this.node.slots.lend(message.lease),
-      takeBack: (signal: AbortSignal, waiting: () => void) => this.node.slots.takeBack(message.lease, signal, waiting),
+      takeBack: (signal: StopSignal, waiting: () => void) => this.node.slots.takeBack(message.lease, signal, waiting),
     }
-    void runTask(message, this.node.task, this.channel, abort.signal, lease, watched.watcher)
+    void runTask(message, this.node.task, this.channel, stop, lease, watched.watcher)
       .then((o) => (outcome = o))
       .catch((error: Error) => this.node.log('task error', { task: message.name, error: error.message }))
       .finally(() => {
@@ -281,7 +282,7 @@ export class Session {
     for (const lease of [...this.queued.keys()]) this.setQueued(lease, [])
     this.node.state.queueReported(this.id, '', undefined)
     const tasks = [...this.tasks.values()]
-    const kill = (): void => tasks.forEach((task) => task.abort.abort())
+    const kill = (): void => tasks.forEach((task) => task.stop.abort())
     const grace = this.node.stopping?.aborted ? 0 : (this.node.submitterGraceMs ?? 0)
     if (tasks.length > 0 && grace > 0) {
       this.node.log('submitter lost; killing its tasks after the grace', { session: this.id, tasks: tasks.length, graceMs: grace })
