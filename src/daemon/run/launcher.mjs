@@ -169,7 +169,12 @@ class Launcher {
     this.child.on('error', () => {}) // no perl after all: pid is undefined, and the caller stops using launchers
     this.child.stdin?.on('error', () => {})
     this.child.stdout?.setEncoding('latin1').on('data', (/** @type {string} */ data) => this.read(data))
-    this.child.once('exit', () => this.gone())
+    // Gone once it exited and its last lines are read: Node may report the exit first, and a task whose
+    // `X` was still in the pipe would be taken for killed with it.
+    let ends = this.child.stdout ? 2 : 1
+    const ended = () => --ends === 0 && this.gone()
+    this.child.once('exit', ended)
+    this.child.stdout?.once('close', ended)
   }
 
   /**
