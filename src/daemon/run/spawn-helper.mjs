@@ -101,6 +101,7 @@ export function runSpawnHelper() {
   const launchers = new Launchers()
   /** Shells waiting, each in a cgroup of its own, for the next tasks (held-start.mjs), where there is no perl. */
   const spares = new HeldStarts(cgroups)
+  for (const dir of cgroupsOnExit) launchers.prestart(dir)
   let treeSeq = 0
   const cgroupName = () => `t${process.pid.toString(36)}-${++treeSeq}`
 
@@ -122,8 +123,10 @@ export function runSpawnHelper() {
       launchers.drop(m.dir, false)
       spares.drop(m.dir)
       cgroups.drop(m.dir)
-    } else if (m.op === 'cgroup-on-exit') cgroupsOnExit.add(m.dir)
-    else if (m.op === 'remove-on-exit' && m.keep) removeOnExit.delete(m.dir)
+    } else if (m.op === 'cgroup-on-exit') {
+      cgroupsOnExit.add(m.dir)
+      launchers.prestart(m.dir)
+    } else if (m.op === 'remove-on-exit' && m.keep) removeOnExit.delete(m.dir)
     else if (m.op === 'remove-on-exit') removeOnExit.add(m.dir)
   }
   // The daemon exited or crashed: nothing must outlive it.
