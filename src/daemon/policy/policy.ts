@@ -69,18 +69,15 @@ export function withinHours(window: HoursWindow, date: Date): boolean {
   return window.start < window.end ? minute >= window.start && minute < window.end : minute >= window.start || minute < window.end
 }
 
-// The local calendar day of `date`, as a key.
-function dayKey(date: Date): string {
-  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`
-}
-
-// Local midnight before `date`, in ms since the epoch.
-function dayStart(date: Date): number {
-  return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime()
+// Local midnight before `date`, and `days` days after that one, in ms since the epoch.
+function dayStart(date: Date, days = 0): number {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate() + days).getTime()
 }
 
 export class NodePolicy extends EventEmitter<PolicyEvents> {
-  private day = ''
+  /** The current local day, [from, to) in ms since the epoch: a task's end looks up no calendar within it. */
+  private dayFrom = Number.NaN
+  private dayTo = Number.NaN
   private finishedTodayMs = 0
   private readonly running = new Set<{ since: number; evict: (reason: string) => void }>()
   private evictTimer: NodeJS.Timeout | undefined
@@ -142,6 +139,8 @@ export class NodePolicy extends EventEmitter<PolicyEvents> {
 
   private evaluate(): string | undefined {
     const { hours, maxLoad, dailyBudgetMs } = this.options
+    // Asked at every reservation and every task's end: with no policy set (the default), nothing to look at.
+    if (hours === undefined && maxLoad === undefined && dailyBudgetMs === undefined) return undefined
     const now = this.env.now()
     if (hours && !withinHours(hours, now)) return `paused: outside hours ${hours.text}`
     if (maxLoad !== undefined) {
@@ -162,7 +161,7 @@ export class NodePolicy extends EventEmitter<PolicyEvents> {
       if (!this.running.delete(entry)) return
       const now = this.env.now()
       this.rollDay(now)
-      this.finishedTodayMs += now.getTime() - Math.max(entry.since, dayStart(now))
+      this.finishedTodayMs += now.getTime() - Math.max(entry.since, this.dayFrom)
     }
   }
 
@@ -170,7 +169,7 @@ export class NodePolicy extends EventEmitter<PolicyEvents> {
   budgetUsedMs(now = this.env.now()): number {
     this.rollDay(now)
     let used = this.finishedTodayMs
-    for (const task of this.running) used += now.getTime() - Math.max(task.since, dayStart(now))
+    for (const task of this.running) used += now.getTime() - Math.max(task.since, this.dayFrom)
     return used
   }
 
@@ -190,9 +189,12 @@ export class NodePolicy extends EventEmitter<PolicyEvents> {
 
   // A new local day starts the budget again.
   private rollDay(now: Date): void {
-    const key = dayKey(now)
-    if (key === this.day) return
-    this.day = key
+    const at = now.getTime()
+    if (at >= this.dayFrom && at < this.dayTo) return
+    const from = dayStart(now)
+    this.dayTo = dayStart(now, 1)
+    if (from === this.dayFrom) return
+    this.dayFrom = from
     this.finishedTodayMs = 0
   }
 }

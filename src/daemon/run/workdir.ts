@@ -63,10 +63,11 @@ export async function returnChanges(
   keep?: KeepOutput,
   beforeFile: () => void = () => {},
 ): Promise<Changes> {
-  const changes: Changes = { deleted: [], skipped: [] }
   // The common trivial task leaves its folder empty: one synchronous look, no walk (see emptyFolderMode).
+  // A literal, not a spread of `changes`: V8 took its slow path for that spread, ~1.5% of the daemon's CPU.
   const emptyMode = before.size === 0 ? emptyOrGone(root) : undefined
-  if (emptyMode !== undefined) return { ...changes, emptyMode }
+  if (emptyMode !== undefined) return { deleted: [], skipped: [], emptyMode }
+  const changes: Changes = { deleted: [], skipped: [] }
   let unlisted = 0
   const skip = (path: string, reason: string): void => {
     if (changes.skipped.length < MAX_SKIPPED_LISTED) changes.skipped.push({ path, reason })

@@ -234,7 +234,9 @@ export class Session {
   private start(message: MessageOf<'run'>, queued = false): void {
     const stop = new TaskStop()
     this.tasks.set(message.task, { stop, lease: message.lease })
-    this.node.log('task started', { session: this.id, task: message.name, ...(queued ? { queued } : {}) })
+    // Two literals, not a spread: this runs once a task.
+    if (queued) this.node.log('task started', { session: this.id, task: message.name, queued })
+    else this.node.log('task started', { session: this.id, task: message.name })
     const command = 'shell' in message.command ? message.command.shell : message.command.argv.join(' ')
     const watched = this.node.state.taskStarted({
       name: message.name,
