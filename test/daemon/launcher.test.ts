@@ -5,11 +5,14 @@
 import { execFile } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { execute } from '../../src/daemon/run/executor.js'
 import { PAIRS } from '../../src/daemon/run/launcher.mjs'
 import { cgroupIfKilled } from '../../src/daemon/run/spawn-helper-client.js'
+import { tempDir } from '../helpers/cli.js'
 import { until } from '../helpers/wait.js'
 import { cgroupsHere, closeTrees, collect, describeStartsInCgroup, nodeTree, options, running } from './in-cgroup-cases.js'
 
@@ -110,6 +113,24 @@ describe.skipIf(!perl)('launchers', () => {
       await running2
       expect(await timedOut).toMatchObject({ timedOut: true })
       expect(await running(tag)).toEqual([])
+    })
+
+    it('a program found on PATH once and removed since is reported as a spawn would report it', async () => {
+      const tree = await nodeTree()
+      const bin = await tempDir()
+      const name = `tool-${randomInt(100_000, 999_999)}`
+      await fs.writeFile(path.join(bin, name), '#!/bin/sh\necho tool ran\n', { mode: 0o755 })
+      const env = { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }
+      const out = collect()
+      expect((await execute(await options(tree, { argv: [name] }, { env, onOutput: out.onOutput }))).exitCode).toBe(0)
+      expect(out.text()).toBe('tool ran\n')
+      // The helper remembers it was found: the launcher's child reports the exec that fails now.
+      await fs.rm(path.join(bin, name))
+      expect((await execute(await options(tree, { argv: [name] }, { env }))).startError).toBe(`could not start ${name}: ENOENT`)
+      const line = collect()
+      const shell = await execute(await options(tree, { shell: name }, { env, onOutput: line.onOutput }))
+      expect(shell.exitCode).toBe(127)
+      expect(line.text()).toMatch(new RegExp(`${name}: .*not found`))
     })
 
     it(`runs more tasks than a launcher has pairs (${PAIRS}), several at once, and leaves no launcher once its node is gone`, async () => {

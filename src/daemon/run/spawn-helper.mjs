@@ -179,7 +179,7 @@ export function runSpawnHelper() {
     try {
       if (parent !== undefined && (viaLauncher || script !== undefined)) {
         // The program is exec'd by a process of ours: what it cannot find is reported as a spawn would report it.
-        const missing = m.file === '/bin/sh' ? undefined : unstartable(m.file, m.cwd, env)
+        const missing = m.file === '/bin/sh' ? undefined : unstartable(m.file, m.cwd, env, viaLauncher)
         if (missing !== undefined) {
           send({ op: 'error', id: m.id, message: `spawn ${m.file} ${missing}`, code: missing, early: false })
           return
