@@ -1,11 +1,22 @@
-// Hand-written checks of the messages every task sends (run, exit, started, output, cancel), tried before
+// Hand-written checks of the messages every task sends (run, exit, started, output, cancel), and of the
+// submitter's `queue` report (a few a second, each checked by zod cost ~0.3% of a busy daemon), tried before
 // zod: a message one of them accepts is one its zod schema accepts too (test/protocol/fast-check.test.ts
 // holds them side by side on mutated frames), and anything it does not accept goes to zod, which says
 // what is wrong. Why: zod's generic code runs megamorphic in a process that checks many shapes, and was
 // ~7% of the daemon's and of the submitter's CPU on trivial tasks (perf, 3,000 × `true`); these are
 // plain loads and compares. They only ever accept less than zod: an odd but valid frame costs zod's time.
 import { globListProblem, globProblem } from './glob.js'
-import { MAX_ARGV, MAX_ENV_VARS, MAX_FILES_PER_TASK, MAX_OUTPUT_GLOBS, MAX_PATH_CHARS, MAX_STRING_CHARS } from './limits.js'
+import {
+  MAX_ARGV,
+  MAX_ENV_VARS,
+  MAX_FILES_PER_TASK,
+  MAX_OUTPUT_GLOBS,
+  MAX_PATH_CHARS,
+  MAX_STRING_CHARS,
+  QUEUE_LISTED_AFTER,
+  QUEUE_LISTED_TASKS,
+  QUEUE_NAME_CHARS,
+} from './limits.js'
 import { ENV_NAME } from './messages.js'
 
 type Fields = Record<string, unknown>
@@ -137,6 +148,14 @@ const output = (m: Fields): boolean =>
   onlyKeys(m, OUTPUT) && taskId(m.task) && (m.stream === 'stdout' || m.stream === 'stderr') && Buffer.isBuffer(m.data)
 const taskOnly = (m: Fields): boolean => onlyKeys(m, TASK_ONLY) && taskId(m.task)
 
+const queueName = (value: unknown): boolean => str(value, 1, QUEUE_NAME_CHARS)
+const WAITING = new Set(['name', 'after', 'more'])
+const waitingTask = (value: unknown): boolean =>
+  isMap(value) && onlyKeys(value, WAITING) && queueName(value.name) && list(value.after, QUEUE_LISTED_AFTER, queueName) && count(value.more)
+const QUEUE = new Set(['v', 'type', 'batch', 'waiting', 'ready', 'tasks'])
+const queue = (m: Fields): boolean =>
+  onlyKeys(m, QUEUE) && name(m.batch) && count(m.waiting) && count(m.ready) && list(m.tasks, QUEUE_LISTED_TASKS, waitingTask)
+
 /** By message type: true when the message (its `v` and `type` already checked) surely fits its schema. */
 export const FAST_CHECKS: ReadonlyMap<string, (message: Fields) => boolean> = new Map([
   ['run', run],
@@ -144,6 +163,7 @@ export const FAST_CHECKS: ReadonlyMap<string, (message: Fields) => boolean> = ne
   ['started', taskOnly],
   ['cancel', taskOnly],
   ['output', output],
+  ['queue', queue],
 ])
 
 /** True when `value` (a decoded map whose `v` and `type` were checked) surely fits its type's schema. */

@@ -38,6 +38,18 @@ const valid: Record<string, Record<string, unknown>[]> = {
   started: [{ task: 't' }],
   cancel: [{ task: 't' }],
   output: [{ task: 't', stream: 'stderr', data: Buffer.from('x') }],
+  queue: [
+    { batch: 'b', waiting: 0, ready: 12, tasks: [] },
+    {
+      batch: 'b'.repeat(256),
+      waiting: 3,
+      ready: 0,
+      tasks: [
+        { name: 'n'.repeat(128), after: ['a', 'b'.repeat(128)], more: 0 },
+        { name: 'x', after: [], more: 7 },
+      ],
+    },
+  ],
 }
 
 // A seeded PRNG: the same mutations every run.
@@ -108,7 +120,7 @@ function mutate(root: Record<string, unknown>, random: () => number): void {
   const odd = clone(ODD[Math.floor(random() * ODD.length)])
   if (keys.length === 0 || pick < 0.15) {
     if (Array.isArray(node)) node.push(odd)
-    else node[['extra', 'A', 'shell', 'argv', 'timeoutMs', 'kept', 'v'][Math.floor(random() * 7)] as string] = odd
+    else node[['extra', 'A', 'shell', 'argv', 'timeoutMs', 'kept', 'v', 'more'][Math.floor(random() * 8)] as string] = odd
   } else {
     const key = keys[Math.floor(random() * keys.length)] as string
     if (pick < 0.3 && !Array.isArray(node)) delete node[key]
