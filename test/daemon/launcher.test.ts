@@ -133,6 +133,17 @@ describe.skipIf(!perl)('launchers', () => {
       expect(line.text()).toMatch(new RegExp(`${name}: .*not found`))
     })
 
+    it('a task after one whose cgroup was killed (it left a child behind) runs: a killed cgroup is not reused', async () => {
+      const tree = await nodeTree()
+      // Linux ≥ 6.14 kills a child cloned into a cgroup written to `cgroup.kill` (launcher.mjs): the next task
+      // would get the emptied cgroup and die at birth. Its own output is not held by the child, so it ends at once.
+      const left = await execute(await options(tree, { shell: `setsid sleep 30 >/dev/null 2>&1 </dev/null & echo left` }))
+      expect(left.exitCode).toBe(0)
+      const codes: Array<number | null> = []
+      for (let i = 0; i < 3; i++) codes.push((await execute(await options(tree, { argv: ['true'] }))).exitCode)
+      expect(codes).toEqual([0, 0, 0])
+    })
+
     it(`runs more tasks than a launcher has pairs (${PAIRS}), several at once, and leaves no launcher once its node is gone`, async () => {
       const tree = await nodeTree()
       const results = await Promise.all(

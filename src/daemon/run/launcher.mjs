@@ -1,6 +1,6 @@
 // @ts-check
 // Starts tasks inside their cgroup with no Node fork per task: a small long-lived launcher process (perl,
-// see LAUNCHER) forks each task. Node's spawn forks the whole helper (no CLONE_VM in Node 20's libuv):
+// launcher-script.mjs) starts each task. Node's spawn forks the whole helper (no CLONE_VM in Node 20's libuv):
 // ~1.2 ms of the helper's CPU a task, and its loop blocked until the child has exec'd; perl's fork of
 // itself is a fraction of that, off the helper's loop.
 //
@@ -20,7 +20,8 @@ import { EventEmitter } from 'node:events'
 import { statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { inCgroupV2 } from './task-tree.mjs'
+import { DUP3, LAUNCHER } from './launcher-script.mjs'
+import { inCgroupV2, makeTaskCgroup, removeCgroup } from './task-tree.mjs'
 
 /**
  * Stdout/stderr pairs a launcher is spawned with: the tasks it starts before it is retired. Each launcher
@@ -28,67 +29,6 @@ import { inCgroupV2 } from './task-tree.mjs'
  * start (~2–4 ms): with 64, ~0.15 ms a task instead of ~0.5.
  */
 export const PAIRS = 64
-
-/**
- * The launcher. Reads requests on stdin, each a run of NUL-terminated words: id, cgroup, folder, program,
- * the count of arguments and the arguments, the count of variables and `NAME=value` each. Writes one
- * line each on stdout: `S id pid` once forked, `X id status` (the raw wait status) once reaped, `E id
- * errno` if the program could not be started (then exits 127). The child sets its own process group
- * (the parent does too, so a signal to the group after `S` reaches it), moves itself into the task's
- * cgroup (writing 0: the kernel's wait for the move is this child's, not the helper's), then execs.
- * No modules (POSIX alone costs 10 ms a start): Linux's numbers for F_SETFD, FD_CLOEXEC, WNOHANG, EINTR.
- * When stdin ends it reaps what still runs, and exits.
- */
-const LAUNCHER = String.raw`
-use strict; my $pairs = shift; my $me = $$; my (@fh, %id, %early); my $buf = '';
-for my $fd (3 .. 2 + 2 * $pairs) { open($fh[$fd], '+<&=', $fd) or die "fd $fd: $!"; fcntl($fh[$fd], 2, 1) }
-sub say { syswrite(STDOUT, $_[0]) }
-sub report { my ($p, $st) = @_; my $id = delete $id{$p}; if (defined $id) { say("X $id $st\n") } else { $early{$p} = $st } }
-$SIG{CHLD} = sub { while ((my $p = waitpid(-1, 1)) > 0) { report($p, $?) } };
-sub word {
-  for (;;) {
-    my $i = index($buf, "\0");
-    if ($i >= 0) { my $w = substr($buf, 0, $i); substr($buf, 0, $i + 1) = ''; return $w }
-    # perl runs a handler between statements: a SIGCHLD that came after the last one but before a blocking
-    # read would wait for the next request. select's timeout bounds that wait (EINTR and 0: see to them, go on);
-    # with no child left to report there is nothing to wait for, so an idle launcher does not wake.
-    next if select(my $ready = "\x01", undef, undef, %id ? 0.1 : undef) < 1;
-    my $n = sysread(STDIN, $buf, 65536, length $buf);
-    next if !defined $n && $! == 4;
-    return undef if !$n;
-  }
-}
-my $n = 0;
-while (defined(my $id = word())) {
-  my ($cg, $cwd, $file) = (word(), word(), word());
-  my @args = map { word() } 1 .. word();
-  my @env = map { word() } 1 .. word();
-  my ($out, $err) = ($fh[3 + 2 * $n], $fh[4 + 2 * $n]); $n++;
-  my $pid = fork;
-  if (!defined $pid) { say("E $id " . ($! + 0) . "\n"); close $out; close $err; next }
-  if ($pid == 0) {
-    $SIG{CHLD} = 'DEFAULT'; setpgrp(0, 0);
-    open(my $report, '>&', \*STDOUT) or exit 125;
-    open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $out); open(STDERR, '>&', $err);
-    my $fail = sub { syswrite(STDERR, "distw: $_[0]: $!\n"); exit 125 };
-    my $c; (open($c, '>', "$cg/cgroup.procs") && syswrite($c, '0')) or $fail->("cannot move into $cg");
-    close $c;
-    # The helper killed this launcher (its node closed) before this child had moved: nothing to run.
-    exit 125 if getppid() != $me;
-    chdir($cwd) or $fail->("cannot enter $cwd");
-    %ENV = map { /^([^=]*)=(.*)\z/s ? ($1, $2) : () } @env;
-    exec { $file } $file, @args;
-    syswrite($report, "E $id " . ($! + 0) . "\n");
-    exit 127;
-  }
-  setpgrp($pid, $pid); close $out; close $err;
-  say("S $id $pid\n");
-  $id{$pid} = $id;
-  report($pid, delete $early{$pid}) if exists $early{$pid};
-}
-$SIG{CHLD} = 'DEFAULT';
-while ((my $p = waitpid(-1, 0)) > 0) { report($p, $?) }
-`
 
 /** Signal names by number, and errno names, for what the launcher reports as numbers. */
 const SIGNALS = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name]))
@@ -159,6 +99,8 @@ export class LaunchedTask extends EventEmitter {
   }
 }
 
+let launcherSeq = 0
+
 /** One launcher process and the tasks it has started that are not reaped yet. */
 class Launcher {
   used = 0
@@ -167,12 +109,17 @@ class Launcher {
   tasks = new Map()
 
   /** @param {string} perl */
-  constructor(perl) {
+  /**
+   * @param {string} perl
+   * @param {string} parent the node's cgroup, in which it gets one of its own (see LAUNCHER)
+   */
+  constructor(perl, parent) {
     /** @type {import('node:child_process').StdioOptions} */
     const stdio = ['pipe', 'pipe', 'inherit', ...Array.from({ length: 2 * PAIRS }, () => /** @type {const} */ ('pipe'))]
+    this.cgroup = makeTaskCgroup(parent, {}, () => `l${process.pid.toString(36)}-${++launcherSeq}`)
     /** @type {import('node:child_process').ChildProcess} */
-    this.child = spawn(perl, ['-e', LAUNCHER, String(PAIRS)], { env: {}, detached: true, stdio })
-    this.child.on('error', () => {}) // no perl after all: pid is undefined, and the caller stops using launchers
+    this.child = spawn(perl, ['-e', LAUNCHER, String(PAIRS), DUP3, this.cgroup], { env: {}, detached: true, stdio })
+    this.child.on('error', () => removeCgroup(this.cgroup)) // no perl after all: pid is undefined, and the caller stops using launchers
     this.child.stdin?.on('error', () => {})
     this.child.stdout?.setEncoding('latin1').on('data', (/** @type {string} */ data) => this.read(data))
     // Gone once it exited and its last lines are read: Node may report the exit first, and a task whose
@@ -219,6 +166,7 @@ class Launcher {
   // The launcher ended. Pairs no task took are closed here; a task it had not reported reaped was killed
   // with it (its node closed, this process is ending): it ended as if by SIGKILL, which the helper makes true.
   gone() {
+    removeCgroup(this.cgroup)
     for (let i = this.used; i < PAIRS; i++) {
       this.child.stdio[3 + 2 * i]?.destroy()
       this.child.stdio[4 + 2 * i]?.destroy()
@@ -265,7 +213,12 @@ export class Launchers {
   prestart(parent) {
     this.named.add(parent)
     if (this.perl === undefined || !inCgroupV2() || this.nodes.has(parent)) return
-    const next = new Launcher(this.perl)
+    let next
+    try {
+      next = new Launcher(this.perl, parent)
+    } catch {
+      return // its cgroup could not be made: the first task makes one, or says why not
+    }
     if (next.child.pid === undefined) this.perl = undefined
     else this.nodes.set(parent, { next, used: performance.now() })
   }
@@ -281,7 +234,7 @@ export class Launchers {
     if (this.perl === undefined) return undefined
     let node = this.nodes.get(parent)
     if (!node) this.nodes.set(parent, (node = { used: 0 }))
-    const launcher = node.current ?? node.next ?? new Launcher(this.perl)
+    const launcher = node.current ?? node.next ?? new Launcher(this.perl, parent)
     if (launcher.child.pid === undefined) {
       this.perl = undefined
       return undefined
@@ -295,7 +248,12 @@ export class Launchers {
     if (node.next === undefined && PAIRS - launcher.used <= PAIRS / 4) {
       const ahead = node
       setImmediate(() => {
-        if (this.nodes.get(parent) === ahead && ahead.next === undefined && this.perl) ahead.next = new Launcher(this.perl)
+        if (this.nodes.get(parent) !== ahead || ahead.next !== undefined || !this.perl) return
+        try {
+          ahead.next = new Launcher(this.perl, parent)
+        } catch {
+          // its cgroup could not be made (the node's is going): the next task tries again
+        }
       })
     }
     if (!this.named.has(parent)) this.sweep ??= setInterval(() => this.retireIdle(), IDLE_MS).unref()

@@ -224,7 +224,8 @@ export function runSpawnHelper() {
       void endTree(task.tree).then((empty) => {
         const cgroup = task.tree.cgroup
         if (way === 'held') spares.ended(/** @type {string} */ (parent), empty ? cgroup : undefined)
-        else if (way === 'launcher' && empty && cgroup !== undefined) cgroups.ended(/** @type {string} */ (parent), cgroup)
+        else if (way === 'launcher' && empty && cgroup !== undefined)
+          cgroups.ended(/** @type {string} */ (parent), cgroup, task.tree.killed)
         if (cgroup !== undefined && !(way !== 'tree' && empty)) removeCgroup(cgroup)
         tasks.delete(m.id)
         send({ ...message, id: m.id })

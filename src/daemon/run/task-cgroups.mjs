@@ -32,12 +32,15 @@ export class TaskCgroups {
    * A task under `parent` ended, and `cgroup` (its own) is empty: kept for another, as making and
    * removing one costs this process ~0.06 ms of CPU (measured, no controllers enabled), more with them.
    * Not under caps: memory a task leaves charged to its cgroup (tmpfs files) would count against the next.
+   * Not once killed: Linux ≥ 6.14 kills a child cloned into a cgroup whose `cgroup.kill` count differs
+   * from its parent's cgroup's (launcher.mjs).
    * @param {string} parent
    * @param {string} cgroup
+   * @param {boolean} [killed] its cgroup.kill was written
    */
-  ended(parent, cgroup) {
+  ended(parent, cgroup, killed = false) {
     const node = this.nodes.get(parent)
-    if (node && Object.keys(node.limits).length === 0 && node.free.length < MOST_FREE) node.free.push(cgroup)
+    if (node && !killed && Object.keys(node.limits).length === 0 && node.free.length < MOST_FREE) node.free.push(cgroup)
     else removeCgroup(cgroup)
   }
 

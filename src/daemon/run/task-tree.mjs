@@ -7,8 +7,9 @@ import path from 'node:path'
 
 /**
  * `parent`: the node's cgroup, in which the spawn helper makes the task's own (`cgroup`, set by the
- * helper, which names it); without one, the marker is how the task's processes are found.
- * @typedef {{ parent?: string, cgroup?: string, limits?: Record<string, string>, marker: string }} Tree
+ * helper, which names it); without one, the marker is how the task's processes are found. `killed`: its
+ * `cgroup.kill` was written (set by signalTree).
+ * @typedef {{ parent?: string, cgroup?: string, limits?: Record<string, string>, marker: string, killed?: boolean }} Tree
  */
 
 export const MARKER = 'DISTW_TASK_TREE'
@@ -163,6 +164,7 @@ export function signalTree(tree, signal) {
   if (tree.cgroup !== undefined && signal === 'SIGKILL') {
     try {
       writeFileSync(path.join(tree.cgroup, 'cgroup.kill'), '1')
+      tree.killed = true
       return
     } catch {
       // not made yet, or gone: fall through to the pids
