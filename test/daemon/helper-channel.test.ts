@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { LineReader, LineWriter } from '../../src/daemon/run/helper-channel.mjs'
+import { spawnJson } from '../../src/daemon/run/spawn-helper-client.js'
 
 // What a writer writes in one turn for these messages, as the bytes the peer reads.
 async function written(messages: [object, Buffer?][]): Promise<{ bytes: Buffer; writes: number }> {
@@ -72,5 +73,32 @@ describe('helper channel', () => {
     const { messages, broken } = read(Buffer.from('{"op":"close","id":1}\nnot json\n{"op":"close","id":2}\n'), [])
     expect(messages).toEqual([{ op: 'close', id: 1 }])
     expect(broken).toBeInstanceOf(SyntaxError)
+  })
+})
+
+// The spawn message is built as text (its environment's JSON kept for a frozen one): it must parse to
+// what JSON.stringify of the message would, PWD set over the environment's as `{ ...env, PWD }` does.
+describe('spawnJson', () => {
+  const tree = { marker: 'm"1' }
+  const parsed = (json: string): { env: unknown } => JSON.parse(json) as { env: unknown }
+  it('parses to the message, PWD over the environment, for frozen and other environments', () => {
+    const base = Object.freeze({ PATH: '/bin', HOME: '/h "q"', PWD: '/old' })
+    for (let i = 0; i < 2; i++)
+      expect(parsed(spawnJson(7, { file: 'a b', args: ['x', '"'], cwd: '/t\n', env: base, pwd: '/t\n', tree }))).toEqual({
+        op: 'spawn',
+        id: 7,
+        file: 'a b',
+        args: ['x', '"'],
+        cwd: '/t\n',
+        env: { PATH: '/bin', HOME: '/h "q"', PWD: '/t\n' },
+        tree,
+      })
+    expect(parsed(spawnJson(1, { file: 'f', args: [], cwd: '/c', env: {}, pwd: '/c', tree })).env).toEqual({ PWD: '/c' })
+    expect(parsed(spawnJson(1, { file: 'f', args: [], cwd: '/c', env: base, tree })).env).toEqual(base)
+    // An environment that may change is serialised each time.
+    const env: Record<string, string> = { A: '1' }
+    expect(parsed(spawnJson(1, { file: 'f', args: [], cwd: '/c', env, tree })).env).toEqual({ A: '1' })
+    env.A = '2'
+    expect(parsed(spawnJson(1, { file: 'f', args: [], cwd: '/c', env, tree })).env).toEqual({ A: '2' })
   })
 })

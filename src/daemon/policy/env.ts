@@ -25,7 +25,9 @@ export function baseEnv(nodeName: string, passEnv: readonly string[] = [], from:
   }
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin'
   env.DISTW_NODE = nodeName
-  return env
+  // Shared by every task that sets no variable of its own: frozen, so the spawn helper's client may
+  // keep its JSON text (spawn-helper-client.ts).
+  return Object.freeze(env)
 }
 
 function globToRegExp(pattern: string): RegExp {

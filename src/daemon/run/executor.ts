@@ -41,27 +41,27 @@ export interface ExecResult {
 export async function execute(options: ExecOptions): Promise<ExecResult> {
   const started = performance.now()
   const { command } = options
-  if ('argv' in command) return (await run(options, splitArgv(command.argv), options.env, started)).result
+  if ('argv' in command) return (await run(options, splitArgv(command.argv), undefined, started)).result
   const direct = directArgv(command.shell)
   if (direct) {
     // PWD as sh sets it for what it starts.
-    const attempt = await run(options, splitArgv(direct), { ...options.env, PWD: options.cwd }, started)
+    const attempt = await run(options, splitArgv(direct), options.cwd, started)
     // Not found, not executable, not a binary: nothing ran, so the shell gets the line and says so in
     // its own words and exit status (127, 126), or runs a script that has no #! line.
     if (!attempt.notStarted || options.signal.aborted) return attempt.result
   }
-  return (await run(options, ['/bin/sh', ['-c', command.shell]], options.env, started)).result
+  return (await run(options, ['/bin/sh', ['-c', command.shell]], undefined, started)).result
 }
 
-// One process: `notStarted` when the program could not be started at all.
+// One process (`pwd`: its PWD, over the environment's): `notStarted` when the program could not be started at all.
 async function run(
   options: ExecOptions,
   [file, args]: [string, string[]],
-  env: Record<string, string>,
+  pwd: string | undefined,
   started: number,
 ): Promise<{ result: ExecResult; notStarted: boolean }> {
   const child = launch(
-    { file, args, cwd: options.cwd, env, tree: options.tree ?? { marker: randomUUID() } },
+    { file, args, cwd: options.cwd, env: options.env, pwd, tree: options.tree ?? { marker: randomUUID() } },
     options.onOutput,
     options.onStarted,
   )

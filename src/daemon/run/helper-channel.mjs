@@ -34,7 +34,16 @@ export class LineWriter {
    * @param {Buffer} [data] its payload; the message must then say `n: data.length`
    */
   send(message, data) {
-    this.text += JSON.stringify(message) + '\n'
+    this.sendJson(JSON.stringify(message), data)
+  }
+
+  /**
+   * A message already serialised: one JSON object, no newline (a sender that reuses parts of its text).
+   * @param {string} json
+   * @param {Buffer} [data]
+   */
+  sendJson(json, data) {
+    this.text += json + '\n'
     if (data !== undefined) {
       this.parts.push(this.text, data)
       this.text = ''
