@@ -71,16 +71,25 @@ export function encodeChunkFrameAt(message: Extract<Outgoing, { data: Uint8Array
  * Joins frames made by encodeFrame (2 to MAX_MESSAGES_PER_FRAME of them) into one: a batch, the msgpack
  * array of their maps. Each message is encoded as it is sent (so an oversized one fails its sender
  * alone, and the bytes waiting are known for backpressure); joining is one copy of a few hundred bytes.
+ * `room`: bytes left free before the batch (the result's first `room` bytes), for a header there.
  */
-export function joinFrames(frames: readonly Buffer[]): Buffer {
+export function joinFrames(frames: readonly Buffer[], room = 0): Buffer {
   const n = frames.length
   if (n < 2 || n > MAX_MESSAGES_PER_FRAME) throw new RangeError(`a batch holds 2 to ${MAX_MESSAGES_PER_FRAME} messages, not ${n}`)
   // fixarray up to 15 items, else array16.
-  const header = n < 16 ? Buffer.from([0x90 | n]) : Buffer.from([0xdc, n >> 8, n & 0xff])
-  let length = header.length
+  let length = n < 16 ? 1 : 3
   for (const frame of frames) length += frame.length
   if (length > MAX_FRAME_BYTES) throw new ProtocolError('DISTW_ERR_FRAME_TOO_LARGE', `batch of ${length} bytes exceeds ${MAX_FRAME_BYTES}`)
-  return Buffer.concat([header, ...frames], length)
+  const out = Buffer.allocUnsafe(room + length)
+  let at = room
+  if (n < 16) out[at++] = 0x90 | n
+  else {
+    out[at++] = 0xdc
+    out[at++] = n >> 8
+    out[at++] = n & 0xff
+  }
+  for (const frame of frames) at += frame.copy(out, at)
+  return out
 }
 
 // Bytes to a value, refusing what cannot be a frame's content; nothing about messages yet.

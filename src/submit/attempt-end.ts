@@ -5,6 +5,7 @@
 import type { Attempt } from './attempt.js'
 import type { NodeSlots } from './node-slots.js'
 import type { SubmitObserver } from './result.js'
+import type { TaskQueue } from './task-queue.js'
 import { attemptRecord, type TaskRecord } from './task-record.js'
 import { judge, type AttemptEnd, type Outcome } from './verdict.js'
 
@@ -16,7 +17,7 @@ export interface AttemptEndHost {
   /** --halt: nothing goes back to the queue either. */
   readonly halted: boolean
   /** The queue: a task that runs again goes back to its head. */
-  readonly waiting: TaskRecord[]
+  readonly waiting: TaskQueue
   /** Records the task's result (once; `node`: where it ran); a failure counts towards --halt. */
   conclude(record: TaskRecord, outcome: Outcome, node?: NodeSlots): void
 }

@@ -13,13 +13,14 @@ import type { LeaseSource } from './attempt.js'
 import type { Locality } from './locality.js'
 import { LocalityWaits, type LocalityHold } from './locality-wait.js'
 import type { NameState } from './name-book.js'
+import type { TaskQueue } from './task-queue.js'
 import type { TaskRecord } from './task-record.js'
 
 /** What placement needs of the scheduler. */
 export interface Placer {
   readonly nodes: readonly NodeSlots[]
   /** The queue, in order; placement takes tasks out of it. */
-  readonly waiting: TaskRecord[]
+  readonly waiting: TaskQueue
   pipelining(): boolean
   /** `-j N` tasks of the batch run already. */
   atJobLimit(): boolean
@@ -49,7 +50,7 @@ export function place(p: Placer): void {
   for (let i = 0; i < waiting.length; i++) {
     // With every slot taken, the rest waits for the next pump: a 10,000-task queue is not rescanned per event.
     if (!probing && !ready.some(open)) break
-    const record = waiting[i] as TaskRecord
+    const record = waiting.at(i)
     // A task with the same inputs as one held in this pass would be held the same way: not weighed again.
     if (waits?.likeHeld(record)) continue
     if (p.atJobLimit() || waits?.lookedFarEnough()) break
@@ -57,19 +58,19 @@ export function place(p: Placer): void {
     const blocked = record.blockedBy((name) => p.state(name))
     if (blocked === 'dependencies') continue
     if (blocked) {
-      waiting.splice(i--, 1)
+      waiting.removeAt(i--)
       p.finish(record, 'skipped', blocked)
       continue
     }
     const fitting = ready.filter((n) => unmetRequirement(task, n.client.info, n.probed) === undefined)
     if (fitting.length === 0 && !probing && live.length > 0) {
-      waiting.splice(i--, 1)
+      waiting.removeAt(i--)
       const why = live.map((n) => `${n.client.info.name}: ${unmetRequirement(task, n.client.info, n.probed)}`).join('; ')
       p.finish(record, 'failed', `no node can run it (${why})`)
       continue
     }
     if (!placeOne(p, record, fitting, followable, waits, unprobed)) continue
-    waiting.splice(i--, 1)
+    waiting.removeAt(i--)
   }
   if (waits) {
     // A node still free finds the held tasks whose inputs it holds, however deep in the queue.
@@ -115,7 +116,7 @@ function placeLater(
   const i = p.waiting.indexOf(record)
   if (i < 0) return
   const fitting = ready.filter((n) => unmetRequirement(record.spec, n.client.info, n.probed) === undefined)
-  if (placeOne(p, record, fitting, followable, waits, [], settled)) p.waiting.splice(i, 1)
+  if (placeOne(p, record, fitting, followable, waits, [], settled)) p.waiting.removeAt(i)
 }
 
 // Launches `record` on the best node of `fitting` with room for it (or queued behind a running task),

@@ -25,7 +25,8 @@ import type { NameState } from './name-book.js'
 import { SchedulerIntake } from './scheduler-intake.js'
 import { StreamGate } from './stream-gate.js'
 import { WaitNotice } from './wait-notice.js'
-import { enqueue, TaskBooks } from './task-books.js'
+import { TaskBooks } from './task-books.js'
+import { TaskQueue } from './task-queue.js'
 import { HaltCount } from './halt.js'
 import type { ScheduleOptions } from './schedule-options.js'
 import { BlobBook } from './blob-book.js'
@@ -41,7 +42,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
   /** The batch's nodes (roster.ts). */
   private readonly roster: Roster
   /** The queue: higher priority first, file order among equals; a requeued task goes back to its head. */
-  readonly waiting: TaskRecord[] = []
+  readonly waiting = new TaskQueue()
   /** Records of the tasks not finished, every name's state, the counters, the kept results (task-books.ts). */
   readonly books: TaskBooks
   /** What a stream of lines feeds (intake.ts); a batch read whole is queued through it at once. */
@@ -96,15 +97,14 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
       running: () => !this.stopped && !this.haltCount.halted,
       asked: (task) => this.roster.ask(task),
       queue: (record) => {
-        enqueue(this.waiting, record)
+        this.waiting.enqueue(record)
         // A node with a free slot finds the tasks whose inputs it holds, wherever they are in the queue.
         if (this.locality.placement) this.locality.want(record, this.inputsOf(record))
         this.late.add(record)
       },
       resumed: (record) => this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' }),
       fail: (record, message) => {
-        const i = this.waiting.indexOf(record)
-        if (i >= 0) this.waiting.splice(i, 1)
+        this.waiting.remove(record)
         this.finish(record, 'failed', message)
       },
       failure: () => this.countEnd('failed'),
@@ -159,7 +159,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     this.stopped = true
     this.input.close()
     for (const attempt of this.active) attempt.node.client.cancel(attempt.token)
-    for (const record of this.waiting.splice(0)) this.record(record, { status: 'cancelled', reason })
+    for (const record of this.waiting.drain()) this.record(record, { status: 'cancelled', reason })
     this.pump()
   }
 
@@ -172,7 +172,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     if (releaseKept(this.nodes) && this.waiting.length > 0) place(this)
     const live = this.roster.live()
     if (this.waiting.length > 0 && this.active.size === 0 && this.roster.gone(live)) {
-      for (const record of this.waiting.splice(0)) this.record(record, { status: 'failed', reason: 'no node left to run it' })
+      for (const record of this.waiting.drain()) this.record(record, { status: 'failed', reason: 'no node left to run it' })
     }
     this.roster.retryRefused(this.waiting.length > 0, live)
     // Running nothing while tasks wait: the user is told for what (no silent waits). A probe answers in
@@ -281,7 +281,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     this.input.close() // a stream reads no more
     this.observer.warning?.(halt.warning)
     if (halt.when === 'now') this.cancel('halted')
-    else for (const record of this.waiting.splice(0)) this.record(record, { status: 'cancelled', reason: 'halted' })
+    else for (const record of this.waiting.drain()) this.record(record, { status: 'cancelled', reason: 'halted' })
   }
 
   // Each task is recorded once: whatever a stale attempt reports later is dropped.
@@ -309,7 +309,7 @@ export class Scheduler implements AttemptHost, AttemptEndHost, Placer {
     if (this.locality.placement) this.locality.want(record, this.inputsOf(record))
     const i = this.waiting.indexOf(record)
     if (i >= 0 && ('reason' in verdict || verdict.done)) {
-      this.waiting.splice(i, 1)
+      this.waiting.removeAt(i)
       if ('reason' in verdict) this.finish(record, 'failed', verdict.reason)
       else this.record(record, { status: 'succeeded', reason: 'already succeeded (--resume)' })
     }

@@ -46,12 +46,3 @@ export class TaskBooks {
     return [...this.records.values()].filter((r) => r.lateInputs === 'pending' && !r.result)
   }
 }
-
-/** Queues `record`: higher priority first, read order among equals (a task read later goes behind its equals). */
-export function enqueue(waiting: TaskRecord[], record: TaskRecord): void {
-  const { priority } = record.spec
-  let i = waiting.length
-  while (i > 0 && (waiting[i - 1] as TaskRecord).spec.priority < priority) i--
-  if (i === waiting.length) waiting.push(record)
-  else waiting.splice(i, 0, record)
-}

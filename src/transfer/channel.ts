@@ -21,6 +21,16 @@ import { wsFrameHeader } from './ws-frame.js'
  *  frame header: output and file chunks gain nothing). MAX_MESSAGES_PER_FRAME of them fit in a frame. */
 const BATCHED_BELOW_BYTES = 8 * 1024
 
+/** The longest WebSocket header (a client's, with a 64-bit length): room left before a batch for it. */
+const HEADER_ROOM = 14
+
+// A copy of `frame` after HEADER_ROOM free bytes.
+function withRoom(frame: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_ROOM + frame.length)
+  frame.copy(out, HEADER_ROOM)
+  return out
+}
+
 /** Frames sendSoon holds at most, and for how long. */
 const HOLD_FRAMES = 16
 const HOLD_MS = 20
@@ -148,7 +158,19 @@ export class Channel extends EventEmitter<ChannelEvents> {
     this.batchWaiters = []
     const done = waiters.length === 0 ? undefined : () => waiters.forEach((resolve) => resolve())
     if (this.ws.readyState !== this.ws.OPEN) return done?.()
-    this.ws.send(frames.length === 1 ? (frames[0] as Buffer) : joinFrames(frames), done)
+    // Joined after room for the WebSocket header, and written with it as one buffer: ws would write
+    // its header and the frame as two (a corked pair, then writev), which cost more than this copy
+    // of a few hundred bytes (~3% of the submitter's CPU on trivial tasks, perf).
+    const frame = frames.length === 1 ? withRoom(frames[0] as Buffer) : joinFrames(frames, HEADER_ROOM)
+    const socket = this.socket()
+    const header = socket && wsFrameHeader(this.ws, frame.length - HEADER_ROOM)
+    if (!socket || !header) {
+      this.ws.send(frame.subarray(HEADER_ROOM), done)
+      return
+    }
+    const start = HEADER_ROOM - header.length
+    header.copy(frame, start)
+    socket.write(start === 0 ? frame : frame.subarray(start), done)
   }
 
   // Closing: what was batched is dropped, and whoever waits on it goes on (its sends are no-ops now).

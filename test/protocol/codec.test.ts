@@ -118,6 +118,8 @@ describe('batches', () => {
     const frame = joinFrames(longest)
     expect(raw.unpack(frame)).toHaveLength(MAX_MESSAGES_PER_FRAME)
     expect(decodeFrames(frame).map((m) => (m as { task: string }).task)).toEqual(longest.map((_, i) => String(i)))
+    // Room before the batch (for a WebSocket header) leaves the batch's bytes as they are.
+    expect(joinFrames(longest, 14).subarray(14).equals(frame)).toBe(true)
     // A lone message stays a map, as in protocol 4, so a peer of another version reads its `v`.
     expect(decodeFrames(cancel('x'))).toEqual([{ v: PROTOCOL_VERSION, type: 'cancel', task: 'x' }])
   })
