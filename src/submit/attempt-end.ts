@@ -34,7 +34,7 @@ export function endAttempt(host: AttemptEndHost, attempt: Attempt, record: TaskR
   const outcome = verdict.next === 'again' ? undefined : verdict.outcome
   if (attempt.ran)
     host.observer.attemptFinished?.(
-      attemptRecord(task, client.info, attempt.number, attempt.startedAt, outcome, verdict.requeued, attempt.sink.bytes),
+      attemptRecord(task, client.info, attempt.number, attempt.startedAt, outcome, verdict.requeued, attempt.bytesDown),
     )
   if (verdict.next !== 'final' && !host.cancelled && !host.halted) {
     attempt.output.discard()
@@ -46,7 +46,7 @@ export function endAttempt(host: AttemptEndHost, attempt: Attempt, record: TaskR
     host.conclude(
       record,
       outcome
-        ? { ...outcome, node: client.info.name, bytesDown: attempt.sink.bytes }
+        ? { ...outcome, node: client.info.name, bytesDown: attempt.bytesDown }
         : { status: 'cancelled', reason: host.halted ? 'halted' : 'cancelled' },
       attempt.node,
     )

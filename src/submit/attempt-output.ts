@@ -38,6 +38,7 @@ export class AttemptOutput {
    */
   flush(): void | Promise<void> {
     this.live = true
+    if (this.held.length === 0) return undefined // most tasks: nothing held, nothing to wait for
     const held = this.held
     this.held = []
     const waits: Promise<void>[] = []

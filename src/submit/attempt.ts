@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { MessageOf } from '../protocol/index.js'
 import type { TaskSpec } from '../tasks/index.js'
 import { FileSink } from '../transfer/file-sink.js'
-import { InputChanged, LeaseNotHeld } from '../client/node-client.js'
+import { InputChanged, LeaseNotHeld, type RunHandlers } from '../client/node-client.js'
 import { AttemptOutput } from './attempt-output.js'
 import type { Digested } from './input-digests.js'
 import { free, hold, type NodeSlots } from './node-slots.js'
@@ -14,7 +14,7 @@ import { Follower, openLease, type OpenLease } from './pipeline.js'
 import type { Locality } from './locality.js'
 import type { SubmitObserver } from './result.js'
 import type { TaskRecord } from './task-record.js'
-import type { AttemptEnd, Outcome } from './verdict.js'
+import { exitOutcome, type AttemptEnd } from './verdict.js'
 
 /** What an attempt needs of its batch. */
 export interface AttemptHost {
@@ -49,12 +49,13 @@ export type LeaseSource = { kept: string } | { behind: OpenLease } | undefined
 const TOKEN_PREFIX = randomBytes(6).toString('hex')
 let tokens = 0
 
-export class Attempt {
+export class Attempt implements RunHandlers {
   readonly token: string
   readonly number: number
   phase: 'hash' | 'reserve' | 'upload' | 'run' | 'settle' = 'hash'
   startedAt = Date.now()
-  readonly sink: FileSink
+  /** Where returned files are written: made with the first one (most tasks return none). */
+  private fileSink: FileSink | undefined
   readonly output: AttemptOutput
   private readonly task: TaskSpec
   /** Queued behind a running task: it takes over that one's slot (and counts) only when its exit hands it on. */
@@ -65,6 +66,12 @@ export class Attempt {
   private handedOn = false
   /** The node kept our lease after the exit (claim reuse): the next pump uses or releases it. */
   private kept = false
+  /** The run asked the node to keep its lease (more tasks waited). */
+  private keep = false
+  /** The lease a task may be queued behind while this one runs (pipelining). */
+  private open: OpenLease | undefined
+  /** What the node holds the task for (its owner's approval), while it does. */
+  private held: string | undefined
 
   constructor(
     private readonly host: AttemptHost,
@@ -86,8 +93,16 @@ export class Attempt {
       this.lease = source?.kept
     }
     record.running = { node, token: this.token }
-    this.sink = new FileSink(host.dest(this.task))
     this.output = new AttemptOutput((stream, data) => host.observer.taskOutput?.(this.task, stream, data))
+  }
+
+  private get sink(): FileSink {
+    return (this.fileSink ??= new FileSink(this.host.dest(this.task)))
+  }
+
+  /** Bytes of the files it returned. */
+  get bytesDown(): number {
+    return this.fileSink?.bytes ?? 0
   }
 
   /** Whether this attempt ran (or may have) on the node: for the job log and the count of lost runs. */
@@ -119,7 +134,7 @@ export class Attempt {
       if (this.host.cancelled) return this.stop()
       return await this.execute(blobs, bytesUp)
     } catch (error) {
-      await this.sink.abort()
+      await this.fileSink?.abort()
       const changed = error instanceof InputChanged
       if (changed) this.host.observer.warning?.(`${this.task.name}: ${error.message}`)
       const kind = changed ? 'changed' : error instanceof LeaseNotHeld ? 'not-held' : client.connected ? 'other' : 'lost'
@@ -180,109 +195,96 @@ export class Attempt {
   private async execute(blobs: Digested[], bytesUp: number): Promise<AttemptEnd> {
     this.phase = 'run'
     const { node, task, follower, host } = this
-    const { client } = node
     const lease = this.lease as string
-    const current = (): boolean => this.record.running?.token === this.token
     // Worth a kept lease only while more tasks wait; the node keeps it only if no one else waits.
-    const keep = host.moreWaiting()
+    const keep = (this.keep = host.moreWaiting())
     // While it runs, another task may be queued behind it on its lease (pipelining, see the scheduler).
     // Queued tasks open their lease at once (the node keeps them in order: PROTOCOL.md §5, pipelining).
-    const open = keep && task.lock === undefined ? openLease(lease, task.slots, follower) : undefined
-    const openUp = (): void => {
-      if (open) host.opened(node, open)
-    }
-    // What the node holds the task for (its owner's approval), while it does.
-    let held: string | undefined
-    const running = client.run(
+    const open = (this.open = keep && task.lock === undefined ? openLease(lease, task.slots, follower) : undefined)
+    // The attempt itself takes the run's events (its RunHandlers methods below): no closures a task.
+    const running = node.client.run(
       {
         lease,
         task: this.token,
         name: task.name,
         command: task.command,
         env: task.env,
-        files: blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
-        outputs: [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
+        files: blobs.length === 0 ? [] : blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
+        outputs: task.outputs.length === 0 ? [] : [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
         ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
         keep,
         ...(follower ? { queue: true } : {}),
       },
-      {
-        onStarted: () => {
-          if (held) host.heldOnNode((held = undefined))
-          if (current()) host.observer.taskStarted?.(task, client.info, this.number)
-        },
-        onHeld: (reason) => {
-          held = `${task.name} on ${client.info.name}: ${reason}`
-          if (current()) host.heldOnNode(held)
-        },
-        // Returns the observer's wait, if any: NodeClient then reads nothing more from this node.
-        onOutput: (stream, data) => (current() ? this.output.push(stream, data) : undefined),
-        onProgress: (percent, text) => {
-          if (current()) host.observer.taskProgress?.(task, percent, text)
-        },
-        onFile: async (m) => {
-          if (!current()) return
-          const written = await this.sink.write(m.path, m.offset, m.data, m.final, m.mode, m.cached !== undefined)
-          // Kept in the node's cache: a task taking this file as an input is best placed there (the
-          // node's digest is a hint for placement, never taken as the file's: see Locality.returned).
-          if (written && m.cached !== undefined) host.locality.returned(client.info.id, written, m.cached)
-        },
-        // At once, before the next frame is read: the next frame may already be the queued task's.
-        // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.
-        ...(follower ? { onRefused: () => void follower.leave() } : {}),
-        onExit: (exit) => {
-          if (keep) node.contended = exit.kept !== true
-          if (open) removeItem(node.open, open)
-          // A kept lease is the queued task's: the node has started it there, or starts it as it arrives
-          // (a lease of ours that runs nothing). Had the node dropped it (our cancel), its refusal came first.
-          if (open?.follower !== undefined && exit.kept === true) {
-            this.handedOn = true
-            open.follower.take()
-          }
-        },
-      },
+      this,
     )
-    openUp()
+    if (open) host.opened(node, open)
     let exit: MessageOf<'exit'>
     try {
       exit = await running
     } finally {
       if (open) removeItem(node.open, open)
-      if (held) host.heldOnNode((held = undefined))
+      if (this.held) host.heldOnNode((this.held = undefined))
     }
     host.exited(exit.durationMs)
     this.kept = exit.kept === true && !this.handedOn
     return {
       how: 'exited',
-      outcome: this.outcome(exit, bytesUp),
+      outcome: exitOutcome(exit, this.task.timeoutMs, this.host.cancelled, this.fileSink?.written ?? [], bytesUp),
       evicted: exit.evicted === true,
       withdrawn: follower?.withdrawn === true,
       missing: exit.missing !== undefined,
     }
   }
 
-  private outcome(exit: MessageOf<'exit'>, bytesUp: number): Outcome {
-    const ok = exit.exitCode === 0 && !exit.timedOut && exit.error === undefined
-    const reason =
-      exit.error ??
-      (exit.timedOut
-        ? timedOutReason(exit.timeoutMs ?? this.task.timeoutMs)
-        : exit.signal
-          ? `killed by ${exit.signal}`
-          : ok
-            ? undefined
-            : `exit code ${exit.exitCode}`)
-    return {
-      status: this.host.cancelled && !ok ? 'cancelled' : ok ? 'succeeded' : 'failed',
-      exitCode: exit.exitCode,
-      signal: exit.signal,
-      timedOut: exit.timedOut,
-      durationMs: exit.durationMs,
-      files: this.sink.written,
-      deleted: exit.deleted,
-      skipped: exit.skipped,
-      bytesUp,
-      ...(reason === undefined ? {} : { reason }),
+  // RunHandlers: what the node says of the run. An attempt that is no longer its task's current one
+  // (a stale attempt) reports nothing.
+  private get current(): boolean {
+    return this.record.running?.token === this.token
+  }
+
+  onStarted(): void {
+    if (this.held) this.host.heldOnNode((this.held = undefined))
+    if (this.current) this.host.observer.taskStarted?.(this.task, this.node.client.info, this.number)
+  }
+
+  // What the node holds the task for (its owner's approval), while it does.
+  onHeld(reason: string): void {
+    this.held = `${this.task.name} on ${this.node.client.info.name}: ${reason}`
+    if (this.current) this.host.heldOnNode(this.held)
+  }
+
+  // Returns the observer's wait, if any: NodeClient then reads nothing more from this node.
+  onOutput(stream: 'stdout' | 'stderr', data: Buffer): void | Promise<void> {
+    return this.current ? this.output.push(stream, data) : undefined
+  }
+
+  onProgress(percent: number, text: string): void {
+    if (this.current) this.host.observer.taskProgress?.(this.task, percent, text)
+  }
+
+  async onFile(m: MessageOf<'file'>): Promise<void> {
+    if (!this.current) return
+    const written = await this.sink.write(m.path, m.offset, m.data, m.final, m.mode, m.cached !== undefined)
+    // Kept in the node's cache: a task taking this file as an input is best placed there (the
+    // node's digest is a hint for placement, never taken as the file's: see Locality.returned).
+    if (written && m.cached !== undefined) this.host.locality.returned(this.node.client.info.id, written, m.cached)
+  }
+
+  // At once, before the next frame is read: the next frame may already be the queued task's.
+  // Refused while queued (taken back, or the lease went elsewhere): it no longer follows.
+  onRefused(): void {
+    if (this.follower) void this.follower.leave()
+  }
+
+  onExit(exit: MessageOf<'exit'>): void {
+    const { node, open } = this
+    if (this.keep) node.contended = exit.kept !== true
+    if (open) removeItem(node.open, open)
+    // A kept lease is the queued task's: the node has started it there, or starts it as it arrives
+    // (a lease of ours that runs nothing). Had the node dropped it (our cancel), its refusal came first.
+    if (open?.follower !== undefined && exit.kept === true) {
+      this.handedOn = true
+      open.follower.take()
     }
   }
 
@@ -301,9 +303,4 @@ export class Attempt {
 function removeItem<T>(list: T[], item: T): void {
   const i = list.indexOf(item)
   if (i >= 0) list.splice(i, 1)
-}
-
-// The node says which limit it applied (the task's own, or its default): an old node does not.
-function timedOutReason(limitMs: number | undefined): string {
-  return limitMs === undefined ? 'timed out' : `timed out after ${limitMs} ms`
 }

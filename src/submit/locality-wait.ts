@@ -23,10 +23,11 @@ export interface LocalityHold {
   reason: string
 }
 
-/** One placement pass's waits. */
+/** One placement pass's waits. A pass per task or two on short tasks: its sets are made only when used. */
 export class LocalityWaits {
-  private readonly passed = new Set<NodeSlots>()
-  private readonly used = new Set<NodeSlots>()
+  private passed: Set<NodeSlots> | undefined
+  /** Nodes a task went to in this pass (few: an array). */
+  private used: NodeSlots[] | undefined
   private first: { record: TaskRecord; home: NodeSlots; node: NodeSlots; bytes: number; waitMs: number } | undefined
   private held = 0
   private looked = 0
@@ -47,11 +48,11 @@ export class LocalityWaits {
   }
 
   /** The input groups (Locality.group) of the tasks held or deferred in this pass. */
-  private readonly heldGroups = new Set<string>()
+  private heldGroups: Set<string> | undefined
 
   /** `record` has the same inputs as a task held or deferred in this pass. */
   likeHeld(record: TaskRecord): boolean {
-    if (this.heldGroups.size === 0) return false
+    if (this.heldGroups === undefined) return false
     const group = this.locality.group(record)
     return group !== undefined && this.heldGroups.has(group)
   }
@@ -59,7 +60,7 @@ export class LocalityWaits {
   /** `record` was held or deferred: tasks with the same inputs are passed over in this pass. */
   private heldAlike(record: TaskRecord): void {
     const group = this.locality.group(record)
-    if (group !== undefined) this.heldGroups.add(group)
+    if (group !== undefined) (this.heldGroups ??= new Set()).add(group)
   }
 
   /** Tasks are held, and enough more were looked at since the first. */
@@ -81,11 +82,11 @@ export class LocalityWaits {
     if (waitMs < LOCALITY_WAIT_MIN_MS || this.now - since >= waitMs) {
       this.deferred.push({ record, node })
       // Its count goes on if a later task takes the slot instead (end).
-      this.passed.add(node)
+      this.pass(node)
       this.heldAlike(record)
       return true
     }
-    this.passed.add(node)
+    this.pass(node)
     this.heldAlike(record)
     this.held++
     this.dueAt = Math.min(this.dueAt, since + waitMs)
@@ -125,14 +126,19 @@ export class LocalityWaits {
 
   /** A task goes to `node`: its inputs are on their way there. */
   launched(node: NodeSlots, inputs: readonly ResolvedInput[]): void {
-    this.used.add(node)
+    if (!(this.used ??= []).includes(node)) this.used.push(node)
     this.locality.launched(node.client.info.id, inputs)
+  }
+
+  private pass(node: NodeSlots): void {
+    ;(this.passed ??= new Set()).add(node)
   }
 
   /** The pass is over: each node's count of passed-over time goes on, starts, or ends; what waits, if anything. */
   end(ready: readonly NodeSlots[]): LocalityHold | undefined {
+    const { passed, used } = this
     for (const n of ready)
-      n.passedOver = this.passed.has(n) && freeSlots(n) > 0 ? (this.used.has(n) ? this.now : (n.passedOver ?? this.now)) : undefined
+      n.passedOver = passed?.has(n) && freeSlots(n) > 0 ? (used?.includes(n) ? this.now : (n.passedOver ?? this.now)) : undefined
     const first = this.first
     if (!first) return undefined
     const more = this.held > 1 ? ` (and ${this.held - 1} more task(s) waiting for the node holding their inputs)` : ''

@@ -84,7 +84,10 @@ export class Locality {
 
   /** `record` left the queue (launched, or finished): no node looks for it any more. */
   unwant(record: TaskRecord): void {
-    for (const key of this.wanted.get(record) ?? []) {
+    // `want` sets its keys and its group together: a task that never waited with inputs has neither.
+    const keys = this.wanted.get(record)
+    if (keys === undefined) return
+    for (const key of keys) {
       const records = this.wanting.get(key)
       records?.delete(record)
       if (records?.size === 0) this.wanting.delete(key)

@@ -14,6 +14,7 @@ import type { Locality } from './locality.js'
 import { LocalityWaits, type LocalityHold } from './locality-wait.js'
 import type { NameState } from './name-book.js'
 import type { TaskQueue } from './task-queue.js'
+import type { TaskNode } from './task-node.js'
 import type { TaskRecord } from './task-record.js'
 
 /** What placement needs of the scheduler. */
@@ -45,6 +46,7 @@ export function place(p: Placer): void {
   const followable = (n: NodeSlots): boolean => pipelining && !n.suspect && !n.contended && anyFollowable(n.open)
   const open = (n: NodeSlots): boolean => followable(n) || (!n.suspect && !n.refused && (freeSlots(n) > 0 || n.kept.length > 0))
   const { waiting } = p
+  const states = (name: string): NameState | undefined => p.state(name)
   const free = ready.reduce((sum, n) => sum + Math.max(0, freeSlots(n)), 0)
   const waits = p.locality.placement ? new LocalityWaits(p.locality, Date.now(), free) : undefined
   for (let i = 0; i < waiting.length; i++) {
@@ -55,7 +57,7 @@ export function place(p: Placer): void {
     if (waits?.likeHeld(record)) continue
     if (p.atJobLimit() || waits?.lookedFarEnough()) break
     const task = record.spec
-    const blocked = record.blockedBy((name) => p.state(name))
+    const blocked = record.blockedBy(states)
     if (blocked === 'dependencies') continue
     if (blocked) {
       waiting.removeAt(i--)
@@ -132,17 +134,20 @@ function placeOne(
 ): boolean {
   const task = record.spec
   const { tried } = record
-  const fits = (n: NodeSlots): boolean =>
-    !n.suspect &&
-    ((n.claimed === 0 && keptFor(n, task) >= 0) ||
-      (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
-  const inputs = waits ? p.inputsOf(record) : []
-  const weight = waits ? p.locality.weigh(inputs) : undefined
-  const held = new Map(weight ? fitting.map((n) => [n, weight(n.client.info.id)]) : [])
-  const heldOn = (n: NodeSlots): number => held.get(n) ?? 0
-  const node = fitting
-    .filter(fits)
-    .sort((a, b) => Number(tried.has(a.client)) - Number(tried.has(b.client)) || heldOn(b) - heldOn(a) || load(a) - load(b))[0]
+  const inputs = waits ? p.inputsOf(record) : NO_INPUTS
+  // A task with no inputs weighs nothing anywhere: no weights to hold (the common short task).
+  const weight = inputs.length > 0 ? p.locality.weigh(inputs) : undefined
+  const held = weight ? new Map(fitting.map((n) => [n, weight(n.client.info.id)])) : undefined
+  const heldOn = held ? (n: NodeSlots): number => held.get(n) ?? 0 : nothingHeld
+  // The first of the nodes with room for it, in this order: not failed on, most of its inputs, least loaded.
+  let node: NodeSlots | undefined
+  for (const n of fitting)
+    if (
+      fits(n, task) &&
+      (node === undefined ||
+        (Number(tried.has(n.client)) - Number(tried.has(node.client)) || heldOn(node) - heldOn(n) || load(n) - load(node)) < 0)
+    )
+      node = n
   if (node && !deferred && waits?.hold(record, node, fitting, heldOn)) {
     p.locality.want(record, inputs)
     return false
@@ -150,13 +155,7 @@ function placeOne(
   // A node still answering its probe (a round trip) that holds more of the inputs is worth that wait.
   if (node && weight && unprobed.some((n) => weight(n.client.info.id) > heldOn(node))) return false
   if (!node) {
-    const behind =
-      task.lock === undefined
-        ? followAt(
-            fitting.filter((n) => followable(n) && !tried.has(n.client)).sort((a, b) => heldOn(b) - heldOn(a)),
-            task,
-          )
-        : undefined
+    const behind = task.lock === undefined ? followAt(followableOf(fitting, followable, tried, held), task) : undefined
     if (!behind) return false
     // Queued behind a task elsewhere than on the busy node holding its inputs gains no slot, only a
     // transfer: it waits (a deferred task too: it was deferred for a free node, not for this lease).
@@ -175,6 +174,29 @@ function placeOne(
   p.locality.unwant(record)
   p.launch(record, node, kept === undefined ? undefined : { kept })
   return true
+}
+
+// The nodes of `fitting` where the task may be queued behind a running one, most of its inputs first.
+function followableOf(
+  fitting: NodeSlots[],
+  followable: (n: NodeSlots) => boolean,
+  tried: ReadonlySet<TaskNode>,
+  held: Map<NodeSlots, number> | undefined,
+): NodeSlots[] {
+  const nodes = fitting.filter((n) => followable(n) && !tried.has(n.client))
+  return held ? nodes.sort((a, b) => (held.get(b) ?? 0) - (held.get(a) ?? 0)) : nodes
+}
+
+const NO_INPUTS: readonly ResolvedInput[] = []
+const nothingHeld = (): number => 0
+
+// `n` has room for `task` now: a lease it kept that fits, or free slots (and its lock free).
+function fits(n: NodeSlots, task: TaskRecord['spec']): boolean {
+  return (
+    !n.suspect &&
+    ((n.claimed === 0 && keptFor(n, task) >= 0) ||
+      (!n.refused && freeSlots(n) >= task.slots && (task.lock === undefined || !n.locks.has(task.lock))))
+  )
 }
 
 /** Gives back every lease the nodes kept for us that no task took (but those claimed: see NodeSlots.claimed); true if there was any. */

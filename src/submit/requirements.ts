@@ -11,11 +11,14 @@ export interface ProbeAnswers {
   env: Map<string, boolean>
 }
 
+const NONE: readonly string[] = []
+
 export function unmetRequirement(task: TaskSpec, node: NodeInfo, probed?: ProbeAnswers): string | undefined {
   const r = task.requires
   if (r.os !== undefined && r.os !== node.os) return `os is ${node.os}, task needs ${r.os}`
   if (r.arch !== undefined && r.arch !== node.arch) return `arch is ${node.arch}, task needs ${r.arch}`
-  const missingTags = (r.tags ?? []).filter((tag: string) => !node.tags.includes(tag))
+  // Each list is looked at only when the task has one (this runs for every task and node a placement weighs).
+  const missingTags = r.tags?.length ? r.tags.filter((tag: string) => !node.tags.includes(tag)) : NONE
   if (missingTags.length > 0) return `lacks tag(s) ${missingTags.join(', ')}`
   if (r.nodes && r.nodes.length > 0 && !r.nodes.includes(node.name) && !r.nodes.includes(node.id))
     return `not among nodes ${r.nodes.join(', ')}`
@@ -25,9 +28,9 @@ export function unmetRequirement(task: TaskSpec, node: NodeInfo, probed?: ProbeA
     return `has ${gib(node.memory)} memory, task needs ${gib(r.memory)}`
   if (r.cpus !== undefined && node.cpus !== undefined && node.cpus < r.cpus) return `has ${node.cpus} cpu(s), task needs ${r.cpus}`
   if (probed) {
-    const tools = (r.tools ?? []).filter((t) => probed.tools.get(t) !== true)
+    const tools = r.tools?.length ? r.tools.filter((t) => probed.tools.get(t) !== true) : NONE
     if (tools.length > 0) return `lacks tool(s) on PATH: ${tools.join(', ')}`
-    const env = (r.env ?? []).filter((e) => probed.env.get(e) !== true)
+    const env = r.env?.length ? r.env.filter((e) => probed.env.get(e) !== true) : NONE
     if (env.length > 0) return `env lacks ${env.join(', ')}`
   }
   return undefined

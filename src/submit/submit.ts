@@ -115,12 +115,14 @@ export async function submit(options: SubmitOptions): Promise<BatchResult> {
   // A task with `after` is judged when its inputs are known (lateResolved): they may be its dependencies' outputs.
   const done = new Set(tasks.filter((t) => t.after.length === 0 && finished.has(digests?.get(t.name) ?? '')).map((t) => t.name))
   const joblog = options.joblog === undefined ? undefined : await JobLog.open(options.joblog)
-  // The caller's observer (maybe a class instance) with the job log hooked into attemptFinished.
+  // The caller's observer (maybe a class instance) with the job log hooked into attemptFinished (left
+  // out when nobody reads the attempts: then no attempt's row is made).
   const observer: SubmitObserver = Object.create(options.observer ?? {}) as SubmitObserver
-  observer.attemptFinished = (record) => {
-    joblog?.write(digests?.get(record.task) ?? '', record)
-    options.observer?.attemptFinished?.(record)
-  }
+  if (joblog !== undefined || options.observer?.attemptFinished)
+    observer.attemptFinished = (record) => {
+      joblog?.write(digests?.get(record.task) ?? '', record)
+      options.observer?.attemptFinished?.(record)
+    }
   // Its job log rows are written: its digest is not needed any more (a stream must not keep them all).
   observer.taskFinished = (result) => {
     digests?.delete(result.name)

@@ -3,6 +3,7 @@
 // none is the task's fault, so the task runs again without spending an attempt, except that a task
 // whose node is lost MAX_LOST_RUNS times is failed (one that takes its node down each time would
 // otherwise run forever once the node comes back). A failure that counts is retried while retries last.
+import type { MessageOf } from '../protocol/index.js'
 import type { TaskResult } from './result.js'
 
 /** What an attempt that ran produced: a result without its task's name, line and attempt count. */
@@ -46,44 +47,89 @@ export interface Verdict {
  * this attempt may be retried (its number ≤ the task's retries).
  */
 export function judge(end: AttemptEnd, lostRuns: number, retriesLeft: boolean): Verdict {
-  const again = (requeued: string, lost = lostRuns): Verdict => ({
-    next: 'again',
-    counts: false,
-    outcome: undefined,
-    requeued,
-    lostRuns: lost,
-  })
-  const counted = (outcome: Outcome, lost = lostRuns, requeued = ''): Verdict => ({
-    next: outcome.status === 'failed' && retriesLeft ? 'retry' : 'final',
-    counts: true,
-    outcome,
-    requeued,
-    lostRuns: lost,
-  })
-  // One more run that its node lost (the connection, or an input it should have had).
-  const lostRun = (what: string, last: string): Verdict => {
-    const lost = lostRuns + 1
-    if (lost < MAX_LOST_RUNS) return again(last, lost)
-    return counted({ status: 'failed', reason: `its node ${what} ${lost} times during its attempts (last: ${last})` }, lost, last)
-  }
   switch (end.how) {
     case 'refused':
-      return again('')
+      return again('', lostRuns)
     case 'stopped':
-      return again('the batch stopped before it ran')
+      return again('the batch stopped before it ran', lostRuns)
     case 'threw': {
-      if (end.error === 'other') return counted({ status: 'failed', reason: end.message })
-      if (!end.ran) return again(end.message)
-      const what = { lost: 'was lost', 'not-held': 'did not hold its lease', changed: 'was sent an input that changed meanwhile' }
-      return lostRun(what[end.error], end.message)
+      if (end.error === 'other') return counted({ status: 'failed', reason: end.message }, retriesLeft, lostRuns)
+      if (!end.ran) return again(end.message, lostRuns)
+      return lostRun(LOST_WHAT[end.error], end.message, lostRuns, retriesLeft)
     }
     case 'exited': {
       const { outcome } = end
-      if (end.evicted && outcome.status !== 'cancelled') return again("stopped by the node's policy")
-      if (end.withdrawn && outcome.status !== 'succeeded') return again('taken back from the node as it started')
+      if (end.evicted && outcome.status !== 'cancelled') return again("stopped by the node's policy", lostRuns)
+      if (end.withdrawn && outcome.status !== 'succeeded') return again('taken back from the node as it started', lostRuns)
       if (end.missing && outcome.status === 'failed')
-        return lostRun('lacked an input', outcome.reason ?? 'an input was missing on its node')
-      return counted(outcome)
+        return lostRun('lacked an input', outcome.reason ?? 'an input was missing on its node', lostRuns, retriesLeft)
+      return counted(outcome, retriesLeft, lostRuns)
     }
   }
+}
+
+// (Plain functions, not closures in judge: it runs once a task.)
+const again = (requeued: string, lostRuns: number): Verdict => ({ next: 'again', counts: false, outcome: undefined, requeued, lostRuns })
+
+const counted = (outcome: Outcome, retriesLeft: boolean, lostRuns: number, requeued = ''): Verdict => ({
+  next: outcome.status === 'failed' && retriesLeft ? 'retry' : 'final',
+  counts: true,
+  outcome,
+  requeued,
+  lostRuns,
+})
+
+const LOST_WHAT = { lost: 'was lost', 'not-held': 'did not hold its lease', changed: 'was sent an input that changed meanwhile' }
+
+// One more run that its node lost (the connection, or an input it should have had).
+function lostRun(what: string, last: string, lostRuns: number, retriesLeft: boolean): Verdict {
+  const lost = lostRuns + 1
+  if (lost < MAX_LOST_RUNS) return again(last, lost)
+  return counted(
+    { status: 'failed', reason: `its node ${what} ${lost} times during its attempts (last: ${last})` },
+    retriesLeft,
+    lost,
+    last,
+  )
+}
+
+/**
+ * What an exit says of the task: its status (a failure while the batch was cancelled counts as
+ * cancelled), why, and what came back. `timeoutMs`: the task's own limit, for a node that does not
+ * say which it applied.
+ */
+export function exitOutcome(
+  exit: MessageOf<'exit'>,
+  timeoutMs: number | undefined,
+  cancelled: boolean,
+  files: string[],
+  bytesUp: number,
+): Outcome {
+  const ok = exit.exitCode === 0 && !exit.timedOut && exit.error === undefined
+  const reason =
+    exit.error ??
+    (exit.timedOut
+      ? timedOutReason(exit.timeoutMs ?? timeoutMs)
+      : exit.signal
+        ? `killed by ${exit.signal}`
+        : ok
+          ? undefined
+          : `exit code ${exit.exitCode}`)
+  return {
+    status: cancelled && !ok ? 'cancelled' : ok ? 'succeeded' : 'failed',
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    timedOut: exit.timedOut,
+    durationMs: exit.durationMs,
+    files,
+    deleted: exit.deleted,
+    skipped: exit.skipped,
+    bytesUp,
+    ...(reason === undefined ? {} : { reason }),
+  }
+}
+
+// The node says which limit it applied (the task's own, or its default): an old node does not.
+function timedOutReason(limitMs: number | undefined): string {
+  return limitMs === undefined ? 'timed out' : `timed out after ${limitMs} ms`
 }
