@@ -13,7 +13,7 @@
  * Linux ≥ 6.14 (and the stable kernels the fix went to) kills a clone3 child at birth when the count of
  * `cgroup.kill` writes of its cgroup differs from that of its parent's cgroup (it reads the parent's where
  * it means the target's: v6.18's cgroup_css_set_fork). So the launcher first moves itself into a fresh
- * cgroup of its own beside the tasks' (its last argument; if it cannot, it forks), and the helper never
+ * cgroup of its own beside the tasks' (its last argument; if it cannot, or there is none, it forks), and the helper never
  * gives a killed task cgroup to another task (task-cgroups.mjs). The child sets its own
  * process group (the parent does too, so a signal to the group after `S` reaches it), takes its
  * descriptors 0–2 (by dup3 where the helper passed its number for this machine: perl's open costs 7
@@ -28,7 +28,7 @@ for my $fd (3 .. 2 + 2 * $pairs) { open($fh[$fd], '+<&=', $fd) or die "fd $fd: $
 # Made once for every child: /dev/null for its stdin, and this stdout again for a failed exec's report (both
 # close-on-exec, as perl makes every descriptor above 2). clone3's arguments are 64-bit words.
 open(my $null, '<', '/dev/null') or die "/dev/null: $!"; open(my $report, '>&', \*STDOUT) or die "stdout: $!";
-my $clone3 = eval { pack('Q', 1); 1 };
+my $clone3 = $own && eval { pack('Q', 1); 1 };
 if ($clone3) { my $c; $clone3 = open($c, '>', "$own/cgroup.procs") && syswrite($c, '0'); close $c }
 sub say { syswrite(STDOUT, $_[0]) }
 sub report { my ($p, $st) = @_; my $id = delete $id{$p}; if (defined $id) { say("X $id $st\n") } else { $early{$p} = $st } }

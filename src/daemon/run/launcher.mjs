@@ -101,6 +101,9 @@ export class LaunchedTask extends EventEmitter {
 
 let launcherSeq = 0
 
+/** DISTW_CLONE3=0: tasks are forked and move themselves, as before clone3 (a way out should a kernel misbehave). */
+const CLONE3 = process.env.DISTW_CLONE3 !== '0'
+
 /** One launcher process and the tasks it has started that are not reaped yet. */
 class Launcher {
   used = 0
@@ -108,7 +111,6 @@ class Launcher {
   /** @type {Map<string, LaunchedTask>} */
   tasks = new Map()
 
-  /** @param {string} perl */
   /**
    * @param {string} perl
    * @param {string} parent the node's cgroup, in which it gets one of its own (see LAUNCHER)
@@ -116,10 +118,10 @@ class Launcher {
   constructor(perl, parent) {
     /** @type {import('node:child_process').StdioOptions} */
     const stdio = ['pipe', 'pipe', 'inherit', ...Array.from({ length: 2 * PAIRS }, () => /** @type {const} */ ('pipe'))]
-    this.cgroup = makeTaskCgroup(parent, {}, () => `l${process.pid.toString(36)}-${++launcherSeq}`)
+    this.cgroup = CLONE3 ? makeTaskCgroup(parent, {}, () => `l${process.pid.toString(36)}-${++launcherSeq}`) : undefined
     /** @type {import('node:child_process').ChildProcess} */
-    this.child = spawn(perl, ['-e', LAUNCHER, String(PAIRS), DUP3, this.cgroup], { env: {}, detached: true, stdio })
-    this.child.on('error', () => removeCgroup(this.cgroup)) // no perl after all: pid is undefined, and the caller stops using launchers
+    this.child = spawn(perl, ['-e', LAUNCHER, String(PAIRS), DUP3, this.cgroup ?? ''], { env: {}, detached: true, stdio })
+    this.child.on('error', () => this.cgroup && removeCgroup(this.cgroup)) // no perl after all: pid is undefined, and the caller stops using launchers
     this.child.stdin?.on('error', () => {})
     this.child.stdout?.setEncoding('latin1').on('data', (/** @type {string} */ data) => this.read(data))
     // Gone once it exited and its last lines are read: Node may report the exit first, and a task whose
@@ -166,7 +168,7 @@ class Launcher {
   // The launcher ended. Pairs no task took are closed here; a task it had not reported reaped was killed
   // with it (its node closed, this process is ending): it ended as if by SIGKILL, which the helper makes true.
   gone() {
-    removeCgroup(this.cgroup)
+    if (this.cgroup) removeCgroup(this.cgroup)
     for (let i = this.used; i < PAIRS; i++) {
       this.child.stdio[3 + 2 * i]?.destroy()
       this.child.stdio[4 + 2 * i]?.destroy()
