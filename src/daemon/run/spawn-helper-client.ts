@@ -71,6 +71,9 @@ class SpawnHelper {
   /** Whether the helper's process and pipe keep this process alive (while tasks run). */
   private held = true
   private idleCheck = false
+  /** Tasks that ended in the helper's last read (until the turn ends): each may hand its slot to a queued run. */
+  private turnovers = 0
+  private turnoversReset = false
 
   /** The helper removes `dir` if this process ends without doing so (a daemon SIGKILLed, OOM-killed). */
   removeIfKilled(dir: string): void {
@@ -110,10 +113,12 @@ class SpawnHelper {
     this.pending.set(id, { onOutput, onStarted, ended, tree: request.tree })
     if (!this.held) this.hold(true)
     this.send(child, spawnJson(id, request))
-    // Written now, not at the end of the turn: a start is what a slot waits for, and a turn that hands a
-    // lease on to its queued run goes on with the ended task's folder, exit frame and the other slots'
-    // closes read with it (0.1 ms median, 0.36 mean at load 7 before this write; docs/INTERNALS.md).
-    if (this.child === child) child.writer.flush()
+    // The starts that tasks ended in one read of the helper lead to (a run queued on each lease) leave
+    // in one write as soon as the last is made, not at the end of the turn, which goes on with the ended
+    // tasks' exit frames and what else was read (0.1 ms median, 0.4–0.6 mean at load 7–10 before). One
+    // write, not one a start: the helper woken for the first start sleeps again before the second comes,
+    // and its second wake-up cost the other slot ~1 ms a task at load 15 (docs/INTERNALS.md).
+    if (this.turnovers > 0 && --this.turnovers === 0 && this.child === child) child.writer.flush()
     return launched
   }
 
@@ -180,6 +185,14 @@ class SpawnHelper {
     const p = this.pending.get(id)
     if (!p) return
     this.pending.delete(id)
+    this.turnovers++
+    if (!this.turnoversReset) {
+      this.turnoversReset = true
+      setImmediate(() => {
+        this.turnovers = 0
+        this.turnoversReset = false
+      })
+    }
     p.ended(end)
     // Let go once the turn ends with nothing running: a task that ends as the next one starts (a run
     // queued on its lease) does not unref and ref the helper's two handles each time.
