@@ -17,7 +17,8 @@
  * gives a killed task cgroup to another task (task-cgroups.mjs). The child sets its own
  * process group (the parent does too, so a signal to the group after `S` reaches it), takes its
  * descriptors 0–2 (by dup3 where the helper passed its number for this machine: perl's open costs 7
- * syscalls each), enters the folder, sets exactly the task's environment and execs.
+ * syscalls each) and execs, in the folder and with exactly the environment the launcher gave itself
+ * for this task before the clone (inherited: see below).
  * No modules (POSIX alone costs 10 ms a start): Linux's numbers for F_SETFD, FD_CLOEXEC, WNOHANG, EINTR,
  * clone3 (435 on every architecture), CLONE_INTO_CGROUP and SIGCHLD.
  * When stdin ends it reaps what still runs, and exits.
@@ -28,9 +29,11 @@ for my $fd (3 .. 2 + 2 * $pairs) { open($fh[$fd], '+<&=', $fd) or die "fd $fd: $
 # Made once for every child: /dev/null for its stdin, and this stdout again for a failed exec's report (both
 # close-on-exec, as perl makes every descriptor above 2). clone3's arguments are 64-bit words.
 open(my $null, '<', '/dev/null') or die "/dev/null: $!"; open(my $report, '>&', \*STDOUT) or die "stdout: $!";
+opendir(my $home, '.') or die "cwd: $!";
 my $clone3 = $own && eval { pack('Q', 1); 1 };
 if ($clone3) { my $c; $clone3 = open($c, '>', "$own/cgroup.procs") && syswrite($c, '0'); close $c }
 sub say { syswrite(STDOUT, $_[0]) }
+sub fail { syswrite(STDERR, "distw: $_[0]: $!\n"); exit 125 }
 sub report { my ($p, $st) = @_; my $id = delete $id{$p}; if (defined $id) { say("X $id $st\n") } else { $early{$p} = $st } }
 $SIG{CHLD} = sub { while ((my $p = waitpid(-1, 1)) > 0) { report($p, $?) } };
 sub word {
@@ -52,6 +55,12 @@ while (defined(my $id = word())) {
   my @args = map { word() } 1 .. word();
   my @env = map { word() } 1 .. word();
   my ($out, $err) = ($fh[3 + 2 * $n], $fh[4 + 2 * $n]); $n++;
+  # The task's environment and folder are this process's before the clone, so the child inherits them
+  # rather than making them: every page the child writes is copied for it, and each part of perl it runs
+  # is faulted in again (most of its CPU before the exec, in perf).
+  %ENV = map { /^([^=]*)=(.*)\z/s ? ($1, $2) : () } @env;
+  # (a relative folder is taken from where this process started, as before)
+  my $entered = substr($cwd, 0, 1) eq '/' ? chdir($cwd) : chdir($home) && chdir($cwd);
   # clone3(CLONE_INTO_CGROUP, exit signal SIGCHLD, the cgroup's folder): born in the cgroup. Refused once,
   # this launcher forks from then on.
   my ($pid, $born) = (undef, 0);
@@ -65,14 +74,12 @@ while (defined(my $id = word())) {
   if (!defined $pid) { say("E $id " . ($! + 0) . "\n"); close $out; close $err; next }
   if ($pid == 0) {
     setpgrp(0, 0);
-    if ($dup3) { syscall($dup3, fileno($$_[0]), $$_[1], 0) >= 0 or exit 125 for [$null, 0], [$out, 1], [$err, 2] }
+    if ($dup3) { (syscall($dup3, fileno($null), 0, 0) >= 0 && syscall($dup3, fileno($out), 1, 0) >= 0 && syscall($dup3, fileno($err), 2, 0) >= 0) or exit 125 }
     else { (open(STDIN, '<&', $null) && open(STDOUT, '>&', $out) && open(STDERR, '>&', $err)) or exit 125 }
-    my $fail = sub { syswrite(STDERR, "distw: $_[0]: $!\n"); exit 125 };
-    if (!$born) { my $c; (open($c, '>', "$cg/cgroup.procs") && syswrite($c, '0')) or $fail->("cannot move into $cg"); close $c }
+    if (!$born) { my $c; (open($c, '>', "$cg/cgroup.procs") && syswrite($c, '0')) or fail("cannot move into $cg"); close $c }
     # The helper killed this launcher (its node closed) before this child was in its cgroup: nothing to run.
     exit 125 if getppid() != $me;
-    chdir($cwd) or $fail->("cannot enter $cwd");
-    %ENV = map { /^([^=]*)=(.*)\z/s ? ($1, $2) : () } @env;
+    $entered or (chdir($home) && chdir($cwd)) or fail("cannot enter $cwd");
     exec { $file } $file, @args;
     syswrite($report, "E $id " . ($! + 0) . "\n");
     exit 127;
