@@ -66,6 +66,9 @@ async function uploadedTo(prepare?: (cache: string) => Promise<void>) {
   await fs.writeFile(path.join(dir, 'in.bin'), data)
   const client = await NodeClient.connect(daemon.url, { client: 'test' })
   expect(await client.ensureBlobs([{ digest, size: data.length, absPath: path.join(dir, 'in.bin') }])).toBe(data.length)
+  // Each task's in.bin is also linked here, so that its inode stays taken: ext4 hands a freed inode's number
+  // to the next file made, and a later task's copy then had the number of an earlier task's removed file.
+  const kept = await tempDir()
   const inodeSeen = async (task: string): Promise<number> => {
     const lease = (await client.reserve(1)) as string
     let reported = ''
@@ -74,7 +77,7 @@ async function uploadedTo(prepare?: (cache: string) => Promise<void>) {
         lease,
         task,
         name: task,
-        command: { shell: 'stat -c %i in.bin > ino.txt; echo changed >> in.bin' },
+        command: { shell: `stat -c %i in.bin > ino.txt; ln in.bin ${kept}/${task}; echo changed >> in.bin` },
         env: {},
         files: [{ path: 'in.bin', digest, mode: 0o644 }],
         outputs: ['ino.txt'],
