@@ -13,6 +13,7 @@ import { free, hold, type NodeSlots } from './node-slots.js'
 import { Follower, openLease, type OpenLease } from './pipeline.js'
 import type { Locality } from './locality.js'
 import type { SubmitObserver } from './result.js'
+import type { RunRequest } from './task-node.js'
 import type { TaskRecord } from './task-record.js'
 import { exitOutcome, type AttemptEnd } from './verdict.js'
 
@@ -202,21 +203,20 @@ export class Attempt implements RunHandlers {
     // Queued tasks open their lease at once (the node keeps them in order: PROTOCOL.md §5, pipelining).
     const open = (this.open = keep && task.lock === undefined ? openLease(lease, task.slots, follower) : undefined)
     // The attempt itself takes the run's events (its RunHandlers methods below): no closures a task.
-    const running = node.client.run(
-      {
-        lease,
-        task: this.token,
-        name: task.name,
-        command: task.command,
-        env: task.env,
-        files: blobs.length === 0 ? [] : blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
-        outputs: task.outputs.length === 0 ? [] : [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
-        ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
-        keep,
-        ...(follower ? { queue: true } : {}),
-      },
-      this,
-    )
+    const request: RunRequest = {
+      lease,
+      task: this.token,
+      name: task.name,
+      command: task.command,
+      env: task.env,
+      files: blobs.length === 0 ? [] : blobs.map((b) => ({ path: b.path, digest: b.digest, mode: b.mode & 0o777 })),
+      outputs: task.outputs.length === 0 ? [] : [...task.outputs], // the protocol type is mutable; the spec is shared and frozen
+      keep,
+    }
+    // Set, not spread in: a spread makes an object a task for each (the message is copied twice more on its way).
+    if (task.timeoutMs !== undefined) request.timeoutMs = task.timeoutMs
+    if (follower) request.queue = true
+    const running = node.client.run(request, this)
     if (open) host.opened(node, open)
     let exit: MessageOf<'exit'>
     try {
