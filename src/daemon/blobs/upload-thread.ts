@@ -178,9 +178,8 @@ export class UploadThread {
   }
 
   private fail(id: number, state: Open, error: Error): void {
-    this.forget(id, state)
+    this.forget(id, state) // wakes a writer waiting to catch up: its next write sees the failure
     state.failure = error
-    state.caughtUp?.()
     state.ended?.reject(error)
     state.failed(error)
   }
