@@ -137,11 +137,12 @@ export class HeldStarts {
    * A task under `parent` ended; `cgroup`, its own, is empty (undefined: it could not be emptied).
    * @param {string} parent
    * @param {string | undefined} cgroup
+   * @param {boolean} [killed] its cgroup.kill was written
    */
-  ended(parent, cgroup) {
+  ended(parent, cgroup, killed = false) {
     const pool = this.pools.get(parent)
     if (pool) pool.running--
-    if (cgroup !== undefined) this.cgroups.ended(parent, cgroup)
+    if (cgroup !== undefined) this.cgroups.ended(parent, cgroup, killed)
   }
 
   /** @param {string} parent */

@@ -223,7 +223,8 @@ export function runSpawnHelper() {
       // is killed, and its end is reported once they are gone.
       void endTree(task.tree).then((empty) => {
         const cgroup = task.tree.cgroup
-        if (way === 'held') spares.ended(/** @type {string} */ (parent), empty ? cgroup : undefined)
+        // Its cgroup's cgroup.kill, if written, goes with it: both ways share the emptied cgroups (task-cgroups.mjs).
+        if (way === 'held') spares.ended(/** @type {string} */ (parent), empty ? cgroup : undefined, task.tree.killed)
         else if (way === 'launcher' && empty && cgroup !== undefined)
           cgroups.ended(/** @type {string} */ (parent), cgroup, task.tree.killed)
         if (cgroup !== undefined && !(way !== 'tree' && empty)) removeCgroup(cgroup)
